@@ -1,0 +1,27 @@
+"""arrayloss: loss functions written once against the Python array API.
+
+Call a loss with the arrays you already have (NumPy, CuPy, PyTorch, JAX, Dask,
+array-api-strict) and get back an array of the same library, on the same device,
+differentiable and jit-able::
+
+    import arrayloss as al
+    al.huber_loss(pred, target, delta=0.5)        # numpy in -> numpy 0-d array out
+
+Conventions shared by every loss (``docs/conventions.md``): ``name(pred, target, /, *,
+options..., weight=None, reduction="mean")``; reductions ``"mean"``, ``"sum"``, ``"none"``;
+a mean over nothing is 0 with zero gradients; float16/bfloat16 computed in float32; value
+checks on concrete arrays only (``set_options(validate=False)`` turns them off).
+"""
+
+from ._checks import get_options, options, set_options
+from ._version import __version__
+from .regression import *  # noqa: F403
+from .regression import __all__ as _regression_all
+
+__all__ = [
+    "__version__",
+    "get_options",
+    "options",
+    "set_options",
+    *_regression_all,
+]

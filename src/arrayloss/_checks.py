@@ -1,0 +1,183 @@
+"""Validation of options, shapes and values; the global ``validate`` switch.
+
+Three kinds of checks, each raising an error that names the function and the argument:
+
+- **options** (Python values: ``reduction``, ``delta``, ``mode``...): always checked, before
+  any computation, ``ValueError`` naming the option and the allowed values;
+- **shapes**: static, always checked (no silent broadcasting), ``ValueError``;
+- **values** that need reading the data (labels in range, probabilities in [0, 1], box
+  corners ordered): checked only when the arrays are concrete (eager NumPy, CuPy, torch, JAX,
+  array-api-strict) and the ``validate`` option is on. Under ``jax.jit``, ``jax.grad``,
+  ``jax.vmap`` and ``torch.compile`` they are skipped (never a graph break or a host sync),
+  and so they are for Dask, which must stay lazy. Turn them off for speed with
+  ``arrayloss.set_options(validate=False)`` or ``with arrayloss.options(validate=False):``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import numbers
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+from . import _xp
+from ._xp import Array, Namespace
+
+__all__ = [
+    "REDUCTIONS",
+    "check_axis",
+    "check_choice",
+    "check_int",
+    "check_number",
+    "check_reduction",
+    "check_same_shape",
+    "check_values",
+    "get_options",
+    "options",
+    "set_options",
+]
+
+REDUCTIONS = ("mean", "sum", "none")
+
+_OPTIONS: dict[str, Any] = {"validate": True}
+
+
+def set_options(*, validate: bool | None = None) -> None:
+    """Set global options.
+
+    ``validate`` (default True): run the value checks (labels in range, probabilities in
+    [0, 1], ordered box corners) on concrete arrays. Each check reads the data once and, on a
+    GPU, synchronises with the host; turn them off in hot training loops once inputs are
+    known to be valid. Options and shapes are always checked.
+    """
+    if validate is not None:
+        if not isinstance(validate, bool):
+            raise TypeError(f"set_options: `validate` must be a bool, got {validate!r}")
+        _OPTIONS["validate"] = validate
+
+
+def get_options() -> dict[str, Any]:
+    """A copy of the current global options."""
+    return dict(_OPTIONS)
+
+
+@contextlib.contextmanager
+def options(*, validate: bool | None = None) -> Iterator[None]:
+    """Context manager that sets options (see ``set_options``) and restores them on exit."""
+    saved = dict(_OPTIONS)
+    try:
+        set_options(validate=validate)
+        yield
+    finally:
+        _OPTIONS.clear()
+        _OPTIONS.update(saved)
+
+
+def check_reduction(fn: str, reduction: Any) -> None:
+    check_choice(fn, "reduction", reduction, REDUCTIONS)
+
+
+def check_choice(fn: str, name: str, value: Any, allowed: Sequence[Any]) -> None:
+    """``value`` must be one of ``allowed`` (compared by equality, strings case-sensitive)."""
+    for a in allowed:
+        if type(value) is type(a) and value == a:
+            return
+        if a is None and value is None:
+            return
+    shown = ", ".join(repr(a) for a in allowed)
+    raise ValueError(f"{fn}: `{name}` must be one of {shown}; got {value!r}")
+
+
+def _describe(gt: Any, ge: Any, lt: Any, le: Any) -> str:
+    parts = []
+    if gt is not None:
+        parts.append(f"> {gt}")
+    if ge is not None:
+        parts.append(f">= {ge}")
+    if lt is not None:
+        parts.append(f"< {lt}")
+    if le is not None:
+        parts.append(f"<= {le}")
+    return " and ".join(parts) if parts else "finite"
+
+
+def check_number(
+    fn: str,
+    name: str,
+    value: Any,
+    *,
+    gt: float | None = None,
+    ge: float | None = None,
+    lt: float | None = None,
+    le: float | None = None,
+) -> float:
+    """``value`` must be a finite real Python number within the given bounds."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(
+            f"{fn}: `{name}` must be a real number, got {type(value).__name__} {value!r}"
+        )
+    v = float(value)
+    ok = v == v and abs(v) != math.inf  # math.isfinite is a graph break under dynamo
+    ok = ok and (gt is None or v > gt) and (ge is None or v >= ge)
+    ok = ok and (lt is None or v < lt) and (le is None or v <= le)
+    if not ok:
+        raise ValueError(f"{fn}: `{name}` must be {_describe(gt, ge, lt, le)}; got {value!r}")
+    return v
+
+
+def check_int(fn: str, name: str, value: Any) -> int:
+    """``value`` must be a Python (or NumPy) integer, not a bool."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{fn}: `{name}` must be an int, got {type(value).__name__} {value!r}")
+    return int(value)
+
+
+def check_axis(fn: str, axis: Any, ndim: int, name: str = "axis") -> int:
+    """``axis`` must be an int in ``[-ndim, ndim)``; returns it as a non-negative int."""
+    a = check_int(fn, name, axis)
+    if not -ndim <= a < ndim:
+        raise ValueError(f"{fn}: `{name}` must be in [{-ndim}, {ndim}) for {ndim}-D input; got {a}")
+    return a % ndim
+
+
+def check_same_shape(
+    fn: str, a: Array, b: Array, names: tuple[str, str] = ("pred", "target")
+) -> None:
+    """No silent broadcasting: both arrays must have the same shape."""
+    if tuple(a.shape) != tuple(b.shape):
+        raise ValueError(
+            f"{fn}: `{names[0]}` and `{names[1]}` must have the same shape; got "
+            f"{tuple(a.shape)} and {tuple(b.shape)}"
+        )
+
+
+def broadcastable_to(shape: tuple[Any, ...], target: tuple[Any, ...]) -> bool:
+    """True when an array of ``shape`` broadcasts to exactly ``target``."""
+    if len(shape) > len(target):
+        return False
+    for s, t in zip(reversed(shape), reversed(target)):
+        if s != 1 and s != t:
+            return False
+    return True
+
+
+def check_values(
+    fn: str,
+    name: str,
+    xp: Namespace,
+    x: Array,
+    bad: Callable[[Array], Array],
+    expected: str,
+) -> None:
+    """Raise ``ValueError`` when ``bad(x)`` holds anywhere (concrete arrays only).
+
+    Skipped when the ``validate`` option is off, when ``x`` is being traced or compiled, and
+    for lazy (Dask) arrays.
+    """
+    if not _OPTIONS["validate"] or not _xp.is_concrete(x):
+        return
+    if _xp.numel(x) == 0:
+        return
+    if bool(xp.any(bad(x))):
+        raise ValueError(f"{fn}: `{name}` {expected}")

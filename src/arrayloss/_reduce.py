@@ -1,0 +1,127 @@
+"""One public call's context and the reduction: weights, masks, counts, the empty-mean rule.
+
+Every loss follows the same three steps::
+
+    call = start("huber_loss", pred, reduction=reduction, weight=weight, target=target)
+    ...                                    # the formula, on call.float(...) inputs
+    return call.finish(unreduced_loss)     # weight, reduction, dtype back, empty mean = 0
+
+``finish`` implements API.md section 1 once:
+
+- ``weight`` (optional) must broadcast to the unreduced loss; it multiplies it and never
+  enters the count;
+- ``"none"`` returns ``weight * loss``; ``"sum"`` its sum; ``"mean"`` the sum divided by the
+  count: the number of elements, or of ``mask``-ed (non-ignored) elements, or an explicit
+  ``denominator`` (e.g. the sum of class weights of the non-ignored labels);
+- a mean over a zero count is 0, connected to the inputs (gradients are zeros, never NaN);
+- the result is cast to the result dtype (float16/bfloat16 inputs are computed in float32).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import _xp
+from ._checks import broadcastable_to, check_reduction, check_same_shape
+from ._xp import Array, Namespace
+
+__all__ = ["Call", "elementwise", "start"]
+
+
+class Call:
+    """The context of one public call: function name, namespace, dtypes, reduction, weight."""
+
+    __slots__ = ("dtype", "fn", "out_dtype", "reduction", "weight", "xp")
+
+    def __init__(
+        self,
+        fn: str,
+        xp: Namespace,
+        dtype: Any,
+        out_dtype: Any,
+        reduction: str,
+        weight: Array | None,
+    ) -> None:
+        self.fn = fn
+        self.xp = xp
+        self.dtype = dtype
+        self.out_dtype = out_dtype
+        self.reduction = reduction
+        self.weight = weight
+
+    def float(self, x: Array) -> Array:
+        """``x`` in the compute dtype (no copy when it already is)."""
+        return _xp.astype(self.xp, x, self.dtype)
+
+    def finish(
+        self,
+        loss: Array,
+        *,
+        mask: Array | None = None,
+        denominator: Array | None = None,
+    ) -> Array:
+        """Apply ``weight`` and the reduction to the unreduced ``loss``; cast the result back.
+
+        ``mask`` marks the counted (non-ignored) entries of ``loss`` for ``"mean"``; entries
+        outside it must already be 0 in ``loss``. ``denominator`` replaces the count.
+        """
+        xp = self.xp
+        w = self.weight
+        if w is not None:
+            if not broadcastable_to(tuple(w.shape), tuple(loss.shape)):
+                raise ValueError(
+                    f"{self.fn}: `weight` of shape {tuple(w.shape)} does not broadcast to the "
+                    f"unreduced loss of shape {tuple(loss.shape)}"
+                )
+            loss = loss * self.float(w)
+        if self.reduction == "none":
+            return _xp.to_result(xp, loss, self.out_dtype)
+        total = xp.sum(loss)
+        if self.reduction == "sum":
+            return _xp.to_result(xp, total, self.out_dtype)
+        if denominator is None and mask is None:
+            count = _xp.numel(loss)
+            mean = total * 0 if count == 0 else total / count
+            return _xp.to_result(xp, mean, self.out_dtype)
+        if denominator is None:
+            denominator = xp.sum(self.float(mask))
+        positive = denominator > 0
+        mean = xp.where(positive, total, total * 0) / xp.where(
+            positive, denominator, xp.ones_like(denominator)
+        )
+        return _xp.to_result(xp, mean, self.out_dtype)
+
+
+def start(
+    fn: str,
+    pred: Array,
+    /,
+    *,
+    reduction: str,
+    weight: Array | None = None,
+    pred_name: str = "pred",
+    **arrays: Array | None,
+) -> Call:
+    """Validate ``reduction``, resolve the namespace of every array argument, fix the dtypes.
+
+    The compute dtype follows ``pred`` (see ``_xp.float_dtypes``).
+    """
+    check_reduction(fn, reduction)
+    xp = _xp.namespace(fn, **{pred_name: pred}, **arrays, weight=weight)
+    dtype, out_dtype = _xp.float_dtypes(xp, pred, fn, pred_name)
+    return Call(fn, xp, dtype, out_dtype, reduction, weight)
+
+
+def elementwise(
+    fn: str,
+    pred: Array,
+    target: Array,
+    /,
+    *,
+    reduction: str,
+    weight: Array | None,
+) -> tuple[Call, Array, Array]:
+    """Start an elementwise loss: same-shape ``pred`` and ``target``, both in compute dtype."""
+    call = start(fn, pred, reduction=reduction, weight=weight, target=target)
+    check_same_shape(fn, pred, target)
+    return call, call.float(pred), call.float(target)

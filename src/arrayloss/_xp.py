@@ -1,0 +1,377 @@
+"""The namespace shim.
+
+This is the only module of arrayloss that imports ``array_api_compat`` or knows about a
+particular array library. Everything a loss needs beyond the array-API standard lives here
+as a small primitive with one generic implementation (the test oracle) and, where measured
+faster or where the standard has no equivalent, a native delegation:
+
+- namespace resolution with clear errors (``namespace``),
+- the compute-dtype policy (``float_dtypes``, ``astype``),
+- "is this array concrete?" for value checks (``is_concrete``),
+- ``stop_gradient``,
+- numerically stable kernels: ``logsumexp``, ``log_softmax``, ``softmax``, ``softplus``,
+  ``log_sigmoid``, ``xlogy``,
+- indexing without boolean masks: ``take_along_axis``, ``one_hot``,
+- masked-branch helpers that keep gradients finite: ``safe_sqrt``, ``safe_div``, ``safe_atan2``,
+- ``median`` (the true median: mean of the two middle values), ``sort``.
+
+Internal helpers take the namespace as their first argument ``xp``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import array_api_compat as _compat
+import numpy as _np
+
+Array = Any
+Namespace = Any
+
+__all__ = [
+    "Array",
+    "Namespace",
+    "astype",
+    "backend_name",
+    "clip",
+    "default_float",
+    "device",
+    "float_dtypes",
+    "is_concrete",
+    "log_sigmoid",
+    "log_softmax",
+    "logsumexp",
+    "median",
+    "namespace",
+    "numel",
+    "one_hot",
+    "safe_atan2",
+    "safe_div",
+    "safe_sqrt",
+    "softmax",
+    "softplus",
+    "sort",
+    "stop_gradient",
+    "take_along_axis",
+    "to_result",
+    "xlogy",
+]
+
+_LIBRARIES = "NumPy, CuPy, PyTorch, JAX, Dask or array-api-strict"
+
+
+def _library(x: Any) -> str:
+    """Top-level module name of an object's type, for error messages."""
+    return type(x).__module__.split(".")[0]
+
+
+def namespace(fn: str, /, **arrays: Any) -> Namespace:
+    """Return the array namespace shared by ``arrays`` (``None`` values are skipped).
+
+    Raises ``TypeError`` naming ``fn`` and the argument when an argument is not an array
+    (Python lists and scalars are refused) or when arrays of two libraries are mixed, and
+    ``ValueError`` when arrays live on different devices.
+    """
+    present = [(k, v) for k, v in arrays.items() if v is not None]
+    for name, x in present:
+        if not _compat.is_array_api_obj(x) or isinstance(x, (bool, int, float, complex)):
+            raise TypeError(
+                f"{fn}: `{name}` must be an array ({_LIBRARIES}), got {type(x).__name__}"
+            )
+    try:
+        xp = _compat.array_namespace(*(v for _, v in present))
+    except TypeError:
+        first_name, first = present[0]
+        lib = _library(first)
+        for name, x in present[1:]:
+            if _library(x) != lib:
+                raise TypeError(
+                    f"{fn}: `{first_name}` is a {lib} array but `{name}` is a {_library(x)} "
+                    "array; pass arrays of one library"
+                ) from None
+        raise TypeError(f"{fn}: the arrays do not share one array namespace") from None
+    if len(present) > 1:
+        devs = [(name, _device_or_none(x)) for name, x in present]
+        ref_name, ref = devs[0]
+        for name, d in devs[1:]:
+            if ref is not None and d is not None and d != ref:
+                raise ValueError(
+                    f"{fn}: `{ref_name}` is on device {ref} but `{name}` is on device {d}"
+                )
+    return xp
+
+
+def _device_or_none(x: Array) -> Any:
+    try:
+        return _compat.device(x)
+    except Exception:  # tracers and other lazy arrays may have no device
+        return None
+
+
+def device(x: Array) -> Any:
+    """The device of ``x`` (``None`` under ``jax.jit``)."""
+    return _device_or_none(x)
+
+
+def backend_name(xp: Namespace) -> str:
+    """A short name for a namespace: numpy, cupy, torch, jax, dask, array_api_strict, ..."""
+    if _compat.is_numpy_namespace(xp):
+        return "numpy"
+    if _compat.is_torch_namespace(xp):
+        return "torch"
+    if _compat.is_jax_namespace(xp):
+        return "jax"
+    if _compat.is_cupy_namespace(xp):
+        return "cupy"
+    if _compat.is_dask_namespace(xp):
+        return "dask"
+    if _compat.is_array_api_strict_namespace(xp):
+        return "array_api_strict"
+    return getattr(xp, "__name__", "unknown")
+
+
+# ---------------------------------------------------------------------------------------
+# dtype policy
+
+
+def default_float(xp: Namespace, x: Array) -> Any:
+    """The namespace's default real floating dtype on the device of ``x``."""
+    if _compat.is_torch_namespace(xp):
+        import torch
+
+        return torch.get_default_dtype()
+    info = xp.__array_namespace_info__()
+    return info.default_dtypes(device=_device_or_none(x))["real floating"]
+
+
+def float_dtypes(xp: Namespace, x: Array, fn: str = "", name: str = "pred") -> tuple[Any, Any]:
+    """The (compute, result) dtypes for a loss whose prediction is ``x``.
+
+    - float32 / float64 (and wider): computed and returned in that dtype;
+    - float16 / bfloat16: computed in float32, the result cast back;
+    - integer or bool: the namespace's default floating dtype.
+    Complex input raises ``TypeError``.
+    """
+    dt = x.dtype
+    if xp.isdtype(dt, "real floating"):
+        if xp.finfo(dt).bits < 32:
+            return xp.float32, dt
+        return dt, dt
+    if xp.isdtype(dt, ("integral", "bool")):
+        d = default_float(xp, x)
+        return d, d
+    raise TypeError(f"{fn}: `{name}` must have a real dtype, got {dt}")
+
+
+def astype(xp: Namespace, x: Array, dtype: Any) -> Array:
+    """Cast without copying when the dtype already matches (keeps autograd graphs)."""
+    if x.dtype == dtype:
+        return x
+    return xp.astype(x, dtype)
+
+
+def to_result(xp: Namespace, x: Array, dtype: Any) -> Array:
+    """Cast a computed loss to the result dtype; NumPy scalars become 0-d arrays."""
+    x = astype(xp, x, dtype)
+    if isinstance(x, _np.generic):
+        x = _np.asarray(x)
+    return x
+
+
+def numel(x: Array) -> Any:
+    """Number of elements (a Python int, or a symbolic int under ``torch.compile``)."""
+    return math.prod(x.shape)
+
+
+# ---------------------------------------------------------------------------------------
+# concreteness and gradients
+
+
+def is_concrete(x: Array) -> bool:
+    """True when the values of ``x`` can be read now without tracing, compiling or computing.
+
+    False for JAX tracers (``jit``, ``grad``, ``vmap``), arrays seen while ``torch.compile``
+    traces, fake/meta tensors, and Dask arrays (reading them would trigger a compute).
+    """
+    mod = _library(x)
+    if mod == "numpy" or mod == "cupy" or mod == "array_api_strict":
+        return True
+    if mod == "torch":
+        import torch
+
+        if torch.compiler.is_compiling():
+            return False
+        if x.device.type == "meta":
+            return False
+        return type(x) is torch.Tensor or isinstance(x, torch.nn.Parameter)
+    if mod in ("jax", "jaxlib"):
+        import jax
+
+        return not isinstance(x, jax.core.Tracer)
+    if mod == "dask":
+        return False
+    return not _compat.is_lazy_array(x)
+
+
+def stop_gradient(xp: Namespace, x: Array) -> Array:
+    """The value of ``x`` with no gradient (torch ``detach``, ``jax.lax.stop_gradient``)."""
+    if _compat.is_torch_namespace(xp):
+        return x.detach()
+    if _compat.is_jax_namespace(xp):
+        import jax
+
+        return jax.lax.stop_gradient(x)
+    return x
+
+
+def clip(xp: Namespace, x: Array, min: Any = None, max: Any = None) -> Array:
+    """``clip`` with Python-number bounds.
+
+    On torch this is ``torch.clamp``: compat's ``clip`` calls ``math.isnan`` on the bounds,
+    a graph break under ``torch.compile`` once Dynamo treats a float option as symbolic.
+    """
+    if _compat.is_torch_namespace(xp):
+        import torch
+
+        return torch.clamp(x, min=min, max=max)
+    return xp.clip(x, min=min, max=max)
+
+
+# ---------------------------------------------------------------------------------------
+# stable kernels
+
+
+def _shift(xp: Namespace, x: Array, axis: int) -> Array:
+    """Max along ``axis`` (kept), gradient-free, and 0 where the whole slice is -inf."""
+    m = stop_gradient(xp, xp.max(x, axis=axis, keepdims=True))
+    return xp.where(xp.isfinite(m), m, xp.zeros_like(m))
+
+
+def logsumexp(xp: Namespace, x: Array, axis: int = -1, keepdims: bool = False) -> Array:
+    """``log(sum(exp(x), axis))`` with a max shift (no overflow, exact for one dominant term)."""
+    m = _shift(xp, x, axis)
+    out = xp.log(xp.sum(xp.exp(x - m), axis=axis, keepdims=True)) + m
+    return out if keepdims else xp.squeeze(out, axis=axis)
+
+
+def log_softmax(xp: Namespace, x: Array, axis: int = -1) -> Array:
+    """``x - logsumexp(x)`` in the shifted form ``(x - m) - log(sum(exp(x - m)))``."""
+    shifted = x - _shift(xp, x, axis)
+    return shifted - xp.log(xp.sum(xp.exp(shifted), axis=axis, keepdims=True))
+
+
+def softmax(xp: Namespace, x: Array, axis: int = -1) -> Array:
+    """Max-shifted softmax along ``axis``."""
+    e = xp.exp(x - _shift(xp, x, axis))
+    return e / xp.sum(e, axis=axis, keepdims=True)
+
+
+def softplus(xp: Namespace, x: Array) -> Array:
+    """``log(1 + exp(x))`` without overflow."""
+    return xp.logaddexp(x, xp.zeros_like(x))
+
+
+def log_sigmoid(xp: Namespace, x: Array) -> Array:
+    """``log(sigmoid(x)) = -softplus(-x)``, exact at both tails."""
+    return -softplus(xp, -x)
+
+
+def xlogy(xp: Namespace, x: Array, y: Array) -> Array:
+    """``x * log(y)`` with ``0 * log(anything) = 0`` (value and gradient finite)."""
+    zero = x == 0
+    return xp.where(zero, xp.zeros_like(x), x * xp.log(xp.where(zero, xp.ones_like(y), y)))
+
+
+# ---------------------------------------------------------------------------------------
+# masked branches (the double-``where`` trick keeps unselected NaN out of gradients)
+
+
+def safe_sqrt(xp: Namespace, x: Array) -> Array:
+    """``sqrt(x)`` for ``x > 0`` and 0 elsewhere, with a zero (not infinite) gradient at 0."""
+    ok = x > 0
+    return xp.where(ok, xp.sqrt(xp.where(ok, x, xp.ones_like(x))), xp.zeros_like(x))
+
+
+def safe_div(xp: Namespace, num: Array, den: Array, fallback: Any = 0.0) -> Array:
+    """``num / den`` where ``den != 0``; ``fallback`` elsewhere (gradients stay finite)."""
+    ok = den != 0
+    q = num / xp.where(ok, den, xp.ones_like(den))
+    return xp.where(ok, q, xp.zeros_like(q) + fallback)
+
+
+def safe_atan2(xp: Namespace, y: Array, x: Array) -> Array:
+    """``atan2(y, x)`` with the value 0 and a zero gradient at ``x = y = 0``."""
+    ok = (y != 0) | (x != 0)
+    return xp.where(
+        ok,
+        xp.atan2(xp.where(ok, y, xp.zeros_like(y)), xp.where(ok, x, xp.ones_like(x))),
+        xp.zeros_like(y),
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# sorting, order statistics, indexing
+
+
+def sort(xp: Namespace, x: Array, axis: int = -1, descending: bool = False) -> Array:
+    """Sort along ``axis``; unstable where the backend allows it (callers are tie-invariant)."""
+    return xp.sort(x, axis=axis, descending=descending, stable=False)
+
+
+def median(xp: Namespace, x: Array, axis: int = 0) -> Array:
+    """The true median along ``axis`` (mean of the two middle values for an even count).
+
+    ``torch.median`` returns the lower middle value, so torch and the generic path sort.
+    """
+    name = backend_name(xp)
+    if name in ("numpy", "cupy"):
+        return xp.median(x, axis=axis)
+    if name == "jax":
+        import jax.numpy as jnp
+
+        return jnp.median(x, axis=axis)
+    if name == "dask":
+        import dask.array as da
+
+        return da.median(x, axis=axis)
+    n = x.shape[axis]
+    s = sort(xp, x, axis=axis)
+    lo = xp.take(s, xp.asarray([(n - 1) // 2], device=device(x)), axis=axis)
+    hi = xp.take(s, xp.asarray([n // 2], device=device(x)), axis=axis)
+    return xp.squeeze((lo + hi) / 2, axis=axis)
+
+
+def take_along_axis(xp: Namespace, x: Array, indices: Array, axis: int = -1) -> Array:
+    """Gather ``x`` along ``axis`` at integer ``indices`` (same rank as ``x``).
+
+    Native ``torch.gather`` on torch; a flat ``take`` on Dask, whose namespace has no
+    ``take_along_axis``; the standard function elsewhere.
+    """
+    if _compat.is_torch_namespace(xp):
+        import torch
+
+        return torch.gather(x, axis, indices)
+    if _compat.is_dask_namespace(xp):
+        axis = axis % x.ndim
+        xm = xp.moveaxis(x, axis, -1)
+        im = xp.moveaxis(indices, axis, -1)
+        c = xm.shape[-1]
+        k = im.shape[-1]
+        rows = xp.reshape(xp.arange(numel(xm) // c if c else 0), (*xm.shape[:-1], 1))
+        flat = xp.take(xp.reshape(xm, (-1,)), xp.reshape(rows * c + im, (-1,)))
+        return xp.moveaxis(xp.reshape(flat, (*xm.shape[:-1], k)), -1, axis)
+    return xp.take_along_axis(x, indices, axis=axis)
+
+
+def one_hot(xp: Namespace, labels: Array, num_classes: int, dtype: Any, axis: int = -1) -> Array:
+    """One-hot encoding of integer ``labels`` with the class axis inserted at ``axis``.
+
+    Labels outside ``[0, num_classes)`` give an all-zero row.
+    """
+    classes = xp.arange(num_classes, dtype=labels.dtype, device=device(labels))
+    oh = xp.astype(xp.expand_dims(labels, axis=-1) == classes, dtype)
+    if axis not in (-1, labels.ndim):
+        oh = xp.moveaxis(oh, -1, axis)
+    return oh
+

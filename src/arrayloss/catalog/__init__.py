@@ -1,0 +1,187 @@
+"""The machine-readable catalogue: one record per loss.
+
+The CLI (``python -m arrayloss``), the docs and the test matrix all read this registry, so a
+new loss is registered in one place: a family module here exposes ``RECORDS``, a list of
+:class:`Record`, and its name is added to ``FAMILIES`` below.
+
+A record holds the loss function, its family, a description of its inputs, a few example
+:class:`Case` objects (makers of float64/int NumPy inputs that the backend adapters convert to
+any library), a float64 NumPy reference implementation written independently of the loss,
+the native implementations of peers (:class:`Native`) used for reference tests and timing,
+the bad options and bad values that must raise, and the properties the Hypothesis tests
+check.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "FAMILIES",
+    "BadValue",
+    "Case",
+    "Native",
+    "Record",
+    "get",
+    "np_reduce",
+    "records",
+]
+
+#: Family modules of this package, in display order.
+FAMILIES: tuple[str, ...] = ("regression",)
+
+Maker = Callable[[np.random.Generator], tuple[np.ndarray, ...]]
+
+
+@dataclass(frozen=True)
+class Case:
+    """One example call: positional arrays from ``make(rng)``, keyword options, and keyword
+    arrays from ``arrays(rng)`` (``weight``, ``class_weight``...), all NumPy float64 or int.
+
+    ``grad`` says what the gradient tests assert for this case: ``"fd"`` autodiff equals
+    central finite differences (the case keeps away from kinks); ``"autodiff"`` torch and
+    JAX agree with each other (a term without gradient makes finite differences differ);
+    ``"finite"`` only finiteness (kinks, ties, saturation, edge cases).
+    ``expected`` is a golden value of the call (``CATALOGUE.md``), checked on every backend.
+    ``natives=False`` keeps peers off a case (e.g. empty input, where torch returns NaN).
+    """
+
+    id: str
+    make: Maker
+    options: Mapping[str, Any] = field(default_factory=dict)
+    arrays: Callable[[np.random.Generator], dict[str, np.ndarray]] | None = None
+    grad: str = "fd"
+    expected: Any = None
+    rtol32: float = 1e-5
+    natives: bool = True
+
+    def inputs(self, seed: int = 0) -> tuple[tuple[np.ndarray, ...], dict[str, np.ndarray]]:
+        """The positional and keyword arrays of this case, reproducibly from ``seed``."""
+        rng = np.random.default_rng(seed)
+        args = self.make(rng)
+        kw = self.arrays(rng) if self.arrays is not None else {}
+        return args, kw
+
+
+@dataclass(frozen=True)
+class Native:
+    """A peer's implementation of the same quantity.
+
+    ``fn(*args, **options_and_arrays)`` receives arrays of ``backend`` (``"torch"``,
+    ``"jax"``, ``"numpy"``) converted from a case, and returns what arrayloss returns for the
+    same call. ``accepts(options)`` says whether it covers a case's options (e.g. a peer
+    without ``weight``). ``library`` names the peer (``torch.nn.functional``, ``optax``...),
+    ``module`` the import it needs. ``jit`` marks natives to be timed under ``jax.jit``.
+    """
+
+    library: str
+    backend: str
+    fn: Callable[..., Any]
+    module: str
+    accepts: Callable[[Mapping[str, Any]], bool] = lambda options: True
+    rtol: float = 1e-7
+    jit: bool = False
+
+
+@dataclass(frozen=True)
+class BadValue:
+    """Inputs whose values are invalid: the call must raise ``ValueError`` naming ``name``
+    when the arrays are concrete."""
+
+    name: str
+    make: Maker
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Record:
+    """Everything the tests, the CLI and the docs need to know about one loss.
+
+    ``grad_args``: positional arguments that are differentiable. ``bad_options``: pairs of
+    (options, option name) that must raise ``ValueError`` naming that option.
+    ``bad_shape``: a maker of positional arrays whose shapes do not fit. ``perfect``: maps a
+    case's arrays to a perfect prediction (the loss is 0 there). ``symmetric``: swapping the
+    first two arguments leaves the value unchanged. ``reduces``: takes ``reduction`` and
+    ``weight``. ``unsupported``: backend id -> reason (documented, shown by the CLI).
+    ``sized(rng, n)``: inputs with about ``n`` elements, for timing.
+    """
+
+    name: str
+    family: str
+    fn: Callable[..., Any]
+    inputs: str
+    cases: tuple[Case, ...]
+    reference: Callable[..., np.ndarray]
+    natives: tuple[Native, ...] = ()
+    grad_args: tuple[int, ...] = (0,)
+    bad_options: tuple[tuple[Mapping[str, Any], str], ...] = ()
+    bad_values: tuple[BadValue, ...] = ()
+    bad_shape: Maker | None = None
+    nonnegative: bool = True
+    perfect: Callable[[tuple[np.ndarray, ...]], tuple[np.ndarray, ...]] | None = None
+    symmetric: bool = False
+    reduces: bool = True
+    unsupported: Mapping[str, str] = field(default_factory=dict)
+    sized: Callable[[np.random.Generator, int], tuple[np.ndarray, ...]] | None = None
+    notes: str = ""
+
+    @property
+    def summary(self) -> str:
+        doc = (self.fn.__doc__ or "").strip().splitlines()
+        return doc[0] if doc else self.name
+
+
+_REGISTRY: dict[str, Record] | None = None
+
+
+def _load() -> dict[str, Record]:
+    global _REGISTRY
+    if _REGISTRY is None:
+        reg: dict[str, Record] = {}
+        for fam in FAMILIES:
+            mod = importlib.import_module(f"{__name__}.{fam}")
+            for rec in mod.RECORDS:
+                if rec.name in reg:
+                    raise RuntimeError(f"catalogue: {rec.name} registered twice")
+                reg[rec.name] = rec
+        _REGISTRY = reg
+    return _REGISTRY
+
+
+def np_reduce(
+    loss: np.ndarray,
+    reduction: str = "mean",
+    weight: np.ndarray | None = None,
+    count: float | None = None,
+) -> np.ndarray:
+    """Float64 NumPy reduction used by the reference implementations (independent of
+    ``arrayloss._reduce``): weight multiplies, ``"mean"`` divides by ``count`` (default: the
+    number of elements) and is 0 for a zero count."""
+    loss = np.asarray(loss, dtype=np.float64)
+    if weight is not None:
+        loss = loss * np.asarray(weight, dtype=np.float64)
+    if reduction == "none":
+        return loss
+    total = loss.sum()
+    if reduction == "sum":
+        return np.asarray(total)
+    n = loss.size if count is None else count
+    return np.asarray(total / n if n else 0.0)
+
+
+def records(family: str | None = None) -> list[Record]:
+    """All registered records (optionally of one family), in catalogue order."""
+    return [r for r in _load().values() if family is None or r.family == family]
+
+
+def get(name: str) -> Record:
+    """The record of one loss by name."""
+    try:
+        return _load()[name]
+    except KeyError:
+        raise KeyError(f"catalogue: no loss named {name!r}") from None

@@ -1,0 +1,294 @@
+"""Catalogue records of the regression family (CATALOGUE.md part A)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+
+from .. import regression as R
+from . import Case, Native, Record, np_reduce
+
+# Shared data of CATALOGUE.md part A: r = [0.5, 2.0, -1.0, 2.0, -0.2].
+_P = np.array([0.5, 2.0, -1.0, 3.0, 0.0])
+_T = np.array([0.0, 0.0, 0.0, 1.0, 0.2])
+
+
+def _shared(rng: np.random.Generator) -> tuple[np.ndarray, ...]:
+    return _P.copy(), _T.copy()
+
+
+def _residuals(shape: tuple[int, ...], kinks: tuple[float, ...]) -> Callable[..., Any]:
+    """A maker of (pred, target) whose residual magnitudes stay >= 0.05 away from ``kinks``
+    (and from 0), so finite differences are valid."""
+
+    def make(rng: np.random.Generator) -> tuple[np.ndarray, ...]:
+        target = rng.normal(size=shape)
+        mag = rng.uniform(0.05, 3.0, size=shape)
+        for k in kinks:
+            close = np.abs(mag - k) < 0.05
+            mag = np.where(close, k + 0.1, mag)
+        sign = np.where(rng.uniform(size=shape) < 0.5, -1.0, 1.0)
+        return target + sign * mag, target
+
+    return make
+
+
+def _sized(rng: np.random.Generator, n: int) -> tuple[np.ndarray, ...]:
+    return rng.normal(size=(n,)), rng.normal(size=(n,))
+
+
+def _empty(rng: np.random.Generator) -> tuple[np.ndarray, ...]:
+    return np.zeros((0,)), np.zeros((0,))
+
+
+def _row_weight(rng: np.random.Generator) -> dict[str, np.ndarray]:
+    return {"weight": rng.uniform(0.0, 2.0, size=(4,))}
+
+
+def _bad_shape(rng: np.random.Generator) -> tuple[np.ndarray, ...]:
+    return np.zeros((3, 4)), np.zeros((4,))
+
+
+def _common_cases(kinks: tuple[float, ...], options: Mapping[str, Any]) -> list[Case]:
+    o = dict(options)
+    return [
+        Case("random-mean", _residuals((6, 4), kinks), o),
+        Case("random-none", _residuals((3, 2, 2), kinks), {**o, "reduction": "none"}),
+        Case("random-sum-weight", _residuals((5, 4), kinks), {**o, "reduction": "sum"},
+             arrays=_row_weight),
+        Case("random-mean-weight", _residuals((5, 4), kinks), o, arrays=_row_weight),
+        Case("empty", _empty, o, expected=0.0, natives=False),
+    ]
+
+
+def _perfect(args: tuple[np.ndarray, ...]) -> tuple[np.ndarray, ...]:
+    return args[1].copy(), args[1]
+
+
+def _torch_native(name: str, **rename: str) -> Native:
+    def fn(pred: Any, target: Any, *, reduction: str = "mean", **options: Any) -> Any:
+        import torch.nn.functional as F
+
+        kw = {rename.get(k, k): v for k, v in options.items()}
+        return getattr(F, name)(pred, target, reduction=reduction, **kw)
+
+    return Native(f"torch.nn.functional.{name}", "torch", fn, "torch",
+                  accepts=lambda o: "weight" not in o)
+
+
+def _reduce_any(loss: Any, reduction: str, weight: Any) -> Any:
+    if weight is not None:
+        loss = loss * weight
+    if reduction == "none":
+        return loss
+    return loss.sum() if reduction == "sum" else loss.mean()
+
+
+def _optax_native(name: str, **rename: str) -> Native:
+    def fn(pred: Any, target: Any, *, reduction: str = "mean", weight: Any = None,
+           **options: Any) -> Any:
+        import optax
+
+        kw = {rename.get(k, k): v for k, v in options.items()}
+        return _reduce_any(getattr(optax.losses, name)(pred, target, **kw), reduction, weight)
+
+    return Native(f"optax.losses.{name}", "jax", fn, "optax", jit=True)
+
+
+def _keras_native(name: str, **rename: str) -> Native:
+    """keras reduces over the last axis per sample: the mean of those is arrayloss's mean."""
+
+    def fn(pred: Any, target: Any, *, reduction: str = "mean", **options: Any) -> Any:
+        import keras
+
+        kw = {rename.get(k, k): v for k, v in options.items()}
+        out = getattr(keras.losses, name)(target, pred, **kw)
+        return np.asarray(keras.ops.convert_to_numpy(out)).mean()
+
+    return Native(f"keras.losses.{name}", "numpy", fn, "keras", rtol=1e-5,
+                  accepts=lambda o: o.get("reduction", "mean") == "mean" and "weight" not in o)
+
+
+# --- float64 NumPy references, written directly from CATALOGUE.md (piecewise, not clipped)
+
+
+def _ref(elementwise: Callable[..., np.ndarray]) -> Callable[..., np.ndarray]:
+    def ref(pred: np.ndarray, target: np.ndarray, *, reduction: str = "mean",
+            weight: np.ndarray | None = None, **options: Any) -> np.ndarray:
+        r = np.asarray(pred, np.float64) - np.asarray(target, np.float64)
+        return np_reduce(elementwise(r, **options), reduction, weight)
+
+    return ref
+
+
+def _ref_smooth_l1(r: np.ndarray, beta: float = 1.0) -> np.ndarray:
+    a = np.abs(r)
+    if beta == 0:
+        return a
+    return np.where(a < beta, 0.5 * r**2 / beta, a - 0.5 * beta)
+
+
+def _ref_huber(r: np.ndarray, delta: float = 1.0) -> np.ndarray:
+    a = np.abs(r)
+    return np.where(a <= delta, 0.5 * r**2, delta * (a - 0.5 * delta))
+
+
+def _ref_tukey(r: np.ndarray, c: float = 4.685, scale: Any = "mad") -> np.ndarray:
+    if isinstance(scale, str):
+        if r.shape[0] == 0:
+            return r
+        mad = np.median(np.abs(r - np.median(r, axis=0)), axis=0)
+        s = 1.4826 * np.maximum(mad, 1e-12)
+    else:
+        s = 1.0 if scale is None else scale
+    u = r / s
+    inside = (c**2 / 6) * (1 - (1 - (u / c) ** 2) ** 3)
+    return np.where(np.abs(u) <= c, inside, c**2 / 6)
+
+
+def _ref_log_cosh(r: np.ndarray) -> np.ndarray:
+    # log(cosh r) = logaddexp(r, -r) - log 2: an independent stable form
+    return np.logaddexp(r, -r) - np.log(2.0)
+
+
+_SHARED = "pred, target: floating arrays of the same shape (any rank)"
+
+RECORDS = [
+    Record(
+        name="l1_loss",
+        family="regression",
+        fn=R.l1_loss,
+        inputs=_SHARED,
+        cases=(
+            Case("catalogue", _shared, expected=1.14),
+            Case("catalogue-none", _shared, {"reduction": "none"},
+                 expected=[0.5, 2.0, 1.0, 2.0, 0.2]),
+            *_common_cases((), {}),
+            Case("kink", lambda rng: (np.array([1.0, -1.0, 0.0]), np.zeros(3)), grad="finite"),
+        ),
+        reference=_ref(np.abs),
+        natives=(_torch_native("l1_loss"), _keras_native("mean_absolute_error")),
+        bad_shape=_bad_shape,
+        perfect=_perfect,
+        symmetric=True,
+        sized=_sized,
+    ),
+    Record(
+        name="mse_loss",
+        family="regression",
+        fn=R.mse_loss,
+        inputs=_SHARED,
+        cases=(
+            Case("catalogue", _shared, expected=1.858),
+            Case("catalogue-none", _shared, {"reduction": "none"},
+                 expected=[0.25, 4.0, 1.0, 4.0, 0.04]),
+            *_common_cases((), {}),
+        ),
+        reference=_ref(lambda r: r * r),
+        natives=(_torch_native("mse_loss"), _optax_native("squared_error"),
+                 _keras_native("mean_squared_error")),
+        bad_shape=_bad_shape,
+        perfect=_perfect,
+        symmetric=True,
+        sized=_sized,
+    ),
+    Record(
+        name="smooth_l1_loss",
+        family="regression",
+        fn=R.smooth_l1_loss,
+        inputs=_SHARED,
+        cases=(
+            Case("catalogue", _shared, expected=0.729),
+            Case("catalogue-beta", _shared, {"beta": 0.5, "reduction": "none"},
+                 expected=[0.25, 1.75, 0.75, 1.75, 0.04]),
+            Case("catalogue-beta0", _shared, {"beta": 0.0}, expected=1.14),
+            *_common_cases((1.0,), {}),
+            *_common_cases((1.0 / 9.0,), {"beta": 1.0 / 9.0})[:2],
+            Case("kink", lambda rng: (np.array([1.0, -1.0, 0.0]), np.zeros(3)),
+                 {"reduction": "sum"}, grad="finite"),
+        ),
+        reference=_ref(_ref_smooth_l1),
+        natives=(_torch_native("smooth_l1_loss"),),
+        bad_options=(({"beta": -1.0}, "beta"), ({"beta": float("nan")}, "beta")),
+        bad_shape=_bad_shape,
+        perfect=_perfect,
+        symmetric=True,
+        sized=_sized,
+    ),
+    Record(
+        name="huber_loss",
+        family="regression",
+        fn=R.huber_loss,
+        inputs=_SHARED,
+        cases=(
+            Case("catalogue", _shared, expected=0.729),
+            Case("catalogue-delta", _shared, {"delta": 0.5, "reduction": "none"},
+                 expected=[0.125, 0.875, 0.375, 0.875, 0.02]),
+            *_common_cases((1.0,), {}),
+            *_common_cases((0.5,), {"delta": 0.5})[:2],
+        ),
+        reference=_ref(_ref_huber),
+        natives=(_torch_native("huber_loss"), _optax_native("huber_loss"),
+                 _keras_native("huber")),
+        bad_options=(({"delta": 0.0}, "delta"), ({"delta": -1.0}, "delta")),
+        bad_shape=_bad_shape,
+        perfect=_perfect,
+        symmetric=True,
+        sized=_sized,
+    ),
+    Record(
+        name="tukey_biweight_loss",
+        family="regression",
+        fn=R.tukey_biweight_loss,
+        inputs=_SHARED + "; axis 0 is the batch over which the MAD scale is taken",
+        cases=(
+            Case("catalogue-unscaled", _shared, {"scale": None, "reduction": "none"},
+                 expected=[0.1235817, 1.6576631, 0.4775661, 1.6576631, 0.0199636]),
+            Case("catalogue-mad", _shared, {"reduction": "none"}, grad="autodiff",
+                 expected=[0.0252162, 0.3896714, 0.1001688, 0.3896714, 0.0040424]),
+            Case("catalogue-scale2", _shared, {"scale": 2.0}, expected=0.2229745),
+            Case("catalogue-outlier",
+                 lambda rng: (np.array([0.1, -0.2, 0.15, 10.0]), np.zeros(4)),
+                 {"scale": None, "reduction": "none"}, grad="finite",
+                 expected=[0.0049977, 0.0199636, 0.0112385, 3.6582042]),
+            Case("catalogue-2d",
+                 lambda rng: (np.array([[1.0, 0], [2, 1], [0, -1], [5, 0.5]]), np.zeros((4, 2))),
+                 grad="finite", expected=0.7755177),
+            Case("random-mad-even", _residuals((6, 3), ()), grad="autodiff"),
+            Case("random-mad-odd", _residuals((7, 2, 2), ()), {"reduction": "none"},
+                 grad="autodiff"),
+            *_common_cases((), {"scale": 1.5}),
+            Case("empty-mad", _empty, expected=0.0),
+        ),
+        reference=_ref(_ref_tukey),
+        bad_options=(({"c": 0.0}, "c"), ({"c": -1.0}, "c"), ({"scale": 0.0}, "scale"),
+                     ({"scale": -2.0}, "scale"), ({"scale": "std"}, "scale")),
+        bad_shape=_bad_shape,
+        perfect=_perfect,
+        symmetric=True,
+        sized=_sized,
+        notes="MAD scale per output coordinate over axis 0, without gradient",
+    ),
+    Record(
+        name="log_cosh_loss",
+        family="regression",
+        fn=R.log_cosh_loss,
+        inputs=_SHARED,
+        cases=(
+            Case("catalogue", _shared, expected=0.6447538),
+            Case("catalogue-none", _shared, {"reduction": "none"},
+                 expected=[0.1201145, 1.3250027, 0.4337808, 1.3250027, 0.0198681]),
+            Case("large-residual", lambda rng: (np.array([800.0, -1000.0, 1000.0]), np.zeros(3)),
+                 {"reduction": "none"}, expected=[799.3068528, 999.3068528, 999.3068528]),
+            *_common_cases((), {}),
+        ),
+        reference=_ref(_ref_log_cosh),
+        natives=(_optax_native("log_cosh"), _keras_native("log_cosh")),
+        bad_shape=_bad_shape,
+        perfect=_perfect,
+        symmetric=True,
+        sized=_sized,
+    ),
+]

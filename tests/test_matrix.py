@@ -1,0 +1,190 @@
+"""The backend matrix: every registered loss, every case, every backend.
+
+New families plug in by registering records in ``arrayloss.catalog``; nothing here names a
+loss. Tolerances follow CATALOGUE.md "How to test against this page".
+"""
+
+from __future__ import annotations
+
+import array_api_compat
+import numpy as np
+import pytest
+
+from arrayloss import _backends, catalog
+from conftest import require_backend, require_module
+
+RECORDS = catalog.records()
+CASES = [pytest.param(r, c, id=f"{r.name}-{c.id}") for r in RECORDS for c in r.cases]
+FIRST_CASES = [pytest.param(r, r.cases[0], id=r.name) for r in RECORDS]
+BACKEND_IDS = [b.id for b in _backends.BACKENDS if b.mode != "inductor"]
+
+TOL = {"float64": (1e-10, 1e-12), "float32": (1e-5, 1e-6)}
+GOLDEN_TOL = {"float64": (1e-6, 1e-7), "float32": (1e-5, 1e-6)}
+
+
+def _numpy_result(record: catalog.Record, case: catalog.Case) -> np.ndarray:
+    args, kw = case.inputs()
+    return np.asarray(record.fn(*args, **case.options, **kw))
+
+
+def _supported(record: catalog.Record, backend: _backends.Backend) -> None:
+    reason = record.unsupported.get(backend.id) or record.unsupported.get(backend.module)
+    if reason:
+        pytest.xfail(f"{record.name} on {backend.id}: {reason}")
+
+
+def _check_result(backend: _backends.Backend, out: object, like: object, dtype: str,
+                  shape: tuple[int, ...]) -> np.ndarray:
+    """Namespace, dtype, shape and device of a result; returns it as NumPy."""
+    assert array_api_compat.is_array_api_obj(out), f"result is {type(out)}, not an array"
+    assert type(out).__module__.split(".")[0] == type(like).__module__.split(".")[0], (
+        f"result is a {type(out)} for {type(like)} inputs"
+    )
+    assert backend.dtype_name(out) == dtype
+    assert tuple(out.shape) == shape
+    if backend.module != "dask":
+        assert backend.device_of(out) == backend.device_of(like)
+    return backend.to_numpy(out)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize(("record", "case"), CASES)
+@pytest.mark.parametrize("backend_id", BACKEND_IDS)
+def test_agreement(backend_id: str, record: catalog.Record, case: catalog.Case,
+                   dtype: str) -> None:
+    """Each backend agrees with arrayloss on float64 NumPy, and with the golden numbers."""
+    backend = require_backend(_backends.by_id(backend_id))
+    _supported(record, backend)
+    expected = _numpy_result(record, case)
+    args, kw = case.inputs()
+    conv, ckw = backend.convert(args, kw, dtype)
+    out = backend.call(record.fn, conv, {**case.options, **ckw})
+    if backend.module == "numpy" and expected.ndim == 0:
+        assert type(out) is np.ndarray, "a reduced NumPy result must be a 0-d ndarray"
+    got = _check_result(backend, out, conv[0], dtype, expected.shape)
+    rtol, atol = TOL[dtype]
+    if dtype == "float32":
+        rtol = max(rtol, case.rtol32)
+    np.testing.assert_allclose(got, expected, rtol=rtol, atol=atol)
+    if case.expected is not None:
+        rtol, atol = GOLDEN_TOL[dtype]
+        np.testing.assert_allclose(got, np.asarray(case.expected, dtype=np.float64),
+                                   rtol=max(rtol, case.rtol32 if dtype == "float32" else 0),
+                                   atol=atol)
+
+
+@pytest.mark.parametrize(("record", "case"), FIRST_CASES)
+def test_inductor(record: catalog.Record, case: catalog.Case) -> None:
+    """One full inductor compile per loss (the broad matrix uses aot_eager)."""
+    backend = require_backend(_backends.by_id("torch:inductor"))
+    args, kw = case.inputs()
+    conv, ckw = backend.convert(args, kw, "float32")
+    out = backend.call(record.fn, conv, {**case.options, **ckw})
+    np.testing.assert_allclose(backend.to_numpy(out), _numpy_result(record, case),
+                               rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize(("record", "case"), CASES)
+def test_reference(record: catalog.Record, case: catalog.Case) -> None:
+    """arrayloss on float64 NumPy equals the record's independent float64 reference."""
+    args, kw = case.inputs()
+    got = _numpy_result(record, case)
+    ref = np.asarray(record.reference(*args, **case.options, **kw))
+    assert got.shape == ref.shape
+    np.testing.assert_allclose(got, ref, rtol=1e-10, atol=1e-12)
+
+
+NATIVE_CASES = [
+    pytest.param(r, c, n, id=f"{r.name}-{c.id}-{n.library}")
+    for r in RECORDS for c in r.cases for n in r.natives
+    if c.natives and n.accepts({**c.options, **dict.fromkeys(c.inputs()[1])})
+]
+
+
+@pytest.mark.parametrize(("record", "case", "native"), NATIVE_CASES)
+def test_native_reference(record: catalog.Record, case: catalog.Case,
+                          native: catalog.Native) -> None:
+    """arrayloss equals the peer implementation (torch, optax, keras...) on its backend."""
+    require_module(native.module)
+    backend = require_backend(_backends.by_id(native.backend))
+    args, kw = case.inputs()
+    conv, ckw = backend.convert(args, kw, "float64")
+    ours = backend.to_numpy(record.fn(*conv, **case.options, **ckw))
+    theirs = np.asarray(native.fn(*conv, **case.options, **ckw))
+    if native.backend != "numpy":
+        theirs = backend.to_numpy(native.fn(*conv, **case.options, **ckw))
+    np.testing.assert_allclose(ours, theirs, rtol=native.rtol, atol=max(native.rtol * 1e-2, 1e-9))
+
+
+GRAD_CASES = [pytest.param(r, c, id=f"{r.name}-{c.id}") for r in RECORDS if r.grad_args
+              for c in r.cases]
+
+
+@pytest.mark.parametrize(("record", "case"), GRAD_CASES)
+def test_gradients(record: catalog.Record, case: catalog.Case) -> None:
+    """torch autograd and jax.grad are finite, agree with each other and, away from kinks,
+    with float64 central finite differences."""
+    torch_b = require_backend(_backends.by_id("torch"))
+    jax_b = require_backend(_backends.by_id("jax"))
+    args, kw = case.inputs()
+    opts = {**case.options, **kw}
+    gt = torch_b.grad(record.fn, args, opts, record.grad_args)
+    gj = jax_b.grad(record.fn, args, opts, record.grad_args)
+    for a, b in zip(gt, gj):
+        assert np.all(np.isfinite(a)), "torch gradient not finite"
+        assert np.all(np.isfinite(b)), "jax gradient not finite"
+        if case.grad in ("fd", "autodiff"):
+            np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12)
+    if case.grad == "fd":
+        for i, g in zip(record.grad_args, gt):
+            fd = _backends.finite_difference(record.fn, args, opts, i)
+            np.testing.assert_allclose(g, fd, rtol=1e-5, atol=1e-8)
+    if case.expected is not None and np.ndim(case.expected) == 0 and case.expected == 0.0:
+        for g in gt:  # an empty / fully-ignored mean has zero gradients
+            assert not np.any(g), "the gradient of an empty mean must be zero"
+
+
+# every (backend, half dtype) pair that exists: NumPy and Dask have no bfloat16, strict no half
+HALF = [("numpy", "float16"), ("dask", "float16"), ("torch", "float16"), ("torch", "bfloat16"),
+        ("jax", "float16"), ("jax", "bfloat16")]
+
+
+@pytest.mark.parametrize(("record", "case"), CASES)
+@pytest.mark.parametrize(("backend_id", "half"), HALF)
+def test_half_precision(backend_id: str, half: str, record: catalog.Record,
+                        case: catalog.Case) -> None:
+    """float16/bfloat16 inputs are computed in float32 and returned in the input dtype."""
+    backend = require_backend(_backends.by_id(backend_id))
+    _supported(record, backend)
+    args, kw = case.inputs()
+    conv, ckw = backend.convert(args, kw, half)
+    out = backend.call(record.fn, conv, {**case.options, **ckw})
+    assert backend.dtype_name(out) == half
+    # the float32 result on the same (rounded) inputs, rounded to the half dtype
+    as32 = [backend.to_numpy(a).astype(np.float32) if np.issubdtype(np.asarray(a0).dtype,
+            np.floating) else a0 for a, a0 in zip(conv, args)]
+    kw32 = {k: backend.to_numpy(ckw[k]).astype(np.float32) if np.issubdtype(v.dtype, np.floating)
+            else v for k, v in kw.items()}
+    ref32 = np.asarray(record.fn(*as32, **case.options, **kw32), dtype=np.float32)
+    rtol = 1e-3 if half == "float16" else 1e-2
+    np.testing.assert_allclose(backend.to_numpy(out), ref32, rtol=rtol, atol=rtol * 1e-2)
+
+
+VMAP_CASES = [pytest.param(r, c, id=f"{r.name}-{c.id}") for r in RECORDS
+              for c in r.cases[:4] if not c.arrays]
+
+
+@pytest.mark.parametrize(("record", "case"), VMAP_CASES)
+def test_jax_vmap(record: catalog.Record, case: catalog.Case) -> None:
+    """The loss runs under jax.vmap (and jit) over a new leading axis."""
+    backend = require_backend(_backends.by_id("jax"))
+    import jax
+
+    args, _ = case.inputs()
+    stacked = [np.stack([a, a[::-1] if a.ndim and np.issubdtype(a.dtype, np.floating) else a])
+               for a in args]
+    conv, _ = backend.convert(stacked, {}, "float64")
+    batched = jax.jit(jax.vmap(lambda *xs: record.fn(*xs, **case.options)))(*conv)
+    for k in range(2):
+        want = np.asarray(record.fn(*[s[k] for s in stacked], **case.options))
+        np.testing.assert_allclose(backend.to_numpy(batched)[k], want, rtol=1e-10, atol=1e-12)
