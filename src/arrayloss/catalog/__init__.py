@@ -108,7 +108,9 @@ class Record:
     case's arrays to a perfect prediction (the loss is 0 there). ``symmetric``: swapping the
     first two arguments leaves the value unchanged. ``reduces``: takes ``reduction`` and
     ``weight``. ``unsupported``: backend id -> reason (documented, shown by the CLI).
-    ``sized(rng, n)``: inputs with about ``n`` elements, for timing.
+    ``sized(rng, n)``: inputs with about ``n`` elements, for timing. ``kind`` names the
+    input structure (``"elementwise"``: two same-shape float arrays); the property tests draw
+    inputs per kind (``tests/test_properties.py``).
     """
 
     name: str
@@ -117,6 +119,7 @@ class Record:
     inputs: str
     cases: tuple[Case, ...]
     reference: Callable[..., np.ndarray]
+    kind: str = "elementwise"
     natives: tuple[Native, ...] = ()
     grad_args: tuple[int, ...] = (0,)
     bad_options: tuple[tuple[Mapping[str, Any], str], ...] = ()

@@ -1,0 +1,97 @@
+"""Hypothesis properties of every registered loss, drawn per input kind.
+
+``STRATEGIES`` maps a record's ``kind`` to a strategy of positional-argument tuples (float64
+NumPy). Properties: non-negative values, zero at a perfect prediction (``record.perfect``),
+symmetry in the first two arguments (``record.symmetric``). Each runs on NumPy, eager torch,
+JAX and array-api-strict.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import hypothesis.extra.numpy as hnp
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from arrayloss import _backends, catalog
+from conftest import require_backend
+
+_FLOATS = st.floats(-1e3, 1e3, allow_nan=False, allow_subnormal=False, width=64)
+
+
+@st.composite
+def _elementwise(draw: st.DrawFn) -> tuple[np.ndarray, ...]:
+    shape = draw(hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=5))
+    pred = draw(hnp.arrays(np.float64, shape, elements=_FLOATS))
+    target = draw(hnp.arrays(np.float64, shape, elements=_FLOATS))
+    return pred, target
+
+
+STRATEGIES: dict[str, Callable[[], st.SearchStrategy]] = {
+    "elementwise": _elementwise,
+}
+
+RECORDS = catalog.records()
+BACKENDS = ["numpy", "torch", "jax", "array_api_strict"]
+SETTINGS = settings(max_examples=25, deadline=None,
+                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+
+
+def _run(backend: _backends.Backend, record: catalog.Record, args: tuple, **options: object):
+    conv, _ = backend.convert(args, {}, "float64")
+    return backend.to_numpy(record.fn(*conv, **options))
+
+
+def test_every_kind_has_a_strategy() -> None:
+    missing = {r.kind for r in RECORDS} - set(STRATEGIES)
+    assert not missing, f"no Hypothesis strategy for input kinds {missing}"
+
+
+@pytest.mark.parametrize("record", [pytest.param(r, id=r.name) for r in RECORDS
+                                    if r.nonnegative])
+@pytest.mark.parametrize("backend_id", BACKENDS)
+def test_nonnegative(backend_id: str, record: catalog.Record) -> None:
+    backend = require_backend(_backends.by_id(backend_id))
+
+    @SETTINGS
+    @given(STRATEGIES[record.kind]())
+    def check(args: tuple) -> None:
+        out = _run(backend, record, args, reduction="none") if record.reduces else \
+            _run(backend, record, args)
+        assert np.all(out >= -1e-12), out
+        assert np.all(np.isfinite(out)), out
+
+    check()
+
+
+@pytest.mark.parametrize("record", [pytest.param(r, id=r.name) for r in RECORDS if r.perfect])
+@pytest.mark.parametrize("backend_id", BACKENDS)
+def test_zero_at_perfect_prediction(backend_id: str, record: catalog.Record) -> None:
+    backend = require_backend(_backends.by_id(backend_id))
+
+    @SETTINGS
+    @given(STRATEGIES[record.kind]())
+    def check(args: tuple) -> None:
+        out = _run(backend, record, record.perfect(args))
+        np.testing.assert_allclose(out, 0.0, atol=1e-6)
+
+    check()
+
+
+@pytest.mark.parametrize("record", [pytest.param(r, id=r.name) for r in RECORDS
+                                    if r.symmetric])
+@pytest.mark.parametrize("backend_id", BACKENDS)
+def test_symmetric(backend_id: str, record: catalog.Record) -> None:
+    backend = require_backend(_backends.by_id(backend_id))
+
+    @SETTINGS
+    @given(STRATEGIES[record.kind]())
+    def check(args: tuple) -> None:
+        a = _run(backend, record, args, reduction="none")
+        b = _run(backend, record, (args[1], args[0], *args[2:]), reduction="none")
+        np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-9)
+
+    check()
