@@ -64,7 +64,10 @@ def test_mixed_libraries(record: catalog.Record) -> None:
     import torch
 
     args, kw = _first(record)
-    mixed = [args[0], *(torch.asarray(a) for a in args[1:])]
+    if len(args) > 1:
+        mixed = [args[0], *(torch.asarray(a) for a in args[1:])]
+    else:  # one positional array (entropy): mix through `weight`
+        mixed, kw = args, {**kw, "weight": torch.ones(())}
     with pytest.raises(TypeError, match=rf"{record.name}: .*numpy.*torch"):
         record.fn(*mixed, **kw)
 

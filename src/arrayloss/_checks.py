@@ -28,7 +28,10 @@ __all__ = [
     "REDUCTIONS",
     "check_axis",
     "check_choice",
+    "check_ignore_index",
     "check_int",
+    "check_labels",
+    "check_probabilities",
     "check_number",
     "check_reduction",
     "check_same_shape",
@@ -181,3 +184,50 @@ def check_values(
         return
     if bool(xp.any(bad(x))):
         raise ValueError(f"{fn}: `{name}` {expected}")
+
+
+def check_ignore_index(fn: str, ignore_index: Any, num_classes: int) -> int | None:
+    """``ignore_index`` is ``None`` or an int that is *not* a valid class in ``[0, C)``.
+
+    To drop a real class, give it ``class_weight`` 0 instead (CATALOGUE.md decisions).
+    """
+    if ignore_index is None:
+        return None
+    ii = check_int(fn, "ignore_index", ignore_index)
+    if 0 <= ii < num_classes:
+        raise ValueError(
+            f"{fn}: `ignore_index` must be None or a value outside the classes [0, "
+            f"{num_classes}) (to drop a real class give it class_weight 0); got {ii}"
+        )
+    return ii
+
+
+def check_labels(
+    fn: str,
+    name: str,
+    xp: Namespace,
+    labels: Array,
+    num_classes: int,
+    ignore_index: int | None = None,
+) -> None:
+    """Integer class labels: integer dtype (``TypeError`` otherwise, always) and values in
+    ``[0, num_classes)`` or equal to ``ignore_index`` (``ValueError``, concrete arrays only)."""
+    if not xp.isdtype(labels.dtype, "integral"):
+        raise TypeError(
+            f"{fn}: `{name}` must hold integer class labels, got dtype {labels.dtype} "
+            "(dense float targets must have the shape of the prediction)"
+        )
+    allowed = f"[0, {num_classes})" + ("" if ignore_index is None
+                                       else f" or ignore_index={ignore_index}")
+
+    def bad(y: Array) -> Array:
+        out = (y < 0) | (y >= num_classes)
+        return out if ignore_index is None else out & (y != ignore_index)
+
+    check_values(fn, name, xp, labels, bad, f"must hold class labels in {allowed}")
+
+
+def check_probabilities(fn: str, name: str, xp: Namespace, x: Array) -> None:
+    """Values in ``[0, 1]`` (concrete arrays only)."""
+    check_values(fn, name, xp, x, lambda v: (v < 0) | (v > 1),
+                 "must hold probabilities in [0, 1]")

@@ -53,6 +53,29 @@ class Call:
         """``x`` in the compute dtype (no copy when it already is)."""
         return _xp.astype(self.xp, x, self.dtype)
 
+    def vector(self, name: str, value: Any, length: int, like: Array) -> Array | None:
+        """A per-class option (``class_weight``, ``alpha``...) as a length-``length`` array
+        in the compute dtype on the device of ``like``.
+
+        Accepts an array of the call's library or a Python sequence of numbers; ``None``
+        passes through. Raises ``TypeError`` for another library or a scalar and
+        ``ValueError`` for a wrong length.
+        """
+        if value is None:
+            return None
+        xp = self.xp
+        if isinstance(value, (list, tuple)):
+            arr = xp.asarray(value, dtype=self.dtype, device=_xp.device(like))
+        else:
+            _xp.namespace(self.fn, pred=like, **{name: value})
+            arr = self.float(value)
+        if tuple(arr.shape) != (length,):
+            raise ValueError(
+                f"{self.fn}: `{name}` must have shape ({length},), one value per class; got "
+                f"shape {tuple(arr.shape)}"
+            )
+        return arr
+
     def finish(
         self,
         loss: Array,
