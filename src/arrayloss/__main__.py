@@ -1,0 +1,256 @@
+"""``python -m arrayloss``: which backends are installed, and for every registered loss on every
+backend, whether it agrees with the float64 NumPy result, whether gradients and jit/compile
+work, and how its time compares with the framework's own implementation.
+
+NumPy alone is enough: missing backends are listed with the command that installs them.
+Run ``python -m arrayloss --help`` for the options.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.metadata
+import importlib.util
+import json
+import math
+import os
+import sys
+import time
+import warnings
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from . import __version__, _backends, catalog
+
+_GRAD_BACKENDS = ("torch", "jax")
+_ROW_BACKENDS = ("numpy", "array_api_strict", "torch", "jax", "dask", "cupy", "torch:cuda",
+                 "jax:gpu")
+_MODE_OF = {"torch": "torch:compile", "jax": "jax", "dask": "dask",
+            "torch:cuda": "torch:cuda", "jax:gpu": "jax:gpu"}
+
+
+def _version(module: str) -> str:
+    dist = {"array_api_strict": "array-api-strict", "dask": "dask"}.get(module, module)
+    try:
+        return importlib.metadata.version(dist)
+    except importlib.metadata.PackageNotFoundError:
+        return "?"
+
+
+def _eager(b: _backends.Backend) -> _backends.Backend:
+    """The eager variant of a backend row (jax rows run eagerly for the agreement column)."""
+    if b.mode == "jit":
+        return _backends.Backend(b.id + ":eager", b.module, mode="eager", gpu=b.gpu)
+    return b
+
+
+def _close(a: np.ndarray, b: np.ndarray, dtype: str = "float64") -> bool:
+    rtol, atol = (1e-10, 1e-12) if dtype == "float64" else (1e-5, 1e-6)
+    return a.shape == b.shape and bool(np.allclose(a, b, rtol=rtol, atol=atol, equal_nan=False))
+
+
+def _median_ratio(ours: Callable[[], Any], theirs: Callable[[], Any], sync: Callable[[Any], Any],
+                  budget_s: float = 0.4, min_reps: int = 5) -> float:
+    """Interleaved repeats of both callables; the median of the per-pair time ratios."""
+    sync(ours())
+    sync(theirs())  # warm up (compiles, caches)
+    ratios = []
+    start = time.perf_counter()
+    while len(ratios) < min_reps or (time.perf_counter() - start < budget_s and len(ratios) < 50):
+        t0 = time.perf_counter()
+        sync(ours())
+        t1 = time.perf_counter()
+        sync(theirs())
+        t2 = time.perf_counter()
+        ratios.append((t1 - t0) / max(t2 - t1, 1e-9))
+    return float(np.median(ratios))
+
+
+def _sync_for(b: _backends.Backend) -> Callable[[Any], Any]:
+    if b.module == "jax":
+        return lambda x: x.block_until_ready()
+    if b.module == "torch" and b.gpu:
+        import torch
+
+        return lambda x: torch.cuda.synchronize()
+    if b.module == "cupy":
+        import cupy
+
+        return lambda x: cupy.cuda.get_current_stream().synchronize()
+    return lambda x: x
+
+
+def _time_against_native(record: catalog.Record, b: _backends.Backend, size: int
+                         ) -> tuple[str, float] | None:
+    """(native library, ratio arrayloss / native) at ``size`` elements, or None."""
+    if record.sized is None:
+        return None
+    backend_key = "torch" if b.module == "torch" else b.module
+    for native in record.natives:
+        if native.backend != backend_key or backend_key == "numpy" or not native.accepts({}):
+            continue
+        if importlib.util.find_spec(native.module) is None:
+            continue
+        args, _ = b.convert(record.sized(np.random.default_rng(0), size), {}, "float32")
+        if native.jit:
+            import jax
+
+            ours_fn, theirs_fn = jax.jit(record.fn), jax.jit(native.fn)
+        else:
+            ours_fn, theirs_fn = record.fn, native.fn
+        ratio = _median_ratio(lambda: ours_fn(*args), lambda: theirs_fn(*args), _sync_for(b))
+        return native.library, ratio
+    if b.module == "numpy":
+        args, _ = b.convert(record.sized(np.random.default_rng(0), size), {}, "float64")
+        ratio = _median_ratio(lambda: record.fn(*args), lambda: record.reference(*args),
+                              lambda x: x)
+        return "NumPy reference", ratio
+    return None
+
+
+def _row(record: catalog.Record, b: _backends.Backend, timing: bool, size: int
+         ) -> dict[str, Any]:
+    """One (loss, backend) row of the report."""
+    row: dict[str, Any] = {"loss": record.name, "backend": b.id}
+    reason = record.unsupported.get(b.id) or record.unsupported.get(b.module)
+    if reason:
+        row.update(agree="unsupported", grad="-", jit="-", time="-", note=reason)
+        return row
+    case = record.cases[0]
+    args, kw = case.inputs()
+    want = np.asarray(record.fn(*args, **case.options, **kw))
+    try:
+        eager = _eager(b)
+        conv, ckw = eager.convert(args, kw, "float64")
+        got = eager.to_numpy(eager.call(record.fn, conv, {**case.options, **ckw}))
+        row["agree"] = "ok" if _close(got, want) else "MISMATCH"
+    except Exception as exc:  # report, don't crash the whole table
+        row["agree"] = f"error: {type(exc).__name__}"
+    row["grad"] = "-"
+    if b.module in _GRAD_BACKENDS and record.grad_args:
+        gcase = next((c for c in record.cases if c.grad == "fd"), None)
+        try:
+            if gcase is None:
+                gcase = case
+            gargs, gkw = gcase.inputs()
+            opts = {**gcase.options, **gkw}
+            grads = _eager(b).grad(record.fn, gargs, opts, record.grad_args)
+            ok = all(np.all(np.isfinite(g)) for g in grads)
+            if ok and gcase.grad == "fd":
+                for i, g in zip(record.grad_args, grads):
+                    fd = _backends.finite_difference(record.fn, gargs, opts, i)
+                    ok = ok and bool(np.allclose(g, fd, rtol=1e-5, atol=1e-8))
+            row["grad"] = "ok" if ok else "MISMATCH"
+        except Exception as exc:
+            row["grad"] = f"error: {type(exc).__name__}"
+    row["jit"] = "-"
+    mode_id = _MODE_OF.get(b.id)
+    if mode_id is not None and _backends.by_id(mode_id).mode in ("compile", "jit", "lazy"):
+        mb = _backends.by_id(mode_id)
+        try:
+            conv, ckw = mb.convert(args, kw, "float64")
+            got = mb.to_numpy(mb.call(record.fn, conv, {**case.options, **ckw}))
+            label = {"compile": "compile", "jit": "jit", "lazy": "lazy"}[mb.mode]
+            row["jit"] = f"{label} ok" if _close(got, want) else f"{label} MISMATCH"
+        except Exception as exc:
+            row["jit"] = f"error: {type(exc).__name__}"
+    row["time"] = "-"
+    if timing:
+        try:
+            res = _time_against_native(record, b, size)
+            if res is not None:
+                row["time"] = f"{res[1]:.2f}x {res[0]}"
+                row["ratio"], row["native"] = res[1], res[0]
+        except Exception as exc:
+            row["time"] = f"error: {type(exc).__name__}"
+    return row
+
+
+def _table(rows: Sequence[dict[str, Any]], cols: Sequence[str]) -> str:
+    widths = [max(len(c), *(len(str(r.get(c, ""))) for r in rows)) for c in cols]
+    line = "  ".join(c.ljust(w) for c, w in zip(cols, widths))
+    out = [line, "  ".join("-" * w for w in widths)]
+    for r in rows:
+        out.append("  ".join(str(r.get(c, "")).ljust(w) for c, w in zip(cols, widths)))
+    return "\n".join(out)
+
+
+def report(argv: Sequence[str] | None = None) -> int:
+    p = argparse.ArgumentParser(
+        prog="python -m arrayloss",
+        description="Backend report: agreement with float64 NumPy, gradients, jit/compile "
+                    "and time relative to each framework's own loss, for every registered loss.",
+    )
+    p.add_argument("--backends", help="comma-separated backend ids (default: all installed)")
+    p.add_argument("--losses", help="comma-separated loss names (default: all)")
+    p.add_argument("--family", help="only this family")
+    p.add_argument("--no-timing", action="store_true", help="skip the timing column")
+    p.add_argument("--size", type=int, default=100_000,
+                   help="elements of the timing inputs (default 100000)")
+    p.add_argument("--json", metavar="PATH", help="also write the rows as JSON")
+    args = p.parse_args(argv)
+
+    warnings.filterwarnings("ignore")
+    _backends.configure()
+    print(f"arrayloss {__version__}: losses written once against the array API")
+    print()
+    print("Backends")
+    rows_b = []
+    usable: list[_backends.Backend] = []
+    wanted = set(args.backends.split(",")) if args.backends else None
+    for bid in _ROW_BACKENDS:
+        b = _backends.by_id(bid)
+        ok, reason = b.available()
+        if wanted is not None and bid not in wanted:
+            continue
+        status = f"yes ({_version(b.module)})" if ok else f"missing: {reason[:70]}"
+        rows_b.append({"backend": bid, "status": status})
+        if ok:
+            usable.append(b)
+    print(_table(rows_b, ["backend", "status"]))
+    print()
+
+    recs = catalog.records(args.family)
+    if args.losses:
+        names = set(args.losses.split(","))
+        unknown = names - {r.name for r in recs}
+        if unknown:
+            p.error(f"unknown loss names: {', '.join(sorted(unknown))}")
+        recs = [r for r in recs if r.name in names]
+    rows = []
+    t0 = time.perf_counter()
+    for record in recs:
+        for b in usable:
+            rows.append(_row(record, b, not args.no_timing, args.size))
+    print(f"Losses ({len(recs)} registered; first catalogue case in float64; timing at "
+          f"{args.size} float32 elements, ratio = arrayloss / native, median of interleaved "
+          "repeats; jax timed under jit)")
+    print(_table(rows, ["loss", "backend", "agree", "grad", "jit", "time"]))
+    bad = [r for r in rows if "MISMATCH" in str(r.values()) or "error" in
+           " ".join(str(r.get(c, "")) for c in ("agree", "grad", "jit"))]
+    print()
+    print(f"{len(rows)} rows in {time.perf_counter() - t0:.1f} s; "
+          f"{len(bad)} with a mismatch or error.")
+    missing = [r for r in rows_b if r["status"].startswith("missing")]
+    if missing:
+        print("Missing backends are skipped; install them with:")
+        for r in missing:
+            print(f"  {r['backend']}: {_backends.by_id(r['backend']).install}")
+    if args.json:
+        with open(args.json, "w") as fh:
+            json.dump({"version": __version__, "backends": rows_b, "rows": rows}, fh,
+                      indent=1, default=lambda o: None if isinstance(o, float) and
+                      math.isnan(o) else str(o))
+    return 1 if bad else 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    return report(argv)
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("KERAS_BACKEND", "numpy")
+    raise SystemExit(main())
