@@ -101,7 +101,7 @@ def test_weight_must_share_the_library(record: catalog.Record) -> None:
         record.fn(*args, **kw)
 
 
-BAD_OPTIONS = [pytest.param(r, opts, name, id=f"{r.name}-{name}-{list(opts.values())[0]!r}")
+BAD_OPTIONS = [pytest.param(r, opts, name, id=f"{r.name}-{name}-{next(iter(opts.values()))!r}")
                for r in RECORDS for opts, name in r.bad_options]
 
 

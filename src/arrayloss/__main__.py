@@ -9,6 +9,7 @@ Run ``python -m arrayloss --help`` for the options.
 from __future__ import annotations
 
 import argparse
+import functools
 import importlib.metadata
 import importlib.util
 import json
@@ -56,7 +57,7 @@ def _median_ratio(ours: Callable[[], Any], theirs: Callable[[], Any], sync: Call
     """Interleaved repeats of both callables; the median of the per-pair time ratios."""
     sync(ours())
     sync(theirs())  # warm up (compiles, caches)
-    ratios = []
+    ratios: list[float] = []
     start = time.perf_counter()
     while len(ratios) < min_reps or (time.perf_counter() - start < budget_s and len(ratios) < 50):
         t0 = time.perf_counter()
@@ -94,13 +95,14 @@ def _time_against_native(record: catalog.Record, b: _backends.Backend, size: int
         if importlib.util.find_spec(native.module) is None:
             continue
         args, _ = b.convert(record.sized(np.random.default_rng(0), size), {}, "float32")
+        ours_fn: Callable[..., Any] = record.fn
+        theirs_fn: Callable[..., Any] = native.fn
         if native.jit:
             import jax
 
             ours_fn, theirs_fn = jax.jit(record.fn), jax.jit(native.fn)
-        else:
-            ours_fn, theirs_fn = record.fn, native.fn
-        ratio = _median_ratio(lambda: ours_fn(*args), lambda: theirs_fn(*args), _sync_for(b))
+        ratio = _median_ratio(functools.partial(ours_fn, *args),
+                              functools.partial(theirs_fn, *args), _sync_for(b))
         return native.library, ratio
     if b.module == "numpy":
         args, _ = b.convert(record.sized(np.random.default_rng(0), size), {}, "float64")

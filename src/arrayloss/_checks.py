@@ -31,8 +31,8 @@ __all__ = [
     "check_ignore_index",
     "check_int",
     "check_labels",
-    "check_probabilities",
     "check_number",
+    "check_probabilities",
     "check_reduction",
     "check_same_shape",
     "check_values",
@@ -159,10 +159,7 @@ def broadcastable_to(shape: tuple[Any, ...], target: tuple[Any, ...]) -> bool:
     """True when an array of ``shape`` broadcasts to exactly ``target``."""
     if len(shape) > len(target):
         return False
-    for s, t in zip(reversed(shape), reversed(target)):
-        if s != 1 and s != t:
-            return False
-    return True
+    return all(s in (1, t) for s, t in zip(reversed(shape), reversed(target)))
 
 
 def check_values(

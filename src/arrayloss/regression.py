@@ -166,7 +166,9 @@ def tukey_biweight_loss(
     fixed_scale: float | None = None
     if isinstance(scale, str):
         if scale != "mad":
-            raise ValueError(f"{fn}: `scale` must be 'mad', None or a positive float; got {scale!r}")
+            raise ValueError(
+                f"{fn}: `scale` must be 'mad', None or a positive float; got {scale!r}"
+            )
     elif scale is not None:
         fixed_scale = check_number(fn, "scale", scale, gt=0.0)
     call, p, t = elementwise(fn, pred, target, reduction=reduction, weight=weight)
