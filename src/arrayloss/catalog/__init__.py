@@ -33,7 +33,7 @@ __all__ = [
 ]
 
 #: Family modules of this package, in display order.
-FAMILIES: tuple[str, ...] = ("regression",)
+FAMILIES: tuple[str, ...] = ("regression", "boxes", "segmentation")
 
 Maker = Callable[[np.random.Generator], tuple[np.ndarray, ...]]
 
@@ -135,8 +135,10 @@ class Record:
 
     @property
     def summary(self) -> str:
-        doc = (self.fn.__doc__ or "").strip().splitlines()
-        return doc[0] if doc else self.name
+        """The first sentence of the docstring."""
+        para = (self.fn.__doc__ or "").strip().split("\n\n")[0]
+        text = " ".join(line.strip() for line in para.splitlines())
+        return text.split(". ")[0].rstrip(".") + "." if text else self.name
 
 
 _REGISTRY: dict[str, Record] | None = None

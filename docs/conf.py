@@ -1,0 +1,24 @@
+"""Sphinx configuration for the arrayloss docs."""
+
+from __future__ import annotations
+
+import pathlib
+import sys
+
+ROOT = pathlib.Path(__file__).resolve().parent
+sys.path.insert(0, str(ROOT.parent / "src"))
+sys.path.insert(0, str(ROOT))
+
+import arrayloss  # noqa: E402
+import gen_catalogue  # noqa: E402
+
+project = "arrayloss"
+release = version = arrayloss.__version__
+extensions = ["myst_parser", "sphinx.ext.autodoc", "sphinx.ext.napoleon"]
+source_suffix = {".md": "markdown", ".rst": "restructuredtext"}
+exclude_patterns = ["_build"]
+html_theme = "alabaster"
+autodoc_member_order = "bysource"
+
+# the catalogue page is generated from the registry at every build
+(ROOT / "catalogue.md").write_text(gen_catalogue.render())
