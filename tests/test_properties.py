@@ -30,8 +30,25 @@ def _elementwise(draw: st.DrawFn) -> tuple[np.ndarray, ...]:
     return pred, target
 
 
+@st.composite
+def _boxes(draw: st.DrawFn) -> tuple[np.ndarray, ...]:
+    """Aligned pairs of xyxy boxes ``(..., 4)``: corners in [-1e3, 1e3], sides in
+    [0.5, 1e3] (overlapping, nested and disjoint pairs; no zero-area box, so identical
+    boxes give about eps / area)."""
+    lead = draw(st.sampled_from([(5,), (2, 3)]))  # few shapes: eager JAX compiles per shape
+    sides = st.floats(0.5, 1e3, allow_nan=False, allow_subnormal=False, width=64)
+
+    def corners() -> np.ndarray:
+        xy = draw(hnp.arrays(np.float64, (*lead, 2), elements=_FLOATS))
+        wh = draw(hnp.arrays(np.float64, (*lead, 2), elements=sides))
+        return np.concatenate([xy, xy + wh], axis=-1)
+
+    return corners(), corners()
+
+
 STRATEGIES: dict[str, Callable[[], st.SearchStrategy]] = {
     "elementwise": _elementwise,
+    "boxes": _boxes,
 }
 
 RECORDS = catalog.records()

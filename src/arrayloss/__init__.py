@@ -15,6 +15,8 @@ checks on concrete arrays only (``set_options(validate=False)`` turns them off).
 
 from ._checks import get_options, options, set_options
 from ._version import __version__
+from .boxes import *  # noqa: F403
+from .boxes import __all__ as _boxes_all
 from .regression import *  # noqa: F403
 from .regression import __all__ as _regression_all
 
@@ -24,4 +26,5 @@ __all__ = [
     "options",
     "set_options",
     *_regression_all,
+    *_boxes_all,
 ]

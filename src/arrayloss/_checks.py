@@ -159,7 +159,9 @@ def broadcastable_to(shape: tuple[Any, ...], target: tuple[Any, ...]) -> bool:
     """True when an array of ``shape`` broadcasts to exactly ``target``."""
     if len(shape) > len(target):
         return False
-    return all(s in (1, t) for s, t in zip(reversed(shape), reversed(target)))
+    # `s == 1 or s == t`, not `s in (1, t)`: Dynamo answers the tuple test wrongly for
+    # symbolic sizes (weight cases failed under torch.compile once shapes went dynamic)
+    return all(s == 1 or s == t for s, t in zip(reversed(shape), reversed(target)))
 
 
 def check_values(
