@@ -14,6 +14,7 @@ checks on concrete arrays only (``set_options(validate=False)`` turns them off).
 """
 
 from ._checks import get_options, options, set_options
+from ._compile import compile
 from ._version import __version__
 from .boxes import *  # noqa: F403
 from .boxes import __all__ as _boxes_all
@@ -22,6 +23,7 @@ from .regression import __all__ as _regression_all
 
 __all__ = [
     "__version__",
+    "compile",
     "get_options",
     "options",
     "set_options",

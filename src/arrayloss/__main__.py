@@ -250,6 +250,10 @@ def report(argv: Sequence[str] | None = None) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["bench"]:
+        from . import _bench
+
+        return _bench.main(argv[1:])
     return report(argv)
 
 

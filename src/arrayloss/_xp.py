@@ -20,7 +20,9 @@ Internal helpers take the namespace as their first argument ``xp``.
 
 from __future__ import annotations
 
+import contextlib
 import math
+from collections.abc import Iterator
 from typing import Any
 
 import array_api_compat as _compat
@@ -38,6 +40,7 @@ __all__ = [
     "default_float",
     "device",
     "float_dtypes",
+    "generic_primitives",
     "is_concrete",
     "log_sigmoid",
     "log_softmax",
@@ -46,6 +49,7 @@ __all__ = [
     "namespace",
     "numel",
     "one_hot",
+    "residual_loss",
     "safe_atan2",
     "safe_div",
     "safe_sqrt",
@@ -248,33 +252,226 @@ def _shift(xp: Namespace, x: Array, axis: int) -> Array:
     return xp.where(xp.isfinite(m), m, xp.zeros_like(m))
 
 
-def logsumexp(xp: Namespace, x: Array, axis: int = -1, keepdims: bool = False) -> Array:
-    """``log(sum(exp(x), axis))`` with a max shift (no overflow, exact for one dominant term)."""
+# Native delegation. Each primitive below has a generic array-API implementation
+# (``_generic_<name>``: the fallback on every other library and the test oracle) and, where
+# measured faster (``python -m arrayloss bench``, docs/benchmarks.md), a native one. The
+# natives give the generic results up to rounding; ``generic_primitives()`` turns them off.
+
+_NATIVE = {"enabled": True}
+
+
+@contextlib.contextmanager
+def generic_primitives() -> Iterator[None]:
+    """Within this context every primitive takes its generic array-API path (no native
+    delegation): the oracle of the tests and the "before" of the benchmarks."""
+    saved = _NATIVE["enabled"]
+    _NATIVE["enabled"] = False
+    try:
+        yield
+    finally:
+        _NATIVE["enabled"] = saved
+
+
+def _native(xp: Namespace) -> str:
+    """``"torch"``, ``"jax"`` or ``"numpy"`` where native delegation applies, else ``""``."""
+    if not _NATIVE["enabled"]:
+        return ""
+    if _compat.is_torch_namespace(xp):
+        return "torch"
+    if _compat.is_jax_namespace(xp):
+        return "jax"
+    if _compat.is_numpy_namespace(xp):
+        return "numpy"
+    return ""
+
+
+def _generic_logsumexp(xp: Namespace, x: Array, axis: int = -1, keepdims: bool = False
+                       ) -> Array:
     m = _shift(xp, x, axis)
     out = xp.log(xp.sum(xp.exp(x - m), axis=axis, keepdims=True)) + m
     return out if keepdims else xp.squeeze(out, axis=axis)
 
 
-def log_softmax(xp: Namespace, x: Array, axis: int = -1) -> Array:
-    """``x - logsumexp(x)`` in the shifted form ``(x - m) - log(sum(exp(x - m)))``."""
+def logsumexp(xp: Namespace, x: Array, axis: int = -1, keepdims: bool = False) -> Array:
+    """``log(sum(exp(x), axis))`` with a max shift (no overflow, exact for one dominant term).
+
+    Native: ``torch.logsumexp`` (one kernel, fused backward) and ``jax.nn.logsumexp``
+    (a cheaper ``value_and_grad`` under ``jit``).
+    """
+    lib = _native(xp)
+    if lib == "torch":
+        import torch
+
+        return torch.logsumexp(x, dim=axis, keepdim=keepdims)
+    if lib == "jax":
+        import jax
+
+        return jax.nn.logsumexp(x, axis=axis, keepdims=keepdims)
+    return _generic_logsumexp(xp, x, axis, keepdims)
+
+
+def _generic_log_softmax(xp: Namespace, x: Array, axis: int = -1) -> Array:
     shifted = x - _shift(xp, x, axis)
     return shifted - xp.log(xp.sum(xp.exp(shifted), axis=axis, keepdims=True))
 
 
-def softmax(xp: Namespace, x: Array, axis: int = -1) -> Array:
-    """Max-shifted softmax along ``axis``."""
+def log_softmax(xp: Namespace, x: Array, axis: int = -1) -> Array:
+    """``x - logsumexp(x)`` in the shifted form ``(x - m) - log(sum(exp(x - m)))``.
+
+    Native: ``torch.log_softmax`` (one kernel forward and backward).
+    """
+    if _native(xp) == "torch":
+        import torch
+
+        return torch.log_softmax(x, dim=axis)
+    return _generic_log_softmax(xp, x, axis)
+
+
+def _generic_softmax(xp: Namespace, x: Array, axis: int = -1) -> Array:
     e = xp.exp(x - _shift(xp, x, axis))
     return e / xp.sum(e, axis=axis, keepdims=True)
 
 
-def softplus(xp: Namespace, x: Array) -> Array:
-    """``log(1 + exp(x))`` without overflow."""
+def softmax(xp: Namespace, x: Array, axis: int = -1) -> Array:
+    """Max-shifted softmax along ``axis``. Native: ``torch.softmax``."""
+    if _native(xp) == "torch":
+        import torch
+
+        return torch.softmax(x, dim=axis)
+    return _generic_softmax(xp, x, axis)
+
+
+def _generic_softplus(xp: Namespace, x: Array) -> Array:
     return xp.logaddexp(x, xp.zeros_like(x))
 
 
+def softplus(xp: Namespace, x: Array) -> Array:
+    """``log(1 + exp(x))`` without overflow.
+
+    Native: ``torch.nn.functional.softplus`` below float64 (it returns ``x`` past
+    ``x = 20``, an error under 2.1e-9, below float32 rounding; float64 keeps the exact
+    generic form); NumPy ``logaddexp(x, 0)`` without a zeros temporary.
+    """
+    lib = _native(xp)
+    if lib == "torch":
+        import torch
+
+        if x.dtype != torch.float64:
+            return torch.nn.functional.softplus(x)
+    elif lib == "numpy":
+        return xp.logaddexp(x, x.dtype.type(0))
+    return _generic_softplus(xp, x)
+
+
+def _generic_log_sigmoid(xp: Namespace, x: Array) -> Array:
+    return -_generic_softplus(xp, -x)
+
+
 def log_sigmoid(xp: Namespace, x: Array) -> Array:
-    """``log(sigmoid(x)) = -softplus(-x)``, exact at both tails."""
-    return -softplus(xp, -x)
+    """``log(sigmoid(x)) = -softplus(-x)``, exact at both tails.
+
+    Native: ``torch.nn.functional.logsigmoid`` (exact, one kernel forward and backward).
+    """
+    lib = _native(xp)
+    if lib == "torch":
+        import torch
+
+        return torch.nn.functional.logsigmoid(x)
+    if lib == "numpy":
+        return -xp.logaddexp(-x, x.dtype.type(0))
+    return _generic_log_sigmoid(xp, x)
+
+
+_RESIDUAL_KINDS = ("l1", "squared", "huber", "smooth_l1", "log_cosh")
+_LOG2 = math.log(2.0)
+
+
+def _generic_residual_loss(xp: Namespace, kind: str, pred: Array, target: Array,
+                           param: float = 1.0) -> Array:
+    r = pred - target
+    if kind == "squared":
+        return r * r
+    a = xp.abs(r)
+    if kind == "l1":
+        return a
+    if kind == "log_cosh":
+        return a + xp.log1p(xp.exp(-2.0 * a)) - _LOG2
+    # huber with knot ``param``, branch-free: with m = min(a, knot), m * (a - m / 2)
+    m = clip(xp, a, max=param)
+    h = m * (a - 0.5 * m)
+    return h / param if kind == "smooth_l1" else h
+
+
+def _numpy_residual_loss(kind: str, pred: Array, target: Array, param: float) -> Array:
+    """The generic formulas with in-place updates of their own temporaries (NumPy has no
+    autograd to keep them for): one or two temporaries instead of four or five."""
+    import numpy as np
+
+    r = np.subtract(pred, target)
+    if not isinstance(r, np.ndarray):  # 0-d inputs give a NumPy scalar: no ``out=``
+        return _generic_residual_loss(np, kind, pred, target, param)
+    if kind == "squared":
+        return np.multiply(r, r, out=r)
+    a = np.abs(r, out=r)
+    if kind == "l1":
+        return a
+    if kind == "log_cosh":
+        e = np.multiply(a, a.dtype.type(-2.0))
+        np.exp(e, out=e)
+        np.log1p(e, out=e)
+        np.add(e, a, out=e)
+        return np.subtract(e, a.dtype.type(_LOG2), out=e)
+    k = a.dtype.type(param)
+    m = np.minimum(a, k)
+    # m * (a - m/2) == (m/2) * (2a - m) exactly (scaling by 2 is exact in binary floats)
+    np.multiply(a, a.dtype.type(2.0), out=a)
+    np.subtract(a, m, out=a)
+    np.multiply(a, m, out=a)
+    np.multiply(a, a.dtype.type(0.5), out=a)
+    return np.divide(a, k, out=a) if kind == "smooth_l1" else a
+
+
+def residual_loss(xp: Namespace, kind: str, pred: Array, target: Array,
+                  param: float = 1.0) -> Array:
+    """Unreduced elementwise loss of the residual ``r = pred - target``.
+
+    ``kind``: ``"l1"`` ``|r|``; ``"squared"`` ``r^2``; ``"huber"`` ``0.5 r^2`` inside
+    ``|r| <= param``, ``param (|r| - param/2)`` outside (clip form: the gradient of the
+    clipped side is 0, so no ``where`` on data); ``"smooth_l1"`` huber / ``param``
+    (``param > 0``); ``"log_cosh"`` ``|r| + log1p(exp(-2|r|)) - log 2``.
+
+    Native: torch's fused ``l1_loss`` / ``mse_loss`` / ``huber_loss`` / ``smooth_l1_loss``
+    with ``reduction="none"`` (one kernel forward and one backward instead of five to ten);
+    NumPy reuses its temporaries in place. Same values and sub-gradients as the generic
+    path (0 at ``r = 0`` for l1, the inner branch at ``|r| = param``).
+    """
+    if kind not in _RESIDUAL_KINDS:
+        raise ValueError(f"residual_loss: unknown kind {kind!r}")
+    lib = _native(xp)
+    if lib == "torch" and kind != "log_cosh":
+        import torch.nn.functional as F
+
+        if kind == "l1":
+            return F.l1_loss(pred, target, reduction="none")
+        if kind == "squared":
+            return F.mse_loss(pred, target, reduction="none")
+        if kind == "huber":
+            return F.huber_loss(pred, target, reduction="none", delta=param)
+        return F.smooth_l1_loss(pred, target, reduction="none", beta=param)
+    if lib == "numpy":
+        return _numpy_residual_loss(kind, pred, target, param)
+    return _generic_residual_loss(xp, kind, pred, target, param)
+
+
+#: the generic implementation of each primitive with a native delegation (test oracle)
+GENERIC = {
+    "logsumexp": _generic_logsumexp,
+    "log_softmax": _generic_log_softmax,
+    "softmax": _generic_softmax,
+    "softplus": _generic_softplus,
+    "log_sigmoid": _generic_log_sigmoid,
+    "residual_loss": _generic_residual_loss,
+}
 
 
 def xlogy(xp: Namespace, x: Array, y: Array) -> Array:

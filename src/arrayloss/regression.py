@@ -8,13 +8,12 @@ and must broadcast to it. float16/bfloat16 inputs are computed in float32 and ca
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from . import _xp
 from ._checks import check_number
 from ._reduce import elementwise
-from ._xp import Array, Namespace
+from ._xp import Array
 
 __all__ = [
     "huber_loss",
@@ -25,7 +24,6 @@ __all__ = [
     "tukey_biweight_loss",
 ]
 
-_LOG2 = math.log(2.0)
 _MAD_TO_SIGMA = 1.4826
 _MAD_FLOOR = 1e-12
 
@@ -41,7 +39,7 @@ def l1_loss(
     Reference: ``torch.nn.functional.l1_loss``.
     """
     call, p, t = elementwise("l1_loss", pred, target, reduction=reduction, weight=weight)
-    return call.finish(call.xp.abs(p - t))
+    return call.finish(_xp.residual_loss(call.xp, "l1", p, t))
 
 
 def mse_loss(
@@ -55,18 +53,7 @@ def mse_loss(
     Reference: ``torch.nn.functional.mse_loss``, ``keras.losses.mean_squared_error``.
     """
     call, p, t = elementwise("mse_loss", pred, target, reduction=reduction, weight=weight)
-    r = p - t
-    return call.finish(r * r)
-
-
-def _clipped_quadratic(xp: Namespace, a: Array, knot: float) -> Array:
-    """``0.5 a^2`` for ``a < knot`` and ``knot * (a - 0.5 knot)`` beyond, for ``a >= 0``.
-
-    Branch-free: with ``m = min(a, knot)`` the value is ``m * (a - 0.5 m)``; the gradient is
-    ``a`` inside and ``knot`` outside (``min`` passes no gradient to the clipped side).
-    """
-    m = _xp.clip(xp, a, max=knot)
-    return m * (a - 0.5 * m)
+    return call.finish(_xp.residual_loss(call.xp, "squared", p, t))
 
 
 def smooth_l1_loss(
@@ -94,10 +81,9 @@ def smooth_l1_loss(
     fn = "smooth_l1_loss"
     beta = check_number(fn, "beta", beta, ge=0.0)
     call, p, t = elementwise(fn, pred, target, reduction=reduction, weight=weight)
-    a = call.xp.abs(p - t)
     if beta == 0.0:
-        return call.finish(a)
-    return call.finish(_clipped_quadratic(call.xp, a, beta) / beta)
+        return call.finish(_xp.residual_loss(call.xp, "l1", p, t))
+    return call.finish(_xp.residual_loss(call.xp, "smooth_l1", p, t, beta))
 
 
 def huber_loss(
@@ -124,7 +110,7 @@ def huber_loss(
     fn = "huber_loss"
     delta = check_number(fn, "delta", delta, gt=0.0)
     call, p, t = elementwise(fn, pred, target, reduction=reduction, weight=weight)
-    return call.finish(_clipped_quadratic(call.xp, call.xp.abs(p - t), delta))
+    return call.finish(_xp.residual_loss(call.xp, "huber", p, t, delta))
 
 
 def tukey_biweight_loss(
@@ -204,7 +190,5 @@ def log_cosh_loss(
     (mean over the last axis); torch has none.
     """
     call, p, t = elementwise("log_cosh_loss", pred, target, reduction=reduction, weight=weight)
-    xp = call.xp
-    a = xp.abs(p - t)
-    return call.finish(a + xp.log1p(xp.exp(-2.0 * a)) - _LOG2)
+    return call.finish(_xp.residual_loss(call.xp, "log_cosh", p, t))
 
