@@ -38,8 +38,8 @@ Numerics and conventions shared by the family:
   JAX, array-api-strict) and ``arrayloss.set_options(validate=False)`` is not in effect.
   Under ``jax.jit``/``jax.vmap``/``torch.compile`` and on Dask the check is skipped and the
   formulas are applied as written (as torchvision does): an inverted box has a negative width
-  or height, hence a negative area, and the values are finite but meaningless. Boxes are
-  never re-ordered silently.
+  or height, hence a negative area, and the values are meaningless (they can be negative,
+  and a union of exactly ``-eps`` divides by zero). Boxes are never re-ordered silently.
 - ``eps=1e-7`` (``>= 0``). With ``eps=0`` a pair whose union (or enclosing box) has zero
   area, e.g. two identical zero-area boxes, gives NaN, as the unguarded formula does.
 """
