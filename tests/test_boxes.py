@@ -164,8 +164,10 @@ def test_monai_box_iou_diagonal() -> None:
     from monai.data.box_utils import box_iou
 
     p, t = CB.random_pairs(np.random.default_rng(3), (300,), gap=0.0)
-    theirs = torch.diagonal(box_iou(torch.asarray(p), torch.asarray(t))).numpy()
-    np.testing.assert_allclose(al.box_iou(p, t), theirs, rtol=1e-5, atol=1e-6)
+    p, t = np.concatenate([CB._PRED[:3], p]), np.concatenate([CB._TARGET[:3], t])
+    theirs = torch.diagonal(torch.as_tensor(box_iou(torch.asarray(p), torch.asarray(t))))
+    np.testing.assert_allclose(al.box_iou(p, t), theirs.numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(theirs[:3].numpy(), [0.1666667, 0.0, 1.0], atol=1e-6)
 
 
 # ---------------------------------------------------------------------------------------

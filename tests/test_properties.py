@@ -46,9 +46,32 @@ def _boxes(draw: st.DrawFn) -> tuple[np.ndarray, ...]:
     return corners(), corners()
 
 
+# --- segmentation kinds (arrayloss.catalog.segmentation)
+
+
+@st.composite
+def _segmentation_probabilities(draw: st.DrawFn) -> tuple[np.ndarray, ...]:
+    """Probabilities ``(B, H, W, C)`` in [0, 1] (0 and 1 included, rows not normalised) and
+    integer labels ``(B, H, W)``; a few shapes only (eager JAX compiles per shape)."""
+    b, h, w, c = draw(st.sampled_from([(1, 2, 3, 2), (2, 3, 3, 3), (3, 1, 4, 4)]))
+    unit = st.floats(0.0, 1.0, allow_nan=False, allow_subnormal=False, width=64)
+    return (draw(hnp.arrays(np.float64, (b, h, w, c), elements=unit)),
+            draw(hnp.arrays(np.int64, (b, h, w), elements=st.integers(0, c - 1))))
+
+
+@st.composite
+def _segmentation_binary_logits(draw: st.DrawFn) -> tuple[np.ndarray, ...]:
+    """Logits ``(B, H, W)`` and binary labels of the same shape."""
+    shape = draw(st.sampled_from([(1, 2, 3), (2, 3, 3), (3, 1, 4)]))
+    return (draw(hnp.arrays(np.float64, shape, elements=_FLOATS)),
+            draw(hnp.arrays(np.int64, shape, elements=st.integers(0, 1))))
+
+
 STRATEGIES: dict[str, Callable[[], st.SearchStrategy]] = {
     "elementwise": _elementwise,
     "boxes": _boxes,
+    "segmentation-probabilities": _segmentation_probabilities,
+    "segmentation-binary-logits": _segmentation_binary_logits,
 }
 
 RECORDS = catalog.records()

@@ -20,6 +20,8 @@ from .boxes import *  # noqa: F403
 from .boxes import __all__ as _boxes_all
 from .regression import *  # noqa: F403
 from .regression import __all__ as _regression_all
+from .segmentation import *  # noqa: F403
+from .segmentation import __all__ as _segmentation_all
 
 __all__ = [
     "__version__",
@@ -29,4 +31,5 @@ __all__ = [
     "set_options",
     *_regression_all,
     *_boxes_all,
+    *_segmentation_all,
 ]

@@ -572,3 +572,30 @@ def one_hot(xp: Namespace, labels: Array, num_classes: int, dtype: Any, axis: in
         oh = xp.moveaxis(oh, -1, axis)
     return oh
 
+
+# ---------------------------------------------------------------------------------------
+# sorting with indices (Lovász losses)
+
+
+def argsort(xp: Namespace, x: Array, axis: int = -1, descending: bool = False) -> Array:
+    """Indices that sort ``x`` along ``axis``; unstable where the backend allows it (callers
+    are tie-invariant: a stable sort made the Lovász losses several times slower)."""
+    return xp.argsort(x, axis=axis, descending=descending, stable=False)
+
+
+def sort_with_indices(
+    xp: Namespace, x: Array, axis: int = -1, descending: bool = False
+) -> tuple[Array, Array]:
+    """``(values, indices)`` of ``x`` sorted along ``axis`` (unstable), the values carrying
+    the gradient of ``x``.
+
+    Generic: ``argsort`` then ``take_along_axis``. Native ``torch.sort`` on torch, which
+    returns both from one kernel (no extra gather, and a cheaper backward).
+    """
+    if _compat.is_torch_namespace(xp):
+        import torch
+
+        out = torch.sort(x, dim=axis, descending=descending, stable=False)
+        return out.values, out.indices
+    idx = argsort(xp, x, axis=axis, descending=descending)
+    return take_along_axis(xp, x, idx, axis=axis), idx
