@@ -104,6 +104,7 @@ class Setting:
     libraries: dict[str, str] = field(default_factory=dict)
     bandwidth_gbs: dict[str, float] = field(default_factory=dict)
     gpu: str = "unavailable"
+    threads: int = 1
 
 
 # ---------------------------------------------------------------------------------------
@@ -400,7 +401,7 @@ def _measure_loss(record: catalog.Record, backend_id: str, sizes: Sequence[str],
                     log(f"  {record.name} {backend_id} {peer.library} {mode}: "
                         f"{type(exc).__name__}: {exc}")
                     continue
-                if size == "medium" and mode == "forward":
+                if size == "medium" and mode == "forward" and medium_s is None:
                     medium_s = to
                 row = Row(record.name, backend_id, mode, peer.library, size, n,
                           ours_us=to * 1e6, peer_us=tt * 1e6, ratio=ratio,
@@ -556,7 +557,8 @@ def markdown(rows: Sequence[Row], setting: Setting, goal_list: Sequence[dict[str
                               or "glibc defaults") + " (rows marked *default malloc* ran "
              "without). Read bandwidth (sum over 256 MB): "
              + ", ".join(f"{k} {v} GB/s" for k, v in setting.bandwidth_gbs.items())
-             + f". GPU: {setting.gpu}.", "",
+             + f". Intra-op threads of torch and XLA: {setting.threads}. GPU: {setting.gpu}.",
+             "",
              "Ratio = arrayloss / peer, the median of interleaved per-pair ratios (below 1 "
              "is faster); Δ = difference of the median times; `xbw` = forward time as a "
              "multiple of input bytes / best read bandwidth; peak = extra resident memory of "
@@ -665,6 +667,7 @@ def _out_of_the_box(argv: Sequence[str], log: Callable[[str], None]) -> list[Row
     """Re-run a few large cases in a child process with glibc's default allocator."""
     env = {k: v for k, v in os.environ.items() if k not in PINNED}
     env[_CHILD] = "1"
+    threads = argv[1] if len(argv) > 1 else "1"
     names = [r.name for r in catalog.records() if r.name in
              ("mse_loss", "smooth_l1_loss", "cross_entropy", "binary_cross_entropy_with_logits")]
     if not names:
@@ -672,7 +675,8 @@ def _out_of_the_box(argv: Sequence[str], log: Callable[[str], None]) -> list[Row
     out = os.path.join(argv[0], "default-malloc") if argv else "default-malloc"
     cmd = [sys.executable, "-m", "arrayloss", "bench", "--losses", ",".join(names),
            "--sizes", "large", "--backends", "numpy,torch,jax:jit", "--no-memory",
-           "--no-vocab", "--no-default-malloc", "--out", out, "--quiet"]
+           "--no-vocab", "--no-default-malloc", "--out", out, "--quiet",
+           "--threads", str(threads)]
     log("out-of-the-box allocator: " + " ".join(cmd[3:]))
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
@@ -685,6 +689,17 @@ def _out_of_the_box(argv: Sequence[str], log: Callable[[str], None]) -> list[Row
     for r in rows:
         r.malloc = "default"
     return rows
+
+
+def _thread_env(threads: int) -> dict[str, str]:
+    """XLA reads its thread settings at import: they go through the environment."""
+    if threads != 1:
+        return {}
+    flags = os.environ.get("XLA_FLAGS", "")
+    if "multi_thread_eigen" in flags:
+        return {}
+    return {"XLA_FLAGS": (flags + " --xla_cpu_multi_thread_eigen=false "
+                          "intra_op_parallelism_threads=1").strip()}
 
 
 def _jsonable(obj: Any) -> Any:
@@ -716,12 +731,15 @@ def main(argv: Sequence[str] | None = None) -> int:
                    help="skip the out-of-the-box allocator rows")
     p.add_argument("--no-pin", action="store_true",
                    help="do not re-execute with the pinned allocator settings")
+    p.add_argument("--threads", type=int, default=1,
+                   help="intra-op threads of torch and XLA (default 1: stable ratios on a "
+                   "shared machine; NumPy is single-threaded anyway)")
     p.add_argument("--quiet", action="store_true")
     args = p.parse_args(list(argv or []))
 
     if not args.no_pin and os.environ.get(_CHILD) is None and any(
             os.environ.get(k) != v for k, v in PINNED.items()):
-        env = {**os.environ, **PINNED, _CHILD: "pinned"}
+        env = {**os.environ, **PINNED, **_thread_env(args.threads), _CHILD: "pinned"}
         os.execve(sys.executable, [sys.executable, "-m", "arrayloss", "bench",
                                    *list(argv or [])], env)
     os.environ.setdefault("KERAS_BACKEND", "numpy")
@@ -733,10 +751,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         if unknown:
             p.error("unknown loss names: " + ", ".join(sorted(unknown)))
     backends = args.backends.split(",") if args.backends else None
+    if importlib.util.find_spec("torch") is not None:
+        import torch
+
+        torch.set_num_threads(args.threads)
     rows, setting = run(losses, backends, args.sizes.split(","), args.modes.split(","),
                         memory=not args.no_memory, vocab=not args.no_vocab, log=log)
+    setting.threads = args.threads
     if not args.no_default_malloc and os.environ.get(_CHILD) != "1":
-        rows += _out_of_the_box([args.out], log)
+        rows += _out_of_the_box([args.out, str(args.threads)], log)
     goal_list = goals(rows, setting)
     md = markdown(rows, setting, goal_list)
     os.makedirs(args.out, exist_ok=True)

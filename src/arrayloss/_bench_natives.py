@@ -116,6 +116,35 @@ def _torch_sigmoid_focal(x: Any, y: Any, alpha: float = 0.25, gamma: float = 2.0
     return torch.mean(loss)
 
 
+def _kl(log_q: np.ndarray, p: np.ndarray) -> Any:
+    safe = np.where(p > 0, p, 1)
+    return np.mean(np.sum(np.where(p > 0, p * (np.log(safe) - log_q), 0), axis=-1))
+
+
+def _hinge(s: np.ndarray, y: np.ndarray) -> Any:
+    return np.mean(np.maximum(1 - y * s, 0))
+
+
+def _squared_hinge(s: np.ndarray, y: np.ndarray) -> Any:
+    h = np.maximum(1 - y * s, 0)
+    return np.mean(h * h)
+
+
+def _entropy(p: np.ndarray) -> Any:
+    safe = np.where(p > 0, p, 1)
+    return np.mean(-np.sum(p * np.log(safe), axis=-1))
+
+
+def _dice(p: np.ndarray, labels: np.ndarray, eps: float = 1e-7) -> Any:
+    """Soft Dice per (image, class), channels-last probabilities and integer labels."""
+    c = p.shape[-1]
+    y = (labels[..., None] == np.arange(c)).astype(p.dtype)
+    axes = tuple(range(1, p.ndim - 1))
+    inter = np.sum(p * y, axis=axes)
+    den = np.sum(p, axis=axes) + np.sum(y, axis=axes)
+    return np.mean(1 - (2 * inter + eps) / (den + eps))
+
+
 # --------------------------------------------------------------------------- boxes
 
 
@@ -188,6 +217,11 @@ NATIVES: dict[str, tuple[Native, ...]] = {
     "cross_entropy": (_np(_cross_entropy),),
     "binary_cross_entropy_with_logits": (_np(_bce_logits),),
     "binary_cross_entropy": (_np(_bce),),
+    "kl_divergence": (_np(_kl),),
+    "hinge_loss": (_np(_hinge),),
+    "squared_hinge_loss": (_np(_squared_hinge),),
+    "entropy": (_np(_entropy),),
+    "dice_loss": (_np(_dice),),
     "sigmoid_focal_loss": (_np(_sigmoid_focal),
                            _torch("torchvision-style sigmoid_focal_loss", _torch_sigmoid_focal)),
     "giou_loss": (_torch("torchvision-style generalized_box_iou_loss", _torch_giou),),

@@ -1,0 +1,39 @@
+"""Run the side-by-side benchmark and refresh the docs page.
+
+    python benchmarks/run.py                 # full run: results in benchmarks/results/
+    python benchmarks/run.py --quick         # small and medium sizes only
+    python benchmarks/run.py --docs          # also write docs/benchmarks-table.md
+
+Same engine as ``python -m arrayloss bench`` (``src/arrayloss/_bench.py``): every loss
+with a peer, small / medium / large inputs, forward and forward+backward, interleaved
+repeats, with the allocator pinned (the engine re-executes itself) and an out-of-the-box
+row. Extra arguments are passed through (``--losses``, ``--backends``, ``--threads``...).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+
+
+def main(argv: list[str]) -> int:
+    docs = "--docs" in argv
+    args = [a for a in argv if a != "--docs"]
+    if "--quick" in args:
+        args = [a for a in args if a != "--quick"] + ["--sizes", "small,medium"]
+    out = os.path.join(HERE, "results")
+    rc = subprocess.call([sys.executable, "-m", "arrayloss", "bench", "--out", out, *args],
+                         cwd=ROOT)
+    if rc == 0 and docs:
+        shutil.copyfile(os.path.join(out, "bench.md"),
+                        os.path.join(ROOT, "docs", "benchmarks-table.md"))
+    return rc
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
