@@ -466,23 +466,28 @@ focal_tversky_loss.__doc__ = _doc(
 # Lovász losses
 
 
-def _lovasz(xp: Namespace, errors: Array, fg: Array) -> Array:
+def _lovasz(xp: Namespace, errors: Array, fg: Array, *, relu: bool) -> Array:
     """The Lovász extension of the Jaccard loss along the last axis.
 
-    ``errors``: sort keys, the per-pixel errors (ignored pixels below every real error, so
-    they sort last and their ``relu`` is 0); ``fg``: foreground indicator (0 at ignored
-    pixels). Returns ``sum_k relu(e_(k)) g_k`` with ``g`` the Jaccard-loss increments of the
-    foreground in decreasing-error order. Trailing ignored pixels change no earlier ``J_k``
-    and have zero error, so they need no weight in the cumulative sums; ``union >= 1``.
+    ``errors``: the per-pixel errors (sort keys); ``fg``: the foreground indicator, 0 at
+    ignored pixels. Returns ``sum_k e_(k) g_k`` (``relu(e_(k))`` with ``relu=True``), ``g`` the
+    Jaccard-loss increments of the foreground taken in decreasing-error order.
+
+    Ignored pixels need no weight in the cumulative sum: the caller gives them an error below
+    or equal to every real error that can contribute (-inf before a ``relu``, or 0 for
+    non-negative errors), so they sort into the tail where every contribution is 0, and no
+    earlier ``J_k`` sees them. ``union_k = G + k - cumsum(fg)_k >= 1``: no division by 0.
     """
     es, idx = _xp.sort_with_indices(xp, errors, axis=-1, descending=True)
     fs = _xp.take_along_axis(xp, fg, idx, axis=-1)
     total = xp.sum(fg, axis=-1, keepdims=True)
-    inter = total - xp.cumulative_sum(fs, axis=-1)
-    union = total + xp.cumulative_sum(1.0 - fs, axis=-1)
-    jac = 1.0 - inter / union
+    cum = xp.cumulative_sum(fs, axis=-1)
+    rank = xp.arange(1, fs.shape[-1] + 1, dtype=fs.dtype, device=_xp.device(fs))
+    jac = 1.0 - (total - cum) / (total + rank - cum)
     grad = xp.concat([jac[..., :1], jac[..., 1:] - jac[..., :-1]], axis=-1)
-    return xp.sum(_xp.clip(xp, es, min=0.0) * grad, axis=-1)
+    if relu:
+        es = _xp.clip(xp, es, min=0.0)
+    return xp.sum(es * grad, axis=-1)
 
 
 def lovasz_hinge_loss(
@@ -551,7 +556,7 @@ def lovasz_hinge_loss(
         margins = xp.where(valid, margins, xp.full_like(margins, -math.inf))
         nvalid = xp.sum(xp.astype(valid, call.dtype), axis=-1)
         counted = xp.astype(nvalid > 0, call.dtype)
-    loss = _lovasz(xp, margins, y)
+    loss = _lovasz(xp, margins, y, relu=True)
     if not per_image:
         loss = xp.reshape(loss, ())
         counted = None if counted is None else xp.reshape(counted, ())
@@ -652,8 +657,8 @@ def lovasz_softmax_loss(
     valid = None
     if ii is not None:
         valid = labels != ii
-        errors = xp.where(valid, errors, xp.full_like(errors, -1.0))
-    loss = _lovasz(xp, errors, fg)  # (S, C)
+        errors = xp.where(valid, errors, xp.zeros_like(errors))
+    loss = _lovasz(xp, errors, fg, relu=False)  # (S, C)
     if mode == "present":
         selected = xp.sum(fg, axis=-1) > 0
     else:
