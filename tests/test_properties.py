@@ -46,6 +46,86 @@ def _boxes(draw: st.DrawFn) -> tuple[np.ndarray, ...]:
     return corners(), corners()
 
 
+# --- classification kinds (arrayloss.catalog.classification)
+
+_LOGITS = st.floats(-50.0, 50.0, allow_nan=False, allow_subnormal=False, width=64)
+_UNIT = st.floats(0.0, 1.0, allow_nan=False, allow_subnormal=False, width=64)
+
+
+def _np_log_softmax(x: np.ndarray) -> np.ndarray:
+    m = x.max(axis=-1, keepdims=True)
+    return x - m - np.log(np.exp(x - m).sum(axis=-1, keepdims=True))
+
+
+@st.composite
+def _class_shape(draw: st.DrawFn) -> tuple[int, int]:
+    return draw(st.integers(1, 5)), draw(st.integers(1, 5))
+
+
+def _rows(draw: st.DrawFn, shape: tuple[int, int]) -> np.ndarray:
+    """Probability rows summing to 1 (exact zeros and one-hot rows included)."""
+    w = draw(hnp.arrays(np.float64, shape, elements=_UNIT))
+    w[:, 0] += 1e-3  # no all-zero row
+    return w / w.sum(axis=-1, keepdims=True)
+
+
+@st.composite
+def _distribution(draw: st.DrawFn) -> tuple[np.ndarray, ...]:
+    """Probabilities ``(N, C)``, rows summing to 1."""
+    return (_rows(draw, draw(_class_shape())),)
+
+
+@st.composite
+def _binary_prob(draw: st.DrawFn) -> tuple[np.ndarray, ...]:
+    """Probabilities and same-shape (soft) targets, both in [0, 1] including 0 and 1."""
+    shape = draw(hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=5))
+    return (draw(hnp.arrays(np.float64, shape, elements=_UNIT)),
+            draw(hnp.arrays(np.float64, shape, elements=_UNIT)))
+
+
+@st.composite
+def _binary_logits(draw: st.DrawFn) -> tuple[np.ndarray, ...]:
+    """Logits in [-1e3, 1e3] and same-shape (soft) targets in [0, 1]."""
+    shape = draw(hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=5))
+    return (draw(hnp.arrays(np.float64, shape, elements=_FLOATS)),
+            draw(hnp.arrays(np.float64, shape, elements=_UNIT)))
+
+
+@st.composite
+def _class_logits(draw: st.DrawFn) -> tuple[np.ndarray, ...]:
+    """Logits ``(N, C)`` in [-1e3, 1e3] and integer labels ``(N,)`` in [0, C)."""
+    n, c = draw(_class_shape())
+    z = draw(hnp.arrays(np.float64, (n, c), elements=_FLOATS))
+    y = draw(hnp.arrays(np.int64, (n,), elements=st.integers(0, c - 1)))
+    return z, y
+
+
+@st.composite
+def _log_dist(draw: st.DrawFn) -> tuple[np.ndarray, ...]:
+    """``log Q`` (log-softmax of logits) and ``P`` (softmax, possibly with exact zeros)."""
+    shape = draw(_class_shape())
+    log_q = _np_log_softmax(draw(hnp.arrays(np.float64, shape, elements=_LOGITS)))
+    return log_q, _rows(draw, shape)
+
+
+@st.composite
+def _signed(draw: st.DrawFn) -> tuple[np.ndarray, ...]:
+    """Scores in [-1e3, 1e3] and same-shape labels in {-1, +1}."""
+    shape = draw(hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=5))
+    f = draw(hnp.arrays(np.float64, shape, elements=_FLOATS))
+    y = draw(hnp.arrays(np.int64, shape, elements=st.sampled_from([-1, 1])))
+    return f, y
+
+
+@st.composite
+def _center(draw: st.DrawFn) -> tuple[np.ndarray, ...]:
+    """Features ``(N, D)``, integer labels ``(N,)`` in [0, K) and centers ``(K, D)``."""
+    n, d, k = draw(st.integers(1, 6)), draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    x = draw(hnp.arrays(np.float64, (n, d), elements=_FLOATS))
+    y = draw(hnp.arrays(np.int64, (n,), elements=st.integers(0, k - 1)))
+    return x, y, draw(hnp.arrays(np.float64, (k, d), elements=_FLOATS))
+
+
 # --- segmentation kinds (arrayloss.catalog.segmentation)
 
 
@@ -70,6 +150,13 @@ def _segmentation_binary_logits(draw: st.DrawFn) -> tuple[np.ndarray, ...]:
 STRATEGIES: dict[str, Callable[[], st.SearchStrategy]] = {
     "elementwise": _elementwise,
     "boxes": _boxes,
+    "distribution": _distribution,
+    "binary_prob": _binary_prob,
+    "binary_logits": _binary_logits,
+    "class_logits": _class_logits,
+    "log_dist": _log_dist,
+    "signed": _signed,
+    "center": _center,
     "segmentation-probabilities": _segmentation_probabilities,
     "segmentation-binary-logits": _segmentation_binary_logits,
 }

@@ -18,6 +18,8 @@ from ._compile import compile
 from ._version import __version__
 from .boxes import *  # noqa: F403
 from .boxes import __all__ as _boxes_all
+from .classification import *  # noqa: F403
+from .classification import __all__ as _classification_all
 from .regression import *  # noqa: F403
 from .regression import __all__ as _regression_all
 from .segmentation import *  # noqa: F403
@@ -31,5 +33,6 @@ __all__ = [
     "set_options",
     *_regression_all,
     *_boxes_all,
+    *_classification_all,
     *_segmentation_all,
 ]

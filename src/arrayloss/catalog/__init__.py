@@ -33,7 +33,7 @@ __all__ = [
 ]
 
 #: Family modules of this package, in display order.
-FAMILIES: tuple[str, ...] = ("regression", "boxes", "segmentation")
+FAMILIES: tuple[str, ...] = ("regression", "boxes", "classification", "segmentation")
 
 Maker = Callable[[np.random.Generator], tuple[np.ndarray, ...]]
 
