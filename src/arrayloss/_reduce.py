@@ -99,13 +99,15 @@ class Call:
             loss = loss * self.float(w)
         if self.reduction == "none":
             return _xp.to_result(xp, loss, self.out_dtype)
+        if self.reduction == "mean" and denominator is None and mask is None:
+            # a plain mean: one kernel forward and backward (sum + divide cost +10 us on
+            # small torch calls); an empty mean is the (zero) sum, still on the graph
+            if _xp.numel(loss) == 0:
+                return _xp.to_result(xp, xp.sum(loss), self.out_dtype)
+            return _xp.to_result(xp, xp.mean(loss), self.out_dtype)
         total = xp.sum(loss)
         if self.reduction == "sum":
             return _xp.to_result(xp, total, self.out_dtype)
-        if denominator is None and mask is None:
-            count = _xp.numel(loss)
-            mean = total * 0 if count == 0 else total / count
-            return _xp.to_result(xp, mean, self.out_dtype)
         if denominator is None:
             denominator = xp.sum(self.float(mask))
         positive = denominator > 0
