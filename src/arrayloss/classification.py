@@ -808,9 +808,9 @@ def multiclass_hinge_loss(
     ``squared=False``, ``ignore_index`` (as ``cross_entropy``). Sub-gradients at the kinks:
     ``relu'(0) = 0``; at ties of the runner-up any maximiser may be chosen.
 
-    Weston-Watkins sums over all classes and removes the true class's constant term
-    ``margin`` (``margin^2`` squared): no mask over classes. Crammer-Singer needs the best
-    wrong class, found with a comparison mask ``j == y_i`` (boolean, no float one-hot).
+    The true class is left out with a boolean comparison mask ``j == y_i`` (no float
+    one-hot; the label score itself is gathered): Weston-Watkins zeroes its term exactly,
+    Crammer-Singer takes the best wrong class.
 
     References: Crammer-Singer ``optax.losses.multiclass_hinge_loss``; Weston-Watkins
     ``C * torch.nn.functional.multi_margin_loss(..., margin=m, p=1 or 2)`` (torch divides by
@@ -828,18 +828,18 @@ def multiclass_hinge_loss(
     lab = _Labels(xp, target, c, ax, ignore_index, None)
     f = call.float(pred)
     f_y = lab.gather(xp, f)
+    # the true class's entry, as a boolean comparison mask (no float one-hot)
+    shape = [1] * f.ndim
+    shape[ax] = c
+    classes = xp.reshape(xp.arange(c, dtype=lab.index.dtype, device=_xp.device(lab.index)),
+                         tuple(shape))
+    is_y = classes == lab.index
     if mode == "weston_watkins":
         h = _relu(xp, margin + f - xp.expand_dims(f_y, axis=ax))
         if squared:
             h = h * h
-        const = margin * margin if squared else margin
-        loss = xp.sum(h, axis=ax) - const
+        loss = xp.sum(xp.where(is_y, xp.zeros_like(h), h), axis=ax)
     else:
-        shape = [1] * f.ndim
-        shape[ax] = c
-        classes = xp.reshape(xp.arange(c, dtype=lab.index.dtype, device=_xp.device(lab.index)),
-                             tuple(shape))
-        is_y = classes == lab.index
         wrong = xp.where(is_y, xp.full_like(f, -math.inf), f)
         loss = _relu(xp, margin + xp.max(wrong, axis=ax) - f_y)
         if squared:

@@ -663,6 +663,19 @@ def _binary_bad_shape(rng: np.random.Generator) -> Arrays:
 
 
 _SIGNED_INPUTS = "pred: scores; target: same-shape labels in {-1, +1} (any numeric dtype) or bool"
+_SIGNED_REFERENCE = {"hinge_loss": "hinge", "squared_hinge_loss": "squared", "ramp_loss": "ramp"}
+
+
+def _signed_record(fn: Callable[..., Any], cases: tuple[Case, ...], *,
+                   bad_options: tuple[tuple[Mapping[str, Any], str], ...] = (
+                       ({"margin": -1.0}, "margin"),),
+                   **extra: Any) -> Record:
+    """A record of the hinge family: scores and same-shape {-1, +1} / bool labels."""
+    return Record(name=fn.__name__, family="classification", fn=fn, inputs=_SIGNED_INPUTS,
+                  kind="signed", cases=cases,
+                  reference=_ref_hinge(_SIGNED_REFERENCE[fn.__name__]),
+                  bad_options=bad_options, bad_values=_SIGNED_BAD, bad_shape=_binary_bad_shape,
+                  perfect=_perfect_signed, sized=_sized_signed, **extra)
 _CLASS_INPUTS = ("pred: logits with classes on `axis`; target: integer labels (pred's shape "
                  "without axis)")
 
@@ -917,13 +930,9 @@ RECORDS = [
         bad_shape=_class_bad_shape,
         sized=_sized_class,
     ),
-    Record(
-        name="hinge_loss",
-        family="classification",
-        fn=C.hinge_loss,
-        inputs=_SIGNED_INPUTS,
-        kind="signed",
-        cases=(
+    _signed_record(
+        C.hinge_loss,
+        (
             Case("catalogue-none", _const(_F, _FY), {"reduction": "none"},
                  expected=[0.2, 1.5, 3.0, 0.0, 1.0]),
             Case("catalogue-margin", _const(_F, _FY), {"margin": 0.5, "reduction": "none"},
@@ -932,62 +941,37 @@ RECORDS = [
             Case("random-weight-sum", _rand_signed((3, 4)), {"reduction": "sum"},
                  arrays=_arrays(weight=_uniform((4,)))),
         ),
-        reference=_ref_hinge("hinge"),
         natives=(
             Native("optax.losses.hinge_loss", "jax", _optax_hinge, "optax",
                    accepts=_no(margin=1.0), jit=True),
             Native("keras.losses.hinge", "numpy", _keras_hinge("hinge"), "keras", rtol=1e-6,
                    accepts=_no("weight", margin=1.0, reduction="mean")),
         ),
-        bad_options=(({"margin": -1.0}, "margin"),),
-        bad_values=_SIGNED_BAD,
-        bad_shape=_binary_bad_shape,
-        perfect=_perfect_signed,
-        sized=_sized_signed,
     ),
-    Record(
-        name="squared_hinge_loss",
-        family="classification",
-        fn=C.squared_hinge_loss,
-        inputs=_SIGNED_INPUTS,
-        kind="signed",
-        cases=(
+    _signed_record(
+        C.squared_hinge_loss,
+        (
             Case("catalogue-none", _const(_F, _FY), {"reduction": "none"},
                  expected=[0.04, 2.25, 9.0, 0.0, 1.0]),
             Case("catalogue-bool", _const(_F, _FY > 0), expected=2.458),
             Case("random-margin-weight", _rand_signed((3, 4)), {"margin": 0.5},
                  arrays=_arrays(weight=_uniform((3, 4)))),
         ),
-        reference=_ref_hinge("squared"),
         natives=(
             Native("keras.losses.squared_hinge", "numpy", _keras_hinge("squared_hinge"), "keras",
                    rtol=1e-6, accepts=_no("weight", margin=1.0, reduction="mean")),
         ),
-        bad_options=(({"margin": -1.0}, "margin"),),
-        bad_values=_SIGNED_BAD,
-        bad_shape=_binary_bad_shape,
-        perfect=_perfect_signed,
-        sized=_sized_signed,
     ),
-    Record(
-        name="ramp_loss",
-        family="classification",
-        fn=C.ramp_loss,
-        inputs=_SIGNED_INPUTS,
-        kind="signed",
-        cases=(
+    _signed_record(
+        C.ramp_loss,
+        (
             Case("catalogue-none", _const(_F, _FY), {"reduction": "none"},
                  expected=[0.2, 1.5, 2.0, 0.0, 1.0]),
             Case("catalogue-s0", _const(_F, _FY), {"s": 0.0}, grad="finite", expected=0.64),
             Case("random-s-weight-sum", _rand_signed((3, 4)), {"s": -0.5, "reduction": "sum"},
                  arrays=_arrays(weight=_uniform((3, 1)))),
         ),
-        reference=_ref_hinge("ramp"),
         bad_options=(({"s": 1.0}, "s"), ({"s": 2.0}, "s")),
-        bad_values=_SIGNED_BAD,
-        bad_shape=_binary_bad_shape,
-        perfect=_perfect_signed,
-        sized=_sized_signed,
         notes="golden (formula): no library implements the ramp loss",
     ),
     Record(
