@@ -129,10 +129,6 @@ def _probabilities(fn: str, call: Call, pred: Array, activation: Any, ax: int | 
     return _xp.softmax(xp, x, axis=ax if ax is not None else -1)
 
 
-def _valid_mask(xp: Namespace, target: Array, ignore_index: int | None) -> Array | None:
-    return None if ignore_index is None else target != ignore_index
-
-
 def _binary_target(fn: str, call: Call, target: Array, ignore_index: int | None) -> Array:
     """A binary or dense target in the compute dtype, checked in ``[0, 1]`` when concrete
     (ignored pixels excepted)."""
@@ -164,6 +160,8 @@ class _Stats:
     sg2: Array | None
     counted: Array | None  # 1.0 where the entry holds a non-ignored pixel (None: all)
     class_weight: Array | None
+    smooth: float
+    eps: float
 
 
 def _overlap_stats(
@@ -174,6 +172,8 @@ def _overlap_stats(
     axis: Any,
     activation: Any,
     per_image: Any,
+    smooth: Any,
+    eps: Any,
     class_weight: Any,
     ignore_index: Any,
     weight: Array | None,
@@ -181,6 +181,8 @@ def _overlap_stats(
     squares: bool = False,
 ) -> _Stats:
     """Validate the shared options and compute TP, Sp, Sg (and Sp2, Sg2) per entry."""
+    smooth = check_number(fn, "smooth", smooth, ge=0.0)
+    eps = check_number(fn, "eps", eps, gt=0.0)
     check_choice(fn, "activation", activation, _ACTIVATIONS)
     _check_bool(fn, "per_image", per_image)
     call = start(fn, pred, reduction=reduction, weight=weight, target=target)
@@ -212,7 +214,7 @@ def _overlap_stats(
         )
     cw = None if ax is None else call.vector("class_weight", class_weight, num_classes, pred)
     p = _probabilities(fn, call, pred, activation, ax)
-    valid = _valid_mask(xp, target, ii)
+    valid = None if ii is None else target != ii
     if labels:
         check_labels(fn, "target", xp, target, num_classes, ii)
         g = _xp.one_hot(xp, target, num_classes, call.dtype, axis=ax)  # ignored: all-zero row
@@ -237,22 +239,25 @@ def _overlap_stats(
     if valid is not None:
         nvalid = _sum(xp, xp.astype(valid, call.dtype), axes)  # class axis of size 1 if any
         counted = xp.zeros_like(tp) + xp.astype(nvalid > 0, call.dtype)
-    return _Stats(call, tp, sp, sg, sp2, sg2, counted, cw)
+    return _Stats(call, tp, sp, sg, sp2, sg2, counted, cw, smooth, eps)
 
 
-def _score(xp: Namespace, num: Array, den: Array, eps: float) -> Array:
-    """``num / max(den, eps)`` where ``den > 0``, else 1 (masked: no NaN in gradients)."""
+def _score(stats: _Stats, num: Array, den: Array) -> Array:
+    """``(num + smooth) / max(den + smooth, eps)`` where ``den + smooth > 0``, else 1
+    (masked: no NaN in gradients)."""
+    xp, eps = stats.call.xp, stats.eps
+    num, den = num + stats.smooth, den + stats.smooth
     ok = den > 0
     safe = _xp.clip(xp, xp.where(ok, den, xp.ones_like(den)), min=eps)
     return xp.where(ok, num / safe, xp.ones_like(num))
 
 
-def _finish(stats: _Stats, score: Array, *, log: bool, eps: float,
+def _finish(stats: _Stats, score: Array, *, log: bool = False,
             gamma: float | None = None) -> Array:
     """Loss from the score (``1 - score``, ``-log(max(score, eps))`` or the focal power),
     class weights, then the shared reduction over counted entries."""
     xp = stats.call.xp
-    loss = -xp.log(_xp.clip(xp, score, min=eps)) if log else 1.0 - score
+    loss = -xp.log(_xp.clip(xp, score, min=stats.eps)) if log else 1.0 - score
     if gamma is not None:
         d = _xp.clip(xp, loss, min=0.0)
         ok = d > 0
@@ -260,10 +265,6 @@ def _finish(stats: _Stats, score: Array, *, log: bool, eps: float,
     if stats.class_weight is not None:
         loss = loss * stats.class_weight
     return stats.call.finish(loss, mask=stats.counted)
-
-
-def _shared_numbers(fn: str, smooth: Any, eps: Any) -> tuple[float, float]:
-    return check_number(fn, "smooth", smooth, ge=0.0), check_number(fn, "eps", eps, gt=0.0)
 
 
 _SHARED_DOC = """
@@ -310,15 +311,14 @@ def dice_loss(
     reduction: str = "mean",
 ) -> Array:
     fn = "dice_loss"
-    smooth, eps = _shared_numbers(fn, smooth, eps)
     _check_bool(fn, "squared", squared)
     _check_bool(fn, "log", log)
     s = _overlap_stats(fn, pred, target, axis=axis, activation=activation, per_image=per_image,
-                       class_weight=class_weight, ignore_index=ignore_index, weight=weight,
-                       reduction=reduction, squares=squared)
-    xp = s.call.xp
+                       smooth=smooth, eps=eps, class_weight=class_weight,
+                       ignore_index=ignore_index, weight=weight, reduction=reduction,
+                       squares=squared)
     den = s.sp2 + s.sg2 if squared else s.sp + s.sg
-    return _finish(s, _score(xp, 2.0 * s.tp + smooth, den + smooth, eps), log=log, eps=eps)
+    return _finish(s, _score(s, 2.0 * s.tp, den), log=log)
 
 
 dice_loss.__doc__ = _doc(
@@ -350,14 +350,11 @@ def jaccard_loss(
     reduction: str = "mean",
 ) -> Array:
     fn = "jaccard_loss"
-    smooth, eps = _shared_numbers(fn, smooth, eps)
     _check_bool(fn, "log", log)
     s = _overlap_stats(fn, pred, target, axis=axis, activation=activation, per_image=per_image,
-                       class_weight=class_weight, ignore_index=ignore_index, weight=weight,
-                       reduction=reduction)
-    xp = s.call.xp
-    den = s.sp + s.sg - s.tp + smooth
-    return _finish(s, _score(xp, s.tp + smooth, den, eps), log=log, eps=eps)
+                       smooth=smooth, eps=eps, class_weight=class_weight,
+                       ignore_index=ignore_index, weight=weight, reduction=reduction)
+    return _finish(s, _score(s, s.tp, s.sp + s.sg - s.tp), log=log)
 
 
 jaccard_loss.__doc__ = _doc(
@@ -370,16 +367,15 @@ jaccard_loss.__doc__ = _doc(
 )
 
 
-def _tversky_score(stats: _Stats, alpha: float, beta: float, smooth: float,
-                   eps: float) -> Array:
-    fp = stats.sp - stats.tp
-    fn_ = stats.sg - stats.tp
-    den = stats.tp + alpha * fp + beta * fn_ + smooth
-    return _score(stats.call.xp, stats.tp + smooth, den, eps)
-
-
-def _tversky_options(fn: str, alpha: Any, beta: Any) -> tuple[float, float]:
-    return check_number(fn, "alpha", alpha, ge=0.0), check_number(fn, "beta", beta, ge=0.0)
+def _tversky(fn: str, pred: Array, target: Array, *, alpha: Any, beta: Any,
+             gamma: float | None, **shared: Any) -> Array:
+    """Tversky index ``TP / (TP + alpha FP + beta FN)`` (smoothed), then ``1 - TI`` or its
+    focal power; ``shared``: the options of ``_overlap_stats``."""
+    alpha = check_number(fn, "alpha", alpha, ge=0.0)
+    beta = check_number(fn, "beta", beta, ge=0.0)
+    s = _overlap_stats(fn, pred, target, **shared)
+    den = s.tp + alpha * (s.sp - s.tp) + beta * (s.sg - s.tp)
+    return _finish(s, _score(s, s.tp, den), gamma=gamma)
 
 
 def tversky_loss(
@@ -399,13 +395,10 @@ def tversky_loss(
     weight: Array | None = None,
     reduction: str = "mean",
 ) -> Array:
-    fn = "tversky_loss"
-    alpha, beta = _tversky_options(fn, alpha, beta)
-    smooth, eps = _shared_numbers(fn, smooth, eps)
-    s = _overlap_stats(fn, pred, target, axis=axis, activation=activation, per_image=per_image,
-                       class_weight=class_weight, ignore_index=ignore_index, weight=weight,
-                       reduction=reduction)
-    return _finish(s, _tversky_score(s, alpha, beta, smooth, eps), log=False, eps=eps)
+    return _tversky("tversky_loss", pred, target, alpha=alpha, beta=beta, gamma=None,
+                    axis=axis, activation=activation, per_image=per_image, smooth=smooth,
+                    eps=eps, class_weight=class_weight, ignore_index=ignore_index,
+                    weight=weight, reduction=reduction)
 
 
 tversky_loss.__doc__ = _doc(
@@ -439,14 +432,11 @@ def focal_tversky_loss(
     reduction: str = "mean",
 ) -> Array:
     fn = "focal_tversky_loss"
-    alpha, beta = _tversky_options(fn, alpha, beta)
     gamma = check_number(fn, "gamma", gamma, gt=0.0)
-    smooth, eps = _shared_numbers(fn, smooth, eps)
-    s = _overlap_stats(fn, pred, target, axis=axis, activation=activation, per_image=per_image,
-                       class_weight=class_weight, ignore_index=ignore_index, weight=weight,
-                       reduction=reduction)
-    return _finish(s, _tversky_score(s, alpha, beta, smooth, eps), log=False, eps=eps,
-                   gamma=gamma)
+    return _tversky(fn, pred, target, alpha=alpha, beta=beta, gamma=gamma, axis=axis,
+                    activation=activation, per_image=per_image, smooth=smooth, eps=eps,
+                    class_weight=class_weight, ignore_index=ignore_index, weight=weight,
+                    reduction=reduction)
 
 
 focal_tversky_loss.__doc__ = _doc(
