@@ -229,12 +229,11 @@ def _perfect_center(args: Arrays) -> Arrays:
 # --- float64 NumPy references, written from CATALOGUE.md independently of the module
 
 
-def _class_axis(z: np.ndarray, axis: int, *others: np.ndarray | None
-                ) -> tuple[np.ndarray, ...]:
+def _class_axis(z: np.ndarray, axis: int, *others: np.ndarray) -> tuple[np.ndarray, ...]:
     """Move the class axis of ``z`` (and of same-shape ``others``) to the end."""
     out = [np.moveaxis(z, axis, -1)]
     for o in others:
-        out.append(None if o is None else np.moveaxis(o, axis, -1) if o.shape == z.shape else o)
+        out.append(np.moveaxis(o, axis, -1) if o.shape == z.shape else o)
     return tuple(out)
 
 
@@ -306,8 +305,7 @@ def _ref_class_loss(focal: bool) -> Callable[..., np.ndarray]:
                 if label_smoothing:
                     loss[i] -= label_smoothing / c * np.sum(w * flat_lp[i])
             den += w[y] if class_weight is not None else 1.0
-        loss = loss.reshape(lp.shape[:-1])
-        return np_reduce(loss, reduction, weight, count=den)
+        return np_reduce(loss.reshape(lp.shape[:-1]), reduction, weight, count=den)
 
     return ref
 
