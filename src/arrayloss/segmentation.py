@@ -215,7 +215,7 @@ def _overlap_stats(
     cw = None if ax is None else call.vector("class_weight", class_weight, num_classes, pred)
     p = _probabilities(fn, call, pred, activation, ax)
     valid = None if ii is None else target != ii
-    if labels:
+    if labels and ax is not None:
         check_labels(fn, "target", xp, target, num_classes, ii)
         g = _xp.one_hot(xp, target, num_classes, call.dtype, axis=ax)  # ignored: all-zero row
         if valid is not None:
@@ -317,7 +317,8 @@ def dice_loss(
                        smooth=smooth, eps=eps, class_weight=class_weight,
                        ignore_index=ignore_index, weight=weight, reduction=reduction,
                        squares=squared)
-    den = s.sp2 + s.sg2 if squared else s.sp + s.sg
+    den = (s.sp2 + s.sg2 if squared and s.sp2 is not None and s.sg2 is not None
+           else s.sp + s.sg)
     return _finish(s, _score(s, 2.0 * s.tp, den), log=log)
 
 

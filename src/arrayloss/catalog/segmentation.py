@@ -154,7 +154,8 @@ def _ref_inputs(pred: np.ndarray, target: np.ndarray, axis: Any, activation: Any
     return p, g, valid
 
 
-def _ref_overlap(score: Callable[..., float], *, gamma: float | None = None) -> Callable[..., Any]:
+def _ref_overlap(score: Callable[..., tuple[float, float]], *,
+                 gamma: float | None = None) -> Callable[..., Any]:
     def ref(pred: np.ndarray, target: np.ndarray, *, axis: Any = -1, activation: Any = None,
             per_image: bool = True, smooth: float = 0.0, eps: float = 1e-7, log: bool = False,
             class_weight: Any = None, ignore_index: Any = None, weight: Any = None,
@@ -174,7 +175,7 @@ def _ref_overlap(score: Callable[..., float], *, gamma: float | None = None) -> 
             loss[s, c] = value
         if class_weight is not None:
             loss = loss * np.asarray(class_weight, np.float64)
-        counted = np.broadcast_to(valid.any(axis=1)[:, None], loss.shape)
+        counted = np.broadcast_to((valid.sum(axis=1) > 0)[:, None], loss.shape)
         if axis is None:
             loss, counted = loss[:, 0], counted[:, 0]
         if not per_image:
