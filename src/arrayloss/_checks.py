@@ -170,9 +170,12 @@ def check_values(
     xp: Namespace,
     x: Array,
     bad: Callable[[Array], Array],
-    expected: str,
+    expected: str | Callable[[], str],
 ) -> None:
     """Raise ``ValueError`` when ``bad(x)`` holds anywhere (concrete arrays only).
+
+    ``expected`` completes the message (``"<fn>: `<name>` <expected>"``); pass a callable
+    when formatting it touches an option that may be symbolic under ``torch.compile``.
 
     Skipped when the ``validate`` option is off, when ``x`` is being traced or compiled, and
     for lazy (Dask) arrays.
@@ -182,7 +185,8 @@ def check_values(
     if _xp.numel(x) == 0:
         return
     if bool(xp.any(bad(x))):
-        raise ValueError(f"{fn}: `{name}` {expected}")
+        what = expected if isinstance(expected, str) else expected()
+        raise ValueError(f"{fn}: `{name}` {what}")
 
 
 def check_ignore_index(fn: str, ignore_index: Any, num_classes: int) -> int | None:
@@ -216,14 +220,17 @@ def check_labels(
             f"{fn}: `{name}` must hold integer class labels, got dtype {labels.dtype} "
             "(dense float targets must have the shape of the prediction)"
         )
-    allowed = f"[0, {num_classes})" + ("" if ignore_index is None
-                                       else f" or ignore_index={ignore_index}")
 
     def bad(y: Array) -> Array:
         out = (y < 0) | (y >= num_classes)
         return out if ignore_index is None else out & (y != ignore_index)
 
-    check_values(fn, name, xp, labels, bad, f"must hold class labels in {allowed}")
+    def expected() -> str:  # formatted only when raising: under torch.compile an int option
+        # seen with several values is symbolic, and formatting it would be a graph break
+        extra = "" if ignore_index is None else f" or ignore_index={ignore_index}"
+        return f"must hold class labels in [0, {num_classes}){extra}"
+
+    check_values(fn, name, xp, labels, bad, expected)
 
 
 def check_probabilities(fn: str, name: str, xp: Namespace, x: Array) -> None:

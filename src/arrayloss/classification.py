@@ -108,18 +108,6 @@ def _take(xp: Namespace, vec: Array, labels: Array) -> Array:
     return xp.reshape(flat, (*labels.shape, *vec.shape[1:]))
 
 
-def _check_labels(fn: str, name: str, xp: Namespace, labels: Array, num_classes: int,
-                  ignore_index: int | None) -> None:
-    """``_checks.check_labels``, passing ``ignore_index`` only when the values are read.
-
-    Under ``torch.compile`` an int option seen with several values becomes symbolic, and
-    ``check_labels`` formats it into its message eagerly: a graph break. The value check is
-    skipped there anyway, so only the dtype check runs.
-    """
-    check_labels(fn, name, xp, labels, num_classes,
-                 ignore_index if _xp.is_concrete(labels) else None)
-
-
 def _smoothing(fn: str, label_smoothing: Any) -> float:
     return check_number(fn, "label_smoothing", label_smoothing, ge=0.0, le=1.0)
 
@@ -462,7 +450,7 @@ def cross_entropy(
     if dense:
         check_probabilities(fn, "target", xp, target)
     else:
-        _check_labels(fn, "target", xp, target, c, ignore_index)
+        check_labels(fn, "target", xp, target, c, ignore_index)
     log_p = _xp.log_softmax(xp, call.float(pred), axis=ax)
     if dense:
         q = call.float(target)
@@ -537,7 +525,7 @@ def softmax_focal_loss(
     if dense:
         check_probabilities(fn, "target", xp, target)
     else:
-        _check_labels(fn, "target", xp, target, c, ignore_index)
+        check_labels(fn, "target", xp, target, c, ignore_index)
     log_p = _xp.log_softmax(xp, call.float(pred), axis=ax)
     if dense:
         q = call.float(target)
@@ -824,7 +812,7 @@ def multiclass_hinge_loss(
     call, ax, c, _ = _class_inputs(fn, pred, target, axis=axis, reduction=reduction,
                                    weight=weight, ignore_index=ignore_index, dense=False)
     xp = call.xp
-    _check_labels(fn, "target", xp, target, c, ignore_index)
+    check_labels(fn, "target", xp, target, c, ignore_index)
     lab = _Labels(xp, target, c, ax, ignore_index, None)
     f = call.float(pred)
     f_y = lab.gather(xp, f)
@@ -868,7 +856,7 @@ def _center_inputs(
             f"{cs}"
         )
     ii = check_ignore_index(fn, ignore_index, cs[0])
-    _check_labels(fn, "labels", xp, labels, cs[0], ii)
+    check_labels(fn, "labels", xp, labels, cs[0], ii)
     return fs, cs, ii
 
 
