@@ -24,6 +24,8 @@ X = np.concatenate([RNG.normal(scale=3.0, size=(4, 5)),
                     np.array([[-1e4, 1e4, 0.0, 2.0, -3.0], [25.0, 30.0, -25.0, 0.0, 1.0]])])
 Y = RNG.normal(size=X.shape)
 Z = np.array([-800.0, -30.0, -1.0, 0.0, 2.0, 19.5, 21.0, 40.0, 800.0])
+P = RNG.uniform(0.05, 0.95, size=X.shape)  # soft binary targets
+PW = RNG.uniform(0.5, 3.0, size=X.shape[-1:])  # one pos_weight per column (class)
 
 
 def _prim(name: str, **kw: Any) -> Callable[..., Any]:
@@ -43,6 +45,13 @@ def _residual(kind: str, param: float) -> Callable[..., Any]:
     return f
 
 
+def _sorted_values(**kw: Any) -> Callable[..., Any]:
+    def f(x: Any) -> Any:
+        return _xp.sort_with_indices(_xp.namespace("t", x=x), x, **kw)[0]
+
+    return f
+
+
 # (id, primitive, inputs, float32 rtol): every native delegation and its interesting options
 PRIMS = [
     ("logsumexp-last", _prim("logsumexp"), (X,), 1e-6),
@@ -53,6 +62,15 @@ PRIMS = [
     ("softmax-axis0", _prim("softmax", axis=0), (X,), 1e-6),
     ("softplus", _prim("softplus"), (Z,), 1e-6),
     ("log_sigmoid", _prim("log_sigmoid"), (Z,), 1e-6),
+    ("sigmoid", _prim("sigmoid"), (Z,), 1e-6),
+    # the fused form (1 - y) z + (1 + (pw - 1) y) softplus(-z) rounds like torch's kernel:
+    # relative 1e-5 in float32 where the loss is small against |z|
+    ("bce_with_logits", _prim("bce_with_logits"), (X, P), 1e-5),
+    ("bce_with_logits-pw-number", _prim("bce_with_logits", pos_weight=2.5), (X, P), 1e-5),
+    ("bce_with_logits-pw-array", _prim("bce_with_logits"), (X, P, PW), 1e-5),
+    ("sort_with_indices-values", _sorted_values(), (X,), 1e-7),
+    ("sort_with_indices-values-axis0-desc", _sorted_values(axis=0, descending=True), (X,),
+     1e-7),
     *[(f"residual-{kind}-{param:.3g}", _residual(kind, param), (X[:4], Y[:4]), 1e-6)
       for kind, param in (("l1", 1.0), ("squared", 1.0), ("huber", 1.0), ("huber", 0.3),
                           ("smooth_l1", 1.0), ("smooth_l1", 1 / 9), ("log_cosh", 1.0))],
@@ -127,6 +145,72 @@ def test_generic_primitives_context_restores() -> None:
     assert _xp._NATIVE["enabled"]
     with pytest.raises(ValueError, match="unknown kind"):
         _xp.residual_loss(_xp.namespace("t", x=X), "cauchy", X, Y)
+
+
+@pytest.mark.parametrize("backend_id", ["numpy", "torch", "torch:compile"])
+@pytest.mark.parametrize("descending", [False, True])
+def test_sort_with_indices_native_indices(backend_id: str, descending: bool) -> None:
+    """The native sort gives the generic permutation (no ties in ``X``'s rows)."""
+    b = require_backend(_backends.by_id(backend_id))
+
+    def idx(x: Any) -> Any:
+        return _xp.sort_with_indices(_xp.namespace("t", x=x), x, descending=descending)[1]
+
+    native, generic = _both(b, idx, (X,), "float32")
+    np.testing.assert_array_equal(native, generic)
+    np.testing.assert_array_equal(native, np.argsort(-X if descending else X, axis=-1))
+
+
+@pytest.mark.parametrize("backend_id", [b for b in CPU if b != "dask"])
+def test_value_range_native_equals_generic(backend_id: str) -> None:
+    """min and max (the value checks' fast path), NaN propagating, on every eager backend."""
+    b = require_backend(_backends.by_id(backend_id))
+    nan = X.copy()
+    nan[1, 2] = np.nan
+    for arr in (X, nan):
+        def lo(x: Any) -> Any:
+            return _xp.value_range(_xp.namespace("t", x=x), x)[0]
+
+        def hi(x: Any) -> Any:
+            return _xp.value_range(_xp.namespace("t", x=x), x)[1]
+
+        for f, ref in ((lo, np.min(arr)), (hi, np.max(arr))):
+            native, generic = _both(b, f, (arr,), "float64")
+            np.testing.assert_array_equal(native, generic)
+            np.testing.assert_array_equal(native, ref)
+
+
+@pytest.mark.parametrize("backend_id", ["torch", "jax"])
+def test_mean_native_equals_generic(backend_id: str) -> None:
+    """The large-input torch mean (``sum / n``): value and gradient as ``xp.mean``."""
+    b = require_backend(_backends.by_id(backend_id))
+    big = np.random.default_rng(3).normal(size=(_xp._MEAN_AS_SUM + 3,))
+
+    def f(x: Any) -> Any:
+        xp = _xp.namespace("t", x=x)
+        return _xp.mean(xp, x * x)
+
+    native, generic = _both(b, f, (big,), "float64")
+    np.testing.assert_allclose(native, generic, rtol=1e-13)
+    gn = b.grad(f, (big,), {}, (0,))
+    with _xp.generic_primitives():
+        gg = b.grad(f, (big,), {}, (0,))
+    np.testing.assert_allclose(gn[0], gg[0], rtol=1e-13)
+
+
+def test_numpy_bce_keeps_inputs_and_0d() -> None:
+    z, y = X.copy(), P.copy()
+    xp = _xp.namespace("t", x=z)
+    for pw in (None, 2.5, PW.copy()):
+        _xp.bce_with_logits(xp, z, y, pw)
+        np.testing.assert_array_equal(z, X)
+        np.testing.assert_array_equal(y, P)
+        got = _xp.bce_with_logits(xp, np.asarray(-3.0), np.asarray(0.25), pw if pw is None
+                                  else 2.5)
+        np.testing.assert_allclose(got, _xp.GENERIC["bce_with_logits"](
+            xp, np.asarray(-3.0), np.asarray(0.25), None if pw is None else 2.5))
+    f32 = _xp.bce_with_logits(xp, X.astype(np.float32), P.astype(np.float32), 2.5)
+    assert f32.dtype == np.float32
 
 
 def test_numpy_residual_keeps_inputs_and_0d() -> None:

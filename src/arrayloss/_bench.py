@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import ctypes
+import functools
 import gc
 import importlib.util
 import json
@@ -299,8 +300,9 @@ def _peers(record: catalog.Record, backend: str) -> list[catalog.Native]:
     from . import _bench_natives
 
     out = []
+    opts = _bench_natives.options(record.name)
     for nat in (*record.natives, *_bench_natives.extra(record.name)):
-        if nat.backend != backend or not nat.accepts({}):
+        if nat.backend != backend or not nat.accepts(opts):
             continue
         if importlib.util.find_spec(nat.module) is None:
             continue
@@ -358,8 +360,13 @@ def _large_n(ours_medium_s: float, medium_n: int) -> int:
 def _measure_loss(record: catalog.Record, backend_id: str, sizes: Sequence[str],
                   modes: Sequence[str], memory: bool, bw: float, log: Callable[[str], None]
                   ) -> list[Row]:
+    from . import _bench_natives
+
     lib, bmodes = BACKEND_MODES[backend_id]
     peers = _peers(record, lib)
+    opts = _bench_natives.options(record.name)  # the options both sides are called with
+    ours_fn = functools.partial(record.fn, **opts) if opts else record.fn
+    shown = ", ".join(f"{k}={v!r}" for k, v in opts.items())
     if backend_id == "jax:eager":
         peers = [p for p in peers if p.jit]  # optax eager only (keras is a NumPy peer here)
     rows: list[Row] = []
@@ -371,7 +378,7 @@ def _measure_loss(record: catalog.Record, backend_id: str, sizes: Sequence[str],
         if size == "large":
             if medium_s is None:
                 args0 = _convert(lib, record.sized(np.random.default_rng(0), SIZES["medium"]))
-                f0 = jax_or_plain(record.fn, backend_id)
+                f0 = jax_or_plain(ours_fn, backend_id)
                 _sync(f0(*args0))
                 t0 = time.perf_counter()
                 _sync(f0(*args0))
@@ -380,9 +387,10 @@ def _measure_loss(record: catalog.Record, backend_id: str, sizes: Sequence[str],
         raw = record.sized(np.random.default_rng(0), n)
         args = _convert(lib, raw)
         in_mb = _input_mb(args)
-        ours = _impl(record.fn, args, record.grad_args, backend_id, "arrayloss")
+        ours = _impl(ours_fn, args, record.grad_args, backend_id, "arrayloss")
         for peer in peers:
-            theirs = _impl(peer.fn, args, record.grad_args, backend_id, peer.library)
+            peer_fn = functools.partial(peer.fn, **opts) if opts else peer.fn
+            theirs = _impl(peer_fn, args, record.grad_args, backend_id, peer.library)
             try:
                 agree = _agree(_sync(ours.fwd()), _sync(theirs.fwd()))
             except Exception as exc:  # a peer that cannot run these inputs
@@ -403,7 +411,8 @@ def _measure_loss(record: catalog.Record, backend_id: str, sizes: Sequence[str],
                     continue
                 if size == "medium" and mode == "forward" and medium_s is None:
                     medium_s = to
-                row = Row(record.name, backend_id, mode, peer.library, size, n,
+                label = f"{peer.library} ({shown})" if shown else peer.library
+                row = Row(record.name, backend_id, mode, label, size, n,
                           ours_us=to * 1e6, peer_us=tt * 1e6, ratio=ratio,
                           delta_us=(to - tt) * 1e6, reps=reps, agree=agree, input_mb=in_mb)
                 if size == "large" and mode == "forward":

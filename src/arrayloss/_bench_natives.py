@@ -230,6 +230,19 @@ NATIVES: dict[str, tuple[Native, ...]] = {
 }
 
 
+#: options both arrayloss and its peers are called with in the benchmark, for a loss whose
+#: peers only implement a variant of it (kornia's Lovász-Softmax: softmax of logits, every
+#: class, per image)
+OPTIONS: dict[str, dict[str, Any]] = {
+    "lovasz_softmax_loss": {"per_image": True, "classes": "all", "activation": "softmax"},
+}
+
+
+def options(name: str) -> dict[str, Any]:
+    """The benchmark options of the loss ``name`` (empty: its defaults)."""
+    return dict(OPTIONS.get(name, {}))
+
+
 def extra(name: str) -> tuple[Native, ...]:
     """The benchmark-only peers of the loss ``name``."""
     return NATIVES.get(name, ())

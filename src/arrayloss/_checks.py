@@ -171,11 +171,16 @@ def check_values(
     x: Array,
     bad: Callable[[Array], Array],
     expected: str | Callable[[], str],
+    within: tuple[float, float, bool] | None = None,
 ) -> None:
     """Raise ``ValueError`` when ``bad(x)`` holds anywhere (concrete arrays only).
 
     ``expected`` completes the message (``"<fn>: `<name>` <expected>"``); pass a callable
     when formatting it touches an option that may be symbolic under ``torch.compile``.
+    ``within=(lo, hi, hi_open)``: every value in ``[lo, hi]`` (``[lo, hi)`` when
+    ``hi_open``) implies ``bad`` holds nowhere; then one min/max pass
+    (``_xp.value_range``) settles the common valid case and ``bad`` runs only otherwise
+    (a value outside, or a NaN), so the messages and NaN handling stay those of ``bad``.
 
     Skipped when the ``validate`` option is off, when ``x`` is being traced or compiled, and
     for lazy (Dask) arrays.
@@ -184,6 +189,11 @@ def check_values(
         return
     if _xp.numel(x) == 0:
         return
+    if within is not None:
+        lo, hi, hi_open = within
+        mn, mx = _xp.value_range(xp, x)
+        if bool((mn >= lo) & ((mx < hi) if hi_open else (mx <= hi))):
+            return
     if bool(xp.any(bad(x))):
         what = expected if isinstance(expected, str) else expected()
         raise ValueError(f"{fn}: `{name}` {what}")
@@ -230,10 +240,10 @@ def check_labels(
         extra = "" if ignore_index is None else f" or ignore_index={ignore_index}"
         return f"must hold class labels in [0, {num_classes}){extra}"
 
-    check_values(fn, name, xp, labels, bad, expected)
+    check_values(fn, name, xp, labels, bad, expected, within=(0, num_classes, True))
 
 
 def check_probabilities(fn: str, name: str, xp: Namespace, x: Array) -> None:
     """Values in ``[0, 1]`` (concrete arrays only)."""
     check_values(fn, name, xp, x, lambda v: (v < 0) | (v > 1),
-                 "must hold probabilities in [0, 1]")
+                 "must hold probabilities in [0, 1]", within=(0, 1, False))

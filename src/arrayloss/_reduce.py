@@ -104,7 +104,7 @@ class Call:
             # small torch calls); an empty mean is the (zero) sum, still on the graph
             if _xp.numel(loss) == 0:
                 return _xp.to_result(xp, xp.sum(loss), self.out_dtype)
-            return _xp.to_result(xp, xp.mean(loss), self.out_dtype)
+            return _xp.to_result(xp, _xp.mean(xp, loss), self.out_dtype)
         total = xp.sum(loss)
         if self.reduction == "sum":
             return _xp.to_result(xp, total, self.out_dtype)

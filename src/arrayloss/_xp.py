@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import array_api_compat as _compat
@@ -423,6 +423,29 @@ def log_sigmoid(xp: Namespace, x: Array) -> Array:
     return _generic_log_sigmoid(xp, x)
 
 
+def _generic_sigmoid(xp: Namespace, x: Array) -> Array:
+    return xp.exp(log_sigmoid(xp, x))
+
+
+def sigmoid(xp: Namespace, x: Array) -> Array:
+    """``1 / (1 + exp(-x))`` as ``exp(log_sigmoid(x))``: exact in both tails (``sigmoid(-x)``
+    is the accurate ``1 - sigmoid(x)``) and a finite gradient everywhere (the quotient form
+    gives ``inf / inf`` at ``x = -1000``).
+
+    Native: ``torch.sigmoid`` and ``jax.nn.sigmoid`` (one kernel forward and backward).
+    """
+    lib = _native(xp)
+    if lib == "torch":
+        import torch
+
+        return torch.sigmoid(x)
+    if lib == "jax":
+        import jax
+
+        return jax.nn.sigmoid(x)
+    return _generic_sigmoid(xp, x)
+
+
 _RESIDUAL_KINDS = ("l1", "squared", "huber", "smooth_l1", "log_cosh")
 _LOG2 = math.log(2.0)
 
@@ -522,14 +545,139 @@ def residual_loss(xp: Namespace, kind: str, pred: Array, target: Array,
     return _generic_residual_loss(xp, kind, pred, target, param)
 
 
+def _generic_bce_with_logits(xp: Namespace, z: Array, y: Array, pos_weight: Any = None
+                             ) -> Array:
+    pos = y * softplus(xp, -z)
+    if pos_weight is not None:
+        pos = pos_weight * pos
+    return pos + (1.0 - y) * softplus(xp, z)
+
+
+def _numpy_bce_with_logits(z: Array, y: Array, pos_weight: Any) -> Array:
+    """``(1 - y) z + (1 + (pw - 1) y) softplus(-z)`` with ``softplus(-z) = log1p(exp(-|z|))
+    + max(-z, 0)``, updating its own temporaries in place (two instead of about eight)."""
+    import numpy as np
+
+    t = np.abs(z)
+    if not isinstance(t, np.ndarray):  # 0-d inputs give a NumPy scalar: no ``out=``
+        return _generic_bce_with_logits(np, z, y, pos_weight)
+    zero = t.dtype.type(0)
+    np.negative(t, out=t)
+    np.exp(t, out=t)
+    np.log1p(t, out=t)
+    if pos_weight is None:  # y sp(-z) + (1 - y) sp(z) = log1p(exp(-|z|)) + max(z, 0) - y z
+        m = np.maximum(z, zero)
+        np.add(t, m, out=t)
+        np.multiply(y, z, out=m)
+        return np.subtract(t, m, out=t)
+    one = t.dtype.type(1)
+    pw = pos_weight if isinstance(pos_weight, np.ndarray) else t.dtype.type(pos_weight)
+    m = np.minimum(z, zero)
+    np.subtract(t, m, out=t)  # softplus(-z)
+    c = np.multiply(y, np.subtract(pw, one, out=m if m.shape == np.shape(pw) else None))
+    np.add(c, one, out=c)  # pw broadcasts to z (checked upstream): c has the shape of z
+    np.multiply(t, c, out=t)
+    np.subtract(t.dtype.type(1), y, out=c)
+    np.multiply(c, z, out=c)
+    return np.add(t, c, out=t)
+
+
+def _torch_bce_with_logits(z: Array, y: Array, pos_weight: Any) -> Array | None:
+    """torch's fused kernel with reduction "none" (enum 0), below the F wrapper; ``None``
+    where it cannot serve (a ``pos_weight`` that needs a gradient: torch has no derivative
+    for it)."""
+    import torch
+
+    if pos_weight is not None:
+        if not isinstance(pos_weight, torch.Tensor):
+            pos_weight = torch.full((), float(pos_weight), dtype=z.dtype, device=z.device)
+        elif pos_weight.requires_grad:
+            return None
+    return torch.binary_cross_entropy_with_logits(z, y, None, pos_weight, 0)
+
+
+def bce_with_logits(xp: Namespace, z: Array, y: Array, pos_weight: Any = None) -> Array:
+    """Unreduced binary cross-entropy of logits ``z`` and same-shape targets ``y``:
+    ``pos_weight * y * softplus(-z) + (1 - y) * softplus(z)`` (``pos_weight``: None, a
+    number or an array broadcasting to ``z``).
+
+    Native: torch's fused ``binary_cross_entropy_with_logits`` kernel with reduction "none"
+    (one kernel forward and one backward; generic where ``pos_weight`` needs a gradient);
+    NumPy the same ``(1 - y) z + (1 + (pw - 1) y) softplus(-z)`` form in place. Equal to the
+    generic path up to rounding: where the loss is below ``exp(-|z|)``-sized underflow
+    (``y = 0``, ``z -> -inf``) the torch and NumPy forms give 0 instead of a denormal.
+    """
+    lib = _native(xp)
+    if lib == "torch":
+        out = _torch_bce_with_logits(z, y, pos_weight)
+        if out is not None:
+            return out
+    elif lib == "numpy":
+        return _numpy_bce_with_logits(z, y, pos_weight)
+    return _generic_bce_with_logits(xp, z, y, pos_weight)
+
+
+def _generic_value_range(xp: Namespace, x: Array) -> tuple[Array, Array]:
+    return xp.min(x), xp.max(x)
+
+
+def value_range(xp: Namespace, x: Array) -> tuple[Array, Array]:
+    """``(min(x), max(x))`` of a non-empty array (NaN propagates): the one pass behind the
+    value checks' fast path. Native: ``torch.aminmax`` (both from one read, no temporaries;
+    the elementwise ``(v < 0) | (v > 1)`` form wrote three full-size masks)."""
+    if _native(xp) == "torch":
+        import torch
+
+        if x.dtype != torch.bool:
+            return tuple(torch.aminmax(x))  # type: ignore[return-value]
+    return _generic_value_range(xp, x)
+
+
+#: from this many elements a torch mean that needs a gradient is ``sum / n``
+_MEAN_AS_SUM = 1 << 16
+
+
+def _generic_mean(xp: Namespace, x: Array) -> Array:
+    return xp.mean(x)
+
+
+def mean(xp: Namespace, x: Array) -> Array:
+    """Mean of every element of a non-empty ``x``.
+
+    Native (torch eager, from 65536 elements, when ``x`` needs a gradient): ``sum(x) / n``.
+    ``torch.mean``'s backward writes a full-size ``1/n`` gradient that the next backward
+    kernel reads again; ``sum``'s backward is a stride-0 view of one scalar (a 10M-element
+    BCE-with-logits forward+backward 148 ms -> 125 ms). Small inputs keep one ``mean``
+    node (the extra division node costs more there), and so does ``torch.compile``.
+    """
+    if _native(xp) == "torch" and x.requires_grad and is_concrete(x):
+        n = x.numel()
+        if n >= _MEAN_AS_SUM:
+            import torch
+
+            return torch.sum(x) / n
+    return _generic_mean(xp, x)
+
+
+def _generic_sort_with_indices(xp: Namespace, x: Array, axis: int = -1,
+                               descending: bool = False) -> tuple[Array, Array]:
+    idx = argsort(xp, x, axis=axis, descending=descending)
+    return take_along_axis(xp, x, idx, axis=axis), idx
+
+
 #: the generic implementation of each primitive with a native delegation (test oracle)
-GENERIC = {
+GENERIC: dict[str, Callable[..., Any]] = {
     "logsumexp": _generic_logsumexp,
     "log_softmax": _generic_log_softmax,
     "softmax": _generic_softmax,
     "softplus": _generic_softplus,
     "log_sigmoid": _generic_log_sigmoid,
+    "sigmoid": _generic_sigmoid,
     "residual_loss": _generic_residual_loss,
+    "bce_with_logits": _generic_bce_with_logits,
+    "sort_with_indices": _generic_sort_with_indices,
+    "value_range": _generic_value_range,
+    "mean": _generic_mean,
 }
 
 
@@ -649,12 +797,12 @@ def sort_with_indices(
     the gradient of ``x``.
 
     Generic: ``argsort`` then ``take_along_axis``. Native ``torch.sort`` on torch, which
-    returns both from one kernel (no extra gather, and a cheaper backward).
+    returns both from one kernel (no extra gather, and a cheaper backward); switched off by
+    ``generic_primitives()`` like the other delegations.
     """
-    if _compat.is_torch_namespace(xp):
+    if _native(xp) == "torch":
         import torch
 
         out = torch.sort(x, dim=axis, descending=descending, stable=False)
         return out.values, out.indices
-    idx = argsort(xp, x, axis=axis, descending=descending)
-    return take_along_axis(xp, x, idx, axis=axis), idx
+    return _generic_sort_with_indices(xp, x, axis, descending)

@@ -64,12 +64,6 @@ def _relu(xp: Namespace, x: Array) -> Array:
     return xp.where(x > 0, x, xp.zeros_like(x))
 
 
-def _safe_log(xp: Namespace, x: Array) -> Array:
-    """``log(x)`` for ``x >= 0`` with ``log(0) = -inf`` and no NaN in the gradient."""
-    ok = x > 0
-    return xp.where(ok, xp.log(xp.where(ok, x, xp.ones_like(x))), xp.full_like(x, -math.inf))
-
-
 def _pow_one_minus_exp(xp: Namespace, log_p: Array, gamma: float) -> Array:
     """The focal factor ``(1 - exp(log_p))^gamma`` for ``log_p <= 0``, in log space.
 
@@ -114,7 +108,8 @@ def _smoothing(fn: str, label_smoothing: Any) -> float:
 
 def _check_nonnegative(fn: str, name: str, xp: Namespace, x: Array | None) -> None:
     if x is not None:
-        check_values(fn, name, xp, x, lambda v: v < 0, "must hold values >= 0")
+        check_values(fn, name, xp, x, lambda v: v < 0, "must hold values >= 0",
+                     within=(0, math.inf, False))
 
 
 # ---------------------------------------------------------------------------------------
@@ -385,11 +380,7 @@ def binary_cross_entropy_with_logits(
     fn = "binary_cross_entropy_with_logits"
     call, z, y, pw = _binary_start(fn, pred, target, pos_weight, label_smoothing, weight,
                                    reduction)
-    xp = call.xp
-    pos = y * _xp.softplus(xp, -z)
-    if pw is not None:
-        pos = pw * pos
-    return call.finish(pos + (1.0 - y) * _xp.softplus(xp, z))
+    return call.finish(_xp.bce_with_logits(call.xp, z, y, pw))
 
 
 # ---------------------------------------------------------------------------------------
@@ -593,7 +584,8 @@ def kl_divergence(
     lq = call.float(log_q)
     if log_target:
         check_values(fn, "p", xp, p, lambda v: v > 0,
-                     "must hold log-probabilities (<= 0) with log_target=True")
+                     "must hold log-probabilities (<= 0) with log_target=True",
+                     within=(-math.inf, 0, False))
         log_pt = call.float(p)
         pt = xp.exp(log_pt)
         pos = pt > 0
@@ -603,9 +595,10 @@ def kl_divergence(
         pt = call.float(p)
         pos = pt > 0
         log_pt = xp.log(xp.where(pos, pt, xp.ones_like(pt)))
+    # off the support both factors are masked: p_c (0 - 0) = 0, with finite gradients for
+    # both inputs (no outer mask needed: one select less forward and backward)
     lq = xp.where(pos, lq, xp.zeros_like(lq))
-    terms = xp.where(pos, pt * (log_pt - lq), xp.zeros_like(pt))
-    return call.finish(xp.sum(terms, axis=ax))
+    return call.finish(xp.sum(pt * (log_pt - lq), axis=ax))
 
 
 # ---------------------------------------------------------------------------------------
@@ -628,9 +621,8 @@ def sigmoid_focal_loss(
     ::
 
         d       = 1 - p_t = y sigma(-z) + (1 - y) sigma(z)
-        log d   = logaddexp(log y + log_sigmoid(-z), log(1 - y) + log_sigmoid(z))
         alpha_t = alpha y + (1 - alpha)(1 - y)           (alpha=None: 1)
-        l       = alpha_t * exp(gamma log d) * BCEwithLogits(z, y)
+        l       = alpha_t * d^gamma * BCEwithLogits(z, y)
 
     ``pred``: logits; ``target``: same-shape targets in ``[0, 1]`` (soft allowed; checked
     when concrete). Options: ``alpha=0.25`` in ``[0, 1]`` or None (torchvision's negative
@@ -638,10 +630,13 @@ def sigmoid_focal_loss(
     plain elementwise mean; RetinaNet sums and divides by the number of foreground anchors
     (``"sum"`` then divide). The factor is not detached.
 
-    The focal factor ``d^gamma`` is computed in log space: no saturation at large logits
-    (keras's from-logits focal loss saturates near 16 with a zero gradient at logit 30), a
-    finite gradient for ``gamma < 1`` at saturation (torchvision: NaN at ``z = 40, y = 1,
-    gamma = 0.5``; here the value 2.19e-27 and a tiny finite gradient). ``gamma = 0`` with
+    ``d`` is the sum of two non-negative terms, each sigmoid evaluated in its exact tail
+    (``sigma(-z)``, never ``1 - sigma(z)``): no saturation at large logits (keras's
+    from-logits focal loss saturates near 16 with a zero gradient at logit 30), and
+    ``d^gamma`` is masked at ``d = 0`` for ``gamma < 1``, so the gradient stays finite at
+    saturation (torchvision: NaN at ``z = 40, y = 1, gamma = 0.5``; here the value 2.19e-27
+    and a tiny finite gradient). The BCE factor is the shim's ``bce_with_logits`` (torch's
+    fused kernel on torch). ``gamma = 0`` with
     ``alpha=None`` is ``binary_cross_entropy_with_logits``.
 
     References: ``optax.losses.sigmoid_focal_loss``,
@@ -656,15 +651,27 @@ def sigmoid_focal_loss(
     call, z, y = elementwise(fn, pred, target, reduction=reduction, weight=weight)
     xp = call.xp
     check_probabilities(fn, "target", xp, target)
-    log_p = _xp.log_sigmoid(xp, z)
-    log_1mp = _xp.log_sigmoid(xp, -z)
-    loss = -(y * log_p + (1.0 - y) * log_1mp)
+    loss = _xp.bce_with_logits(xp, z, y)
     if gamma != 0.0:
-        log_d = xp.logaddexp(_safe_log(xp, y) + log_1mp, _safe_log(xp, 1.0 - y) + log_p)
-        loss = xp.exp(gamma * log_d) * loss
-    if alpha is not None:
-        loss = (alpha * y + (1.0 - alpha) * (1.0 - y)) * loss
+        # d = 1 - p_t: a sum of two non-negative terms (no cancellation), each exact in
+        # its tail, so d only underflows to 0 where the loss itself does
+        d = y * _xp.sigmoid(xp, -z) + (1.0 - y) * _xp.sigmoid(xp, z)
+        loss = _focal_power(xp, d, gamma) * loss
+    if alpha is not None:  # alpha y + (1 - alpha)(1 - y)
+        loss = ((1.0 - alpha) + (2.0 * alpha - 1.0) * y) * loss
     return call.finish(loss)
+
+
+def _focal_power(xp: Namespace, d: Array, gamma: float) -> Array:
+    """``d ** gamma`` for ``d >= 0``, ``gamma > 0``, with a finite gradient at ``d = 0``:
+    ``gamma >= 1`` has one already (``gamma = 2``: one product); ``gamma < 1`` masks
+    ``d = 0`` (the derivative ``gamma d^(gamma - 1)`` is infinite there)."""
+    if gamma == 2.0:
+        return d * d
+    if gamma >= 1.0:
+        return d ** gamma
+    ok = d > 0
+    return xp.where(ok, xp.where(ok, d, xp.ones_like(d)) ** gamma, xp.zeros_like(d))
 
 
 # ---------------------------------------------------------------------------------------
