@@ -432,7 +432,9 @@ def sigmoid(xp: Namespace, x: Array) -> Array:
     is the accurate ``1 - sigmoid(x)``) and a finite gradient everywhere (the quotient form
     gives ``inf / inf`` at ``x = -1000``).
 
-    Native: ``torch.sigmoid`` and ``jax.nn.sigmoid`` (one kernel forward and backward).
+    Native: ``torch.sigmoid`` and ``jax.nn.sigmoid`` (one kernel forward and backward);
+    NumPy ``e / (1 + e)`` or ``1 / (1 + e)`` with ``e = exp(-|x|)`` in place (NumPy's
+    ``logaddexp`` costs several times ``exp``; there is no gradient to keep finite).
     """
     lib = _native(xp)
     if lib == "torch":
@@ -443,6 +445,17 @@ def sigmoid(xp: Namespace, x: Array) -> Array:
         import jax
 
         return jax.nn.sigmoid(x)
+    if lib == "numpy":
+        import numpy as np
+
+        e = np.abs(x)
+        if isinstance(e, np.ndarray):
+            np.negative(e, out=e)
+            np.exp(e, out=e)  # e = exp(-|x|) in (0, 1]: no overflow
+            r = np.add(e, e.dtype.type(1))
+            np.divide(e.dtype.type(1), r, out=r)  # 1 / (1 + e): sigmoid(|x|)
+            np.multiply(e, r, out=e)  # e / (1 + e): sigmoid(-|x|)
+            return np.where(x >= 0, r, e)
     return _generic_sigmoid(xp, x)
 
 
