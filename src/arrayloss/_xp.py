@@ -567,32 +567,29 @@ def _generic_bce_with_logits(xp: Namespace, z: Array, y: Array, pos_weight: Any 
 
 
 def _numpy_bce_with_logits(z: Array, y: Array, pos_weight: Any) -> Array:
-    """``(1 - y) z + (1 + (pw - 1) y) softplus(-z)`` with ``softplus(-z) = log1p(exp(-|z|))
-    + max(-z, 0)``, updating its own temporaries in place (two instead of about eight)."""
+    """``pw y softplus(-z) + (1 - y) softplus(z)`` with ``softplus(+-z) = log1p(exp(-|z|)) +
+    max(+-z, 0)``: every term is non-negative (no cancellation where the loss is tiny), and
+    three temporaries are updated in place (the generic form writes about ten)."""
     import numpy as np
 
     t = np.abs(z)
     if not isinstance(t, np.ndarray):  # 0-d inputs give a NumPy scalar: no ``out=``
         return _generic_bce_with_logits(np, z, y, pos_weight)
-    zero = t.dtype.type(0)
+    one = t.dtype.type(1)
     np.negative(t, out=t)
     np.exp(t, out=t)
-    np.log1p(t, out=t)
-    if pos_weight is None:  # y sp(-z) + (1 - y) sp(z) = log1p(exp(-|z|)) + max(z, 0) - y z
-        m = np.maximum(z, zero)
-        np.add(t, m, out=t)
-        np.multiply(y, z, out=m)
-        return np.subtract(t, m, out=t)
-    one = t.dtype.type(1)
-    pw = pos_weight if isinstance(pos_weight, np.ndarray) else t.dtype.type(pos_weight)
-    m = np.minimum(z, zero)
-    np.subtract(t, m, out=t)  # softplus(-z)
-    c = np.multiply(y, np.subtract(pw, one, out=m if m.shape == np.shape(pw) else None))
-    np.add(c, one, out=c)  # pw broadcasts to z (checked upstream): c has the shape of z
-    np.multiply(t, c, out=t)
-    np.subtract(t.dtype.type(1), y, out=c)
-    np.multiply(c, z, out=c)
-    return np.add(t, c, out=t)
+    np.log1p(t, out=t)  # log1p(exp(-|z|))
+    m = np.maximum(z, t.dtype.type(0))
+    n = np.subtract(m, z)  # max(-z, 0), exact
+    np.add(n, t, out=n)  # softplus(-z)
+    np.add(m, t, out=m)  # softplus(z)
+    np.multiply(n, y, out=n)
+    if pos_weight is not None:
+        pw = pos_weight if isinstance(pos_weight, np.ndarray) else t.dtype.type(pos_weight)
+        n = np.multiply(n, pw, out=n if np.broadcast(n, pw).shape == n.shape else None)
+    np.subtract(one, y, out=t)
+    np.multiply(m, t, out=m)
+    return np.add(n, m, out=n)
 
 
 def _torch_bce_with_logits(z: Array, y: Array, pos_weight: Any) -> Array | None:
@@ -616,9 +613,12 @@ def bce_with_logits(xp: Namespace, z: Array, y: Array, pos_weight: Any = None) -
 
     Native: torch's fused ``binary_cross_entropy_with_logits`` kernel with reduction "none"
     (one kernel forward and one backward; generic where ``pos_weight`` needs a gradient);
-    NumPy the same ``(1 - y) z + (1 + (pw - 1) y) softplus(-z)`` form in place. Equal to the
-    generic path up to rounding: where the loss is below ``exp(-|z|)``-sized underflow
-    (``y = 0``, ``z -> -inf``) the torch and NumPy forms give 0 instead of a denormal.
+    NumPy the generic sum of non-negative terms with its temporaries updated in place.
+    torch's kernel computes ``(1 - y) z + (1 + (pw - 1) y) softplus(-z)``, which cancels
+    where the loss is small against ``|z|`` (``y = 0, z = -40`` gives 0 instead of
+    4.2e-18; float32 relative error up to about 1e-5 for soft targets at large ``|z|``),
+    as ``torch.nn.functional.binary_cross_entropy_with_logits`` does; its gradient is the
+    exact ``sigmoid(z) (pw y + 1 - y) - pw y``.
     """
     lib = _native(xp)
     if lib == "torch":
