@@ -9,8 +9,9 @@ ROOT = pathlib.Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT.parent / "src"))
 sys.path.insert(0, str(ROOT))
 
-import arrayloss  # noqa: E402
 import gen_catalogue  # noqa: E402
+
+import arrayloss  # noqa: E402
 
 project = "arrayloss"
 release = version = arrayloss.__version__

@@ -40,7 +40,7 @@ def test_readme_tour_runs() -> None:
     assert tour is not None
     code = tour.group(1).split("import cupy")[0]
     scope: dict[str, object] = {}
-    exec(compile(code, "README.md", "exec"), scope)  # noqa: S102
+    exec(compile(code, "README.md", "exec"), scope)
     tp = scope["tp"]
     assert float(scope["loss"]) == pytest.approx(0.454)
     assert tp.grad is not None  # type: ignore[attr-defined]

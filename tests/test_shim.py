@@ -138,7 +138,7 @@ def test_namespace_errors() -> None:
 
     with pytest.raises(TypeError, match="f: `a` is a numpy array but `b` is a array_api_strict"):
         _xp.namespace("f", a=np.zeros(1), b=xs.zeros(1))
-    with pytest.raises(ValueError, match="f: `a` is on device .* but `b` is on device"):
+    with pytest.raises(ValueError, match=r"f: `a` is on device .* but `b` is on device"):
         _xp.namespace("f", a=xs.zeros(1), b=xs.zeros(1, device=xs.Device("device1")))
 
 

@@ -315,7 +315,7 @@ def _peers(record: catalog.Record, backend: str) -> list[catalog.Native]:
 
 
 def _convert(backend: str, arrays: Sequence[np.ndarray]) -> list[Any]:
-    out = []
+    out: list[Any] = []
     for a in arrays:
         a = np.asarray(a)
         if np.issubdtype(a.dtype, np.floating):
@@ -693,7 +693,7 @@ def _out_of_the_box(argv: Sequence[str], log: Callable[[str], None]) -> list[Row
         return []
     with open(os.path.join(out, "bench.json")) as fh:
         data = json.load(fh)
-    rows = [Row(**{k: math.nan if v is None else v for k, v in r.items()})
+    rows = [Row(**{k: math.nan if v is None else v for k, v in r.items()})  # type: ignore[arg-type]
             for r in data["rows"]]
     for r in rows:
         r.malloc = "default"

@@ -317,13 +317,8 @@ def _native(xp: Namespace) -> str:
     """``"torch"``, ``"jax"`` or ``"numpy"`` where native delegation applies, else ``""``."""
     if not _NATIVE["enabled"]:
         return ""
-    if _compat.is_torch_namespace(xp):
-        return "torch"
-    if _compat.is_jax_namespace(xp):
-        return "jax"
-    if _compat.is_numpy_namespace(xp):
-        return "numpy"
-    return ""
+    name = backend_name(xp)
+    return name if name in ("torch", "jax", "numpy") else ""
 
 
 def _generic_logsumexp(xp: Namespace, x: Array, axis: int = -1, keepdims: bool = False
