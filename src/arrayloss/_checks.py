@@ -27,6 +27,7 @@ from ._xp import Array, Namespace
 __all__ = [
     "REDUCTIONS",
     "check_axis",
+    "check_bool",
     "check_choice",
     "check_ignore_index",
     "check_int",
@@ -127,6 +128,13 @@ def check_number(
     if not ok:
         raise ValueError(f"{fn}: `{name}` must be {_describe(gt, ge, lt, le)}; got {value!r}")
     return v
+
+
+def check_bool(fn: str, name: str, value: Any) -> bool:
+    """``value`` must be a Python bool (``TypeError`` otherwise: 0/1 are not guessed)."""
+    if not isinstance(value, bool):
+        raise TypeError(f"{fn}: `{name}` must be a bool, got {type(value).__name__} {value!r}")
+    return value
 
 
 def check_int(fn: str, name: str, value: Any) -> int:

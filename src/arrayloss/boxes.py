@@ -52,6 +52,7 @@ from typing import NamedTuple
 from . import _xp
 from ._checks import (
     broadcastable_to,
+    check_bool,
     check_choice,
     check_number,
     check_same_shape,
@@ -467,8 +468,7 @@ def focal_eiou_loss(
     """
     fn = "focal_eiou_loss"
     gamma = check_number(fn, "gamma", gamma, ge=0.0)
-    if not isinstance(normalize, bool):
-        raise TypeError(f"{fn}: `normalize` must be a bool, got {type(normalize).__name__}")
+    check_bool(fn, "normalize", normalize)
     call, g = _start(fn, pred, target, box_format, eps, reduction, weight)
     xp = call.xp
     focus = _xp.stop_gradient(xp, g.iou) ** gamma

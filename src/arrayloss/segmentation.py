@@ -54,6 +54,7 @@ from typing import Any
 from . import _xp
 from ._checks import (
     check_axis,
+    check_bool,
     check_choice,
     check_ignore_index,
     check_labels,
@@ -78,12 +79,6 @@ _ACTIVATIONS = (None, "sigmoid", "softmax")
 
 # ---------------------------------------------------------------------------------------
 # shared input handling
-
-
-def _check_bool(fn: str, name: str, value: Any) -> bool:
-    if not isinstance(value, bool):
-        raise TypeError(f"{fn}: `{name}` must be a bool, got {type(value).__name__} {value!r}")
-    return value
 
 
 def _class_axis(fn: str, axis: Any, ndim: int) -> int:
@@ -184,7 +179,7 @@ def _overlap_stats(
     smooth = check_number(fn, "smooth", smooth, ge=0.0)
     eps = check_number(fn, "eps", eps, gt=0.0)
     check_choice(fn, "activation", activation, _ACTIVATIONS)
-    _check_bool(fn, "per_image", per_image)
+    check_bool(fn, "per_image", per_image)
     call = start(fn, pred, reduction=reduction, weight=weight, target=target)
     xp = call.xp
     ax: int | None
@@ -311,8 +306,8 @@ def dice_loss(
     reduction: str = "mean",
 ) -> Array:
     fn = "dice_loss"
-    _check_bool(fn, "squared", squared)
-    _check_bool(fn, "log", log)
+    check_bool(fn, "squared", squared)
+    check_bool(fn, "log", log)
     s = _overlap_stats(fn, pred, target, axis=axis, activation=activation, per_image=per_image,
                        smooth=smooth, eps=eps, class_weight=class_weight,
                        ignore_index=ignore_index, weight=weight, reduction=reduction,
@@ -351,7 +346,7 @@ def jaccard_loss(
     reduction: str = "mean",
 ) -> Array:
     fn = "jaccard_loss"
-    _check_bool(fn, "log", log)
+    check_bool(fn, "log", log)
     s = _overlap_stats(fn, pred, target, axis=axis, activation=activation, per_image=per_image,
                        smooth=smooth, eps=eps, class_weight=class_weight,
                        ignore_index=ignore_index, weight=weight, reduction=reduction)
@@ -515,7 +510,7 @@ def lovasz_hinge_loss(
     Berman's ``lovasz_hinge`` semantics.
     """
     fn = "lovasz_hinge_loss"
-    _check_bool(fn, "per_image", per_image)
+    check_bool(fn, "per_image", per_image)
     call = start(fn, pred, reduction=reduction, weight=weight, target=target)
     xp = call.xp
     if tuple(pred.shape) != tuple(target.shape):
@@ -618,7 +613,7 @@ def lovasz_softmax_loss(
     """
     fn = "lovasz_softmax_loss"
     check_choice(fn, "activation", activation, (None, "softmax"))
-    _check_bool(fn, "per_image", per_image)
+    check_bool(fn, "per_image", per_image)
     call = start(fn, pred, reduction=reduction, weight=weight, target=target)
     xp = call.xp
     ax = _class_axis(fn, axis, pred.ndim)
