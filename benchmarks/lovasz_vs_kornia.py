@@ -4,8 +4,7 @@ Times ``arrayloss.lovasz_softmax_loss(logits, labels, axis=1, activation="softma
 per_image=True, classes="all")`` against ``kornia.losses.lovasz_softmax_loss(logits,
 labels)`` (the same quantity) on a 4 x 3 x 256 x 256 float32 batch, forward and backward,
 interleaving the two (alternating which goes first) and printing the median time of each
-and the median of the per-pair ratios arrayloss / kornia. The goal of issue 5 is a ratio
-below 2.
+and the median of the per-pair ratios arrayloss / kornia. The goal is a ratio below 2.
 
 glibc's allocator returns large temporaries to the kernel after every call and page-faults
 them back in; ``--pinned`` re-executes the script with ``MALLOC_MMAP_THRESHOLD_`` and

@@ -9,8 +9,12 @@ same for the peer libraries the reference tests compare against. GPU rows (``cup
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
 import os
+from collections.abc import Iterator
+from types import ModuleType
+from typing import Any
 
 os.environ.setdefault("KERAS_BACKEND", "numpy")  # keras reference values only; no training
 
@@ -53,6 +57,46 @@ def require_module(module: str) -> None:
         if module in REQUIRED_REFERENCES:
             pytest.fail(f"required reference library {module} is not installed")
         pytest.skip(f"{module} is not installed")
+
+
+def torch_or_skip() -> ModuleType:
+    """``torch``, after ``require_backend`` for its eager row."""
+    require_backend(_backends.by_id("torch"))
+    return importlib.import_module("torch")
+
+
+def numpy64(x: object) -> Any:
+    """A float64 NumPy copy of an array or a torch tensor (detached, half precision
+    widened): for comparing results with expected numbers."""
+    import numpy as np
+
+    if hasattr(x, "detach"):
+        x = x.detach().cpu().double()  # type: ignore[attr-defined]
+    return np.asarray(x, dtype=np.float64)
+
+
+def jax_or_skip() -> ModuleType:
+    """``jax``, after ``require_backend`` for its row."""
+    require_backend(_backends.by_id("jax"))
+    return importlib.import_module("jax")
+
+
+@pytest.fixture(scope="module")
+def one_torch_thread() -> Iterator[None]:
+    """Run a module of tiny torch calls single-threaded (torch's intra-op thread pool only
+    adds wake-up latency there: tens of milliseconds per call on a busy 2-core machine
+    instead of microseconds); the setting is restored afterwards."""
+    if importlib.util.find_spec("torch") is None:
+        yield
+        return
+    import torch
+
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(n)
 
 
 @pytest.fixture(params=[b.id for b in _backends.BACKENDS if b.mode != "inductor"])

@@ -26,6 +26,8 @@ Y = RNG.normal(size=X.shape)
 Z = np.array([-800.0, -30.0, -1.0, 0.0, 2.0, 19.5, 21.0, 40.0, 800.0])
 P = RNG.uniform(0.05, 0.95, size=X.shape)  # soft binary targets
 PW = RNG.uniform(0.5, 3.0, size=X.shape[-1:])  # one pos_weight per column (class)
+# rows holding +inf (one and two of them): the limit, mass on the +inf entries
+XINF = np.array([[np.inf, 1.0, -2.0, 0.5], [np.inf, np.inf, 0.0, -np.inf], [1.0, 2.0, 3.0, 4.0]])
 
 
 def _prim(name: str, **kw: Any) -> Callable[..., Any]:
@@ -63,8 +65,10 @@ PRIMS = [
     ("softplus", _prim("softplus"), (Z,), 1e-6),
     ("log_sigmoid", _prim("log_sigmoid"), (Z,), 1e-6),
     ("sigmoid", _prim("sigmoid"), (Z,), 1e-6),
-    # the fused form (1 - y) z + (1 + (pw - 1) y) softplus(-z) rounds like torch's kernel:
-    # relative 1e-5 in float32 where the loss is small against |z|
+    ("relu", _prim("relu"), (Z - 2.0,), 1e-7),
+    ("log_softmax-posinf", _prim("log_softmax"), (XINF,), 1e-6),
+    ("softmax-posinf", _prim("softmax"), (XINF,), 1e-6),
+    # NumPy's in-place path rounds its sum of non-negative terms in another order
     ("bce_with_logits", _prim("bce_with_logits"), (X, P), 1e-5),
     ("bce_with_logits-pw-number", _prim("bce_with_logits", pos_weight=2.5), (X, P), 1e-5),
     ("bce_with_logits-pw-array", _prim("bce_with_logits"), (X, P, PW), 1e-5),

@@ -1,5 +1,5 @@
 """Regression family: what the registry's cases cannot say (gradient goldens, relations between
-losses, edge cases of the MAD scale, stability), CATALOGUE.md part A."""
+losses, edge cases of the MAD scale, stability)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Segmentation family: peer comparisons on random inputs, the Lovász extension against an
 independent float64 reference on images with ties, the contract's edge cases, and the
-Hypothesis properties of issue 5 (Dice = F1 of hard masks, Jaccard = Dice / (2 - Dice),
+Hypothesis properties of the family (Dice = F1 of hard masks, Jaccard = Dice / (2 - Dice),
 Tversky special cases, tie-order invariance, channels-first = channels-last).
 
 The backend matrix (every backend, golden numbers, gradients, half precision, vmap) runs
@@ -19,6 +19,7 @@ import arrayloss as al
 from arrayloss import _backends
 from arrayloss.catalog import segmentation as cat
 from conftest import require_backend, require_module
+from conftest import torch_or_skip as _torch
 
 OVERLAP = [al.dice_loss, al.jaccard_loss, al.tversky_loss, al.focal_tversky_loss]
 SETTINGS = settings(max_examples=25, deadline=None,
@@ -28,14 +29,6 @@ SETTINGS = settings(max_examples=25, deadline=None,
 def _softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
     e = np.exp(x - x.max(axis=axis, keepdims=True))
     return e / e.sum(axis=axis, keepdims=True)
-
-
-def _torch():
-    require_backend(_backends.by_id("torch"))
-    import torch
-
-    return torch
-
 
 GOLDEN = [pytest.param(name, case, id=f"{name}-{case.id}")
           for name, cases in cat.GOLDEN.items() for case in cases]

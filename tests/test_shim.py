@@ -119,7 +119,8 @@ def test_take_along_axis_and_one_hot(cpu: _backends.Backend) -> None:
 
 def test_float_dtypes_policy() -> None:
     xp = _xp.namespace("t", x=np.zeros(1))
-    assert _xp.float_dtypes(xp, np.zeros(1, np.float16)) == (np.float32, np.float16)
+    assert _xp.float_dtypes(xp, np.zeros(1, np.float16)) == (np.float32, np.float32)
+    assert _xp.coordinate_dtypes(xp, np.zeros(1, np.float16)) == (np.float32, np.float16)
     assert _xp.float_dtypes(xp, np.zeros(1, np.float32)) == (np.float32, np.float32)
     assert _xp.float_dtypes(xp, np.zeros(1, np.int8)) == (np.float64, np.float64)
     assert _xp.float_dtypes(xp, np.zeros(1, bool)) == (np.float64, np.float64)
@@ -209,7 +210,9 @@ def test_call_vector_and_finish() -> None:
     loss = np.array([1.0, 2.0, 0.0])
     np.testing.assert_allclose(call.finish(loss, mask=np.array([True, True, False])), 1.5)
     np.testing.assert_allclose(call.finish(loss * 0, mask=np.zeros(3, bool)), 0.0)
-    np.testing.assert_allclose(call.finish(loss, denominator=np.asarray(4.0)), 0.75)
+    np.testing.assert_allclose(call.finish(loss, count=np.array([2.0, 1.0, 1.0])), 0.75)
+    out = call.finish(loss * 0 - 1.0, count=np.zeros(3))  # a zero count: +0, not -0
+    assert out == 0.0 and not np.signbit(out)
     assert type(call.finish(loss)) is np.ndarray
 
 

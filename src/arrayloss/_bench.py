@@ -498,7 +498,7 @@ def _fmt(x: float, spec: str = ".2f") -> str:
 
 
 def goals(rows: Sequence[Row], setting: Setting) -> list[dict[str, Any]]:
-    """Each goal of the performance issue, met or not, with the rows that decide it."""
+    """Each performance goal, met or not, with the rows that decide it."""
     ok = [r for r in rows if r.agree == "ok" and r.malloc == "pinned"]
     out: list[dict[str, Any]] = []
 

@@ -1,34 +1,48 @@
-"""Validation of options, shapes and values; the global ``validate`` switch.
+"""Validation of options, shapes and values; the ``validate`` switch.
 
 Three kinds of checks, each raising an error that names the function and the argument:
 
 - **options** (Python values: ``reduction``, ``delta``, ``mode``...): always checked, before
-  any computation, ``ValueError`` naming the option and the allowed values;
+  any computation. One rule for every option: a value of the wrong *type* raises
+  ``TypeError`` (a string where a number is expected, ``1`` where a bool is), a value of the
+  right type that is not allowed raises ``ValueError`` naming the allowed values;
 - **shapes**: static, always checked (no silent broadcasting), ``ValueError``;
-- **values** that need reading the data (labels in range, probabilities in [0, 1], box
-  corners ordered): checked only when the arrays are concrete (eager NumPy, CuPy, torch, JAX,
-  array-api-strict) and the ``validate`` option is on. Under ``jax.jit``, ``jax.grad``,
-  ``jax.vmap`` and ``torch.compile`` they are skipped (never a graph break or a host sync),
-  and so they are for Dask, which must stay lazy. Turn them off for speed with
-  ``arrayloss.set_options(validate=False)`` or ``with arrayloss.options(validate=False):``.
+- **values** that need reading the data (labels in range, probabilities in [0, 1], ordered
+  ground-truth boxes): checked only when the arrays are concrete and in host memory, and the
+  ``validate`` option is on. Under ``jax.jit``, ``jax.grad``, ``jax.vmap`` and
+  ``torch.compile`` they are skipped (never a graph break, a host sync or a tracer error,
+  also for concrete arrays captured from outside the trace), and so they are for Dask, which
+  must stay lazy. GPU arrays (CUDA torch, CuPy, JAX on GPU) are checked only with
+  ``validate="always"``: reading them is a device-to-host synchronisation.
+
+The switch is context-local (``contextvars``): ``with arrayloss.options(validate=False):``
+affects only the current thread or task; ``arrayloss.set_options(validate=...)`` sets the
+process-wide default that every context without its own setting uses.
 """
 
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import math
 import numbers
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
+
+import numpy as np
 
 from . import _xp
 from ._xp import Array, Namespace
 
 __all__ = [
     "REDUCTIONS",
+    "VALIDATE",
+    "broadcastable_to",
+    "channels_first_hint",
     "check_axis",
     "check_bool",
     "check_choice",
+    "check_classes",
     "check_ignore_index",
     "check_int",
     "check_labels",
@@ -38,59 +52,110 @@ __all__ = [
     "check_same_shape",
     "check_values",
     "get_options",
+    "integer_labels",
     "options",
+    "representable",
     "set_options",
 ]
 
-REDUCTIONS = ("mean", "sum", "none")
+REDUCTIONS = ("mean", "sum", "none", "weighted_mean")
 
-_OPTIONS: dict[str, Any] = {"validate": True}
+#: the values of the ``validate`` option
+VALIDATE = (True, False, "always")
+
+_DEFAULTS: dict[str, Any] = {"validate": True}
+_CONTEXT: contextvars.ContextVar[Mapping[str, Any] | None] = contextvars.ContextVar(
+    "arrayloss_options", default=None
+)
 
 
-def set_options(*, validate: bool | None = None) -> None:
-    """Set global options.
+def _check_validate(fn: str, validate: Any) -> Any:
+    if isinstance(validate, str):
+        if validate == "always":
+            return "always"
+        raise ValueError(f"{fn}: `validate` must be True, False or 'always'; got {validate!r}")
+    if not _is_bool(validate):
+        raise TypeError(
+            f"{fn}: `validate` must be True, False or 'always', got {type(validate).__name__} "
+            f"{validate!r}"
+        )
+    return bool(validate)
 
-    ``validate`` (default True): run the value checks (labels in range, probabilities in
-    [0, 1], ordered box corners) on concrete arrays. Each check reads the data once and, on a
-    GPU, synchronises with the host; turn them off in hot training loops once inputs are
-    known to be valid. Options and shapes are always checked.
+
+def set_options(*, validate: bool | str | None = None) -> None:
+    """Set the process-wide default options (every thread and task without an
+    ``options(...)`` context of its own uses them).
+
+    ``validate``:
+
+    - ``True`` (default): run the value checks (labels in range, probabilities in [0, 1],
+      ordered ground-truth box corners) on concrete arrays in host memory (NumPy,
+      array-api-strict, CPU torch, CPU JAX);
+    - ``"always"``: also on GPU arrays (CUDA torch, CuPy, JAX on GPU), where each check is a
+      device-to-host synchronisation;
+    - ``False``: never.
+
+    Options and shapes are always checked. Traced calls (``jax.jit``, ``torch.compile``...)
+    and Dask arrays are never value-checked.
     """
     if validate is not None:
-        if not isinstance(validate, bool):
-            raise TypeError(f"set_options: `validate` must be a bool, got {validate!r}")
-        _OPTIONS["validate"] = validate
+        _DEFAULTS["validate"] = _check_validate("set_options", validate)
 
 
 def get_options() -> dict[str, Any]:
-    """A copy of the current global options."""
-    return dict(_OPTIONS)
+    """The options in effect here (the current context's, else the process-wide default)."""
+    ctx = _CONTEXT.get()
+    return dict(_DEFAULTS if ctx is None else ctx)
 
 
 @contextlib.contextmanager
-def options(*, validate: bool | None = None) -> Iterator[None]:
-    """Context manager that sets options (see ``set_options``) and restores them on exit."""
-    saved = dict(_OPTIONS)
+def options(*, validate: bool | str | None = None) -> Iterator[None]:
+    """Set options (see ``set_options``) for the current thread or task only, restored on
+    exit; other threads keep theirs."""
+    new = get_options()
+    if validate is not None:
+        new["validate"] = _check_validate("options", validate)
+    token = _CONTEXT.set(new)
     try:
-        set_options(validate=validate)
         yield
     finally:
-        _OPTIONS.clear()
-        _OPTIONS.update(saved)
+        _CONTEXT.reset(token)
 
 
-def check_reduction(fn: str, reduction: Any) -> None:
-    check_choice(fn, "reduction", reduction, REDUCTIONS)
+def _validate_mode() -> Any:
+    ctx = _CONTEXT.get()
+    return (_DEFAULTS if ctx is None else ctx)["validate"]
 
 
-def check_choice(fn: str, name: str, value: Any, allowed: Sequence[Any]) -> None:
-    """``value`` must be one of ``allowed`` (compared by equality, strings case-sensitive)."""
-    for a in allowed:
-        if type(value) is type(a) and value == a:
-            return
-        if a is None and value is None:
-            return
+# ---------------------------------------------------------------------------------------
+# options
+
+
+def _is_bool(value: Any) -> bool:
+    """A Python or NumPy bool (``numpy.bool_`` is not a subclass of ``bool``)."""
+    return isinstance(value, (bool, np.bool_))
+
+
+def check_reduction(fn: str, reduction: Any) -> str:
+    return check_choice(fn, "reduction", reduction, REDUCTIONS)
+
+
+def check_choice(fn: str, name: str, value: Any, allowed: Sequence[Any]) -> Any:
+    """``value`` must be one of ``allowed``: strings (subclasses such as ``numpy.str_``
+    accepted and returned as ``str``), and ``None`` where allowed. Another type raises
+    ``TypeError``, another string ``ValueError``; both list the allowed values."""
     shown = ", ".join(repr(a) for a in allowed)
-    raise ValueError(f"{fn}: `{name}` must be one of {shown}; got {value!r}")
+    if value is None:
+        if None in allowed:
+            return None
+    elif isinstance(value, str):
+        v = str(value)
+        if v in allowed:
+            return v
+        raise ValueError(f"{fn}: `{name}` must be one of {shown}; got {value!r}")
+    raise TypeError(
+        f"{fn}: `{name}` must be one of {shown}; got {type(value).__name__} {value!r}"
+    )
 
 
 def _describe(gt: Any, ge: Any, lt: Any, le: Any) -> str:
@@ -116,8 +181,8 @@ def check_number(
     lt: float | None = None,
     le: float | None = None,
 ) -> float:
-    """``value`` must be a finite real Python number within the given bounds."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+    """``value`` must be a finite real Python (or NumPy) number within the given bounds."""
+    if _is_bool(value) or not isinstance(value, numbers.Real):
         raise TypeError(
             f"{fn}: `{name}` must be a real number, got {type(value).__name__} {value!r}"
         )
@@ -131,15 +196,16 @@ def check_number(
 
 
 def check_bool(fn: str, name: str, value: Any) -> bool:
-    """``value`` must be a Python bool (``TypeError`` otherwise: 0/1 are not guessed)."""
-    if not isinstance(value, bool):
+    """``value`` must be a bool (Python or NumPy); ``TypeError`` otherwise: 0/1 are not
+    guessed."""
+    if not _is_bool(value):
         raise TypeError(f"{fn}: `{name}` must be a bool, got {type(value).__name__} {value!r}")
-    return value
+    return bool(value)
 
 
 def check_int(fn: str, name: str, value: Any) -> int:
     """``value`` must be a Python (or NumPy) integer, not a bool."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+    if _is_bool(value) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{fn}: `{name}` must be an int, got {type(value).__name__} {value!r}")
     return int(value)
 
@@ -150,6 +216,21 @@ def check_axis(fn: str, axis: Any, ndim: int, name: str = "axis") -> int:
     if not -ndim <= a < ndim:
         raise ValueError(f"{fn}: `{name}` must be in [{-ndim}, {ndim}) for {ndim}-D input; got {a}")
     return a % ndim
+
+
+def check_classes(fn: str, num_classes: Any, what: str = "class axis") -> None:
+    """A class (or feature) axis must not be empty: a loss over zero classes is undefined."""
+    if num_classes == 0:
+        raise ValueError(f"{fn}: the {what} has size 0; at least one class is needed")
+
+
+def channels_first_hint(pred_shape: tuple[Any, ...], target_shape: tuple[Any, ...],
+                        axis: int) -> str:
+    """The fix when labels fit ``pred`` without axis 1 but the class axis is another one."""
+    if axis != 1 and len(pred_shape) > 2 and target_shape == pred_shape[:1] + pred_shape[2:]:
+        return ("; the labels fit `pred` without axis 1: for channels-first input "
+                "(N, C, ...) pass axis=1")
+    return ""
 
 
 def check_same_shape(
@@ -172,6 +253,40 @@ def broadcastable_to(shape: tuple[Any, ...], target: tuple[Any, ...]) -> bool:
     return all(s == 1 or s == t for s, t in zip(reversed(shape), reversed(target)))
 
 
+# ---------------------------------------------------------------------------------------
+# values
+
+
+def _readable(x: Array) -> bool:
+    """Whether the values of ``x`` may be read now: concrete (not traced, compiled or lazy)
+    first, so that no option is read while a compiler traces; then the ``validate`` option
+    and, unless it is ``"always"``, host memory."""
+    if not _xp.is_concrete(x):
+        return False
+    mode = _validate_mode()
+    if mode is False:
+        return False
+    return mode == "always" or _xp.is_host(x)
+
+
+def _first_bad(xp: Namespace, x: Array, mask: Array) -> tuple[tuple[int, ...], Any]:
+    """The position (index tuple) and value of the first element of ``x`` where ``mask``
+    holds (error messages only: runs after a check has failed)."""
+    k = int(xp.argmax(xp.astype(xp.reshape(mask, (-1,)), xp.int32)))
+    value = xp.reshape(x, (-1,))[k]
+    if xp.isdtype(value.dtype, "real floating"):
+        v: Any = float(value)
+    elif xp.isdtype(value.dtype, "bool"):
+        v = bool(value)
+    else:
+        v = int(value)
+    pos = []
+    for s in reversed(tuple(x.shape)):
+        pos.append(k % s)
+        k //= s
+    return tuple(reversed(pos)), v
+
+
 def check_values(
     fn: str,
     name: str,
@@ -180,37 +295,40 @@ def check_values(
     bad: Callable[[Array], Array],
     expected: str | Callable[[], str],
     within: tuple[float, float, bool] | None = None,
+    hint: Callable[[Any], str] | None = None,
 ) -> None:
-    """Raise ``ValueError`` when ``bad(x)`` holds anywhere (concrete arrays only).
+    """Raise ``ValueError`` when ``bad(x)`` holds anywhere (readable arrays only).
 
-    ``expected`` completes the message (``"<fn>: `<name>` <expected>"``); pass a callable
-    when formatting it touches an option that may be symbolic under ``torch.compile``.
-    ``within=(lo, hi, hi_open)``: every value in ``[lo, hi]`` (``[lo, hi)`` when
-    ``hi_open``) implies ``bad`` holds nowhere; then one min/max pass
+    The message is ``"<fn>: `<name>` <expected>; found <value> at <position>"`` plus
+    ``hint(value)`` when given (the fix for a common mistake). Pass ``expected`` as a
+    callable when formatting it touches an option that may be symbolic under
+    ``torch.compile``. ``within=(lo, hi, hi_open)``: every value in ``[lo, hi]`` (``[lo,
+    hi)`` when ``hi_open``) implies ``bad`` holds nowhere; then one min/max pass
     (``_xp.value_range``) settles the common valid case and ``bad`` runs only otherwise
     (a value outside, or a NaN), so the messages and NaN handling stay those of ``bad``.
 
-    Skipped when the ``validate`` option is off, when ``x`` is being traced or compiled, and
-    for lazy (Dask) arrays.
+    Skipped when the values cannot be read now (see the module docstring).
     """
-    if not _OPTIONS["validate"] or not _xp.is_concrete(x):
-        return
-    if _xp.numel(x) == 0:
+    if not _readable(x) or _xp.numel(x) == 0:
         return
     if within is not None:
         lo, hi, hi_open = within
         mn, mx = _xp.value_range(xp, x)
         if bool((mn >= lo) & ((mx < hi) if hi_open else (mx <= hi))):
             return
-    if bool(xp.any(bad(x))):
+    mask = bad(x)
+    if bool(xp.any(mask)):
         what = expected if isinstance(expected, str) else expected()
-        raise ValueError(f"{fn}: `{name}` {what}")
+        where, value = _first_bad(xp, x, mask)
+        at = f" at index {where}" if where else ""
+        extra = hint(value) if hint is not None else ""
+        raise ValueError(f"{fn}: `{name}` {what}; found {value!r}{at}{extra}")
 
 
 def check_ignore_index(fn: str, ignore_index: Any, num_classes: int) -> int | None:
     """``ignore_index`` is ``None`` or an int that is *not* a valid class in ``[0, C)``.
 
-    To drop a real class, give it ``class_weight`` 0 instead (CATALOGUE.md decisions).
+    To drop a real class, give it ``class_weight`` 0 instead.
     """
     if ignore_index is None:
         return None
@@ -223,6 +341,32 @@ def check_ignore_index(fn: str, ignore_index: Any, num_classes: int) -> int | No
     return ii
 
 
+def integer_labels(fn: str, name: str, xp: Namespace, labels: Array) -> Array:
+    """Integer class labels in the namespace's default integer dtype (int64; int32 on JAX
+    without x64), the dtype they are compared and gathered in: every integer dtype is
+    accepted (int8...int64, uint8...uint64), and no comparison with the class count or
+    ``ignore_index`` can wrap around in a narrow dtype. Non-integer labels raise
+    ``TypeError`` with the fix (bool included: class labels are not truth values)."""
+    dt = labels.dtype
+    if not xp.isdtype(dt, "integral"):
+        kind = "bool" if xp.isdtype(dt, "bool") else str(dt)
+        raise TypeError(
+            f"{fn}: `{name}` must hold integer class labels, got dtype {kind}; cast them to "
+            "an integer dtype (e.g. `y.astype(int)`, `y.long()`), or give dense targets of "
+            "the shape of the prediction"
+        )
+    return _xp.astype(xp, labels, _xp.default_int(xp, labels))
+
+
+def representable(xp: Namespace, value: int | None, dtype: Any) -> bool:
+    """Whether the Python int ``value`` fits ``dtype`` (an ``ignore_index`` that does not fit
+    equals no label, and comparing with it could overflow)."""
+    if value is None:
+        return False
+    info = xp.iinfo(dtype)
+    return bool(info.min <= value <= info.max)
+
+
 def check_labels(
     fn: str,
     name: str,
@@ -230,28 +374,42 @@ def check_labels(
     labels: Array,
     num_classes: int,
     ignore_index: int | None = None,
-) -> None:
-    """Integer class labels: integer dtype (``TypeError`` otherwise, always) and values in
-    ``[0, num_classes)`` or equal to ``ignore_index`` (``ValueError``, concrete arrays only)."""
-    if not xp.isdtype(labels.dtype, "integral"):
-        raise TypeError(
-            f"{fn}: `{name}` must hold integer class labels, got dtype {labels.dtype} "
-            "(dense float targets must have the shape of the prediction)"
-        )
+) -> tuple[Array, int | None]:
+    """Integer class labels, prepared for the loss: returns ``(labels, ignore_index)`` with
+    the labels in the default integer dtype (see ``integer_labels``) and ``ignore_index``
+    set to ``None`` when no label can equal it.
 
-    def bad(y: Array) -> Array:
-        out = (y < 0) | (y >= num_classes)
-        return out if ignore_index is None else out & (y != ignore_index)
+    Values must lie in ``[0, num_classes)`` or equal ``ignore_index`` (``ValueError`` on
+    readable arrays, naming the first offending value and its index; a negative value
+    without ``ignore_index`` suggests passing it, e.g. torch's ``-100``)."""
+    y = integer_labels(fn, name, xp, labels)
+    ii = ignore_index if representable(xp, ignore_index, y.dtype) else None
+
+    def bad(v: Array) -> Array:
+        out = (v < 0) | (v >= num_classes)
+        return out if ii is None else out & (v != ii)
 
     def expected() -> str:  # formatted only when raising: under torch.compile an int option
         # seen with several values is symbolic, and formatting it would be a graph break
         extra = "" if ignore_index is None else f" or ignore_index={ignore_index}"
         return f"must hold class labels in [0, {num_classes}){extra}"
 
-    check_values(fn, name, xp, labels, bad, expected, within=(0, num_classes, True))
+    def hint(value: Any) -> str:
+        if value < 0 and ignore_index is None:
+            return (f"; if {value} marks positions to ignore, pass ignore_index={value}"
+                    + (" (torch's default)" if value == -100 else ""))
+        if value == num_classes and ignore_index is None:
+            return "; labels count from 0"
+        return ""
+
+    check_values(fn, name, xp, y, bad, expected, within=(0, num_classes, True), hint=hint)
+    return y, ii
 
 
-def check_probabilities(fn: str, name: str, xp: Namespace, x: Array) -> None:
-    """Values in ``[0, 1]`` (concrete arrays only)."""
+def check_probabilities(fn: str, name: str, xp: Namespace, x: Array,
+                        hint: str = "") -> None:
+    """Values in ``[0, 1]`` (readable arrays only). ``hint`` completes the message when the
+    array is a model output that may hold logits (the fix: the logits variant)."""
     check_values(fn, name, xp, x, lambda v: (v < 0) | (v > 1),
-                 "must hold probabilities in [0, 1]", within=(0, 1, False))
+                 "must hold probabilities in [0, 1]", within=(0, 1, False),
+                 hint=(lambda _v: hint) if hint else None)

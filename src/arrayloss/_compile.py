@@ -18,24 +18,47 @@ specialises on them. NumPy, CuPy, Dask and array-api-strict have no compiler her
 loss runs eagerly, unchanged.
 
 Under the compilers the value checks (labels in range, probabilities in [0, 1], ordered
-box corners) are skipped, as for any traced call (API.md section 1); option and shape
+box corners) are skipped, as for any traced call (docs/conventions.md); option and shape
 errors are raised as in eager mode.
 """
 
 from __future__ import annotations
 
 import functools
+import itertools
+import sys
+import types
+import weakref
 from collections.abc import Callable, Mapping
 from typing import Any
 
 __all__ = ["Compiled", "compile"]
 
-_CACHE: dict[Any, Compiled] = {}
+#: live ``Compiled`` objects by loss and options: an entry lives as long as its object
+_CACHE: weakref.WeakValueDictionary[Any, Compiled] = weakref.WeakValueDictionary()
+_SERIAL = itertools.count()
 
 
 def _library(x: Any) -> str:
     mod = type(x).__module__.split(".")[0]
     return "jax" if mod in ("jax", "jaxlib") else mod
+
+
+def _own_code(fn: Callable[..., Any], name: str) -> Callable[..., Any]:
+    """A copy of the function ``fn`` with a code object of its own.
+
+    ``torch.compile`` keeps its compiled graphs (and counts recompilations against its
+    limit, 8 by default) per *code object*: bound losses sharing one wrapper's code would
+    share one cache, and the ninth distinct loss or option set would hit the limit. A
+    renamed code object per compiled loss keeps each in its own cache entry.
+    """
+    names: dict[str, Any] = {"co_name": name}
+    if sys.version_info >= (3, 11):
+        names["co_qualname"] = name
+    code = fn.__code__.replace(**names)
+    out = types.FunctionType(code, fn.__globals__, name, fn.__defaults__, fn.__closure__)
+    out.__kwdefaults__ = fn.__kwdefaults__
+    return out
 
 
 class Compiled:
@@ -57,8 +80,8 @@ class Compiled:
         def bound(*arrays: Any, **array_kwargs: Any) -> Any:
             return loss(*arrays, **options, **array_kwargs)
 
-        bound.__name__ = getattr(loss, "__name__", "loss")
-        return bound
+        name = getattr(loss, "__name__", "loss")
+        return _own_code(bound, f"{name}__compiled_{next(_SERIAL)}")
 
     def compiled_for(self, library: str) -> Callable[..., Any]:
         """The cached compiled function for ``library`` (``"torch"``, ``"jax"``, else the
@@ -112,17 +135,26 @@ def _is_array(x: Any) -> bool:
                                                                         complex))
 
 
+def _typed(value: Any) -> Any:
+    """A hashable key that tells ``True``, ``1`` and ``1.0`` apart (they are equal and
+    hash alike in Python, but ``delta=True`` must not reuse ``delta=1``'s compiled loss)."""
+    if isinstance(value, (tuple, list)):
+        return (type(value), tuple(_typed(v) for v in value))
+    if isinstance(value, Mapping):
+        return (type(value), tuple(sorted((k, _typed(v)) for k, v in value.items())))
+    return (type(value), value)
+
+
 def _key(loss: Callable[..., Any], options: Mapping[str, Any], torch_kwargs: Mapping[str, Any],
          jit_kwargs: Mapping[str, Any]) -> Any:
-    """A hashable cache key, or None when an option is unhashable (e.g. an array)."""
+    """A hashable cache key, or None when an option is unhashable or an array."""
+    if any(_is_array(v) for v in options.values()):
+        return None  # arrays compare elementwise; never share them through the cache
     try:
-        key = (loss, tuple(sorted(options.items())), tuple(sorted(torch_kwargs.items())),
-               tuple(sorted(jit_kwargs.items())))
+        key = (loss, *(_typed(dict(m)) for m in (options, torch_kwargs, jit_kwargs)))
         hash(key)
     except TypeError:
         return None
-    if any(_is_array(v) for v in options.values()):
-        return None  # arrays compare elementwise; never share them through the cache
     return key
 
 
@@ -142,6 +174,9 @@ def compile(
     backend; e.g. ``{"mode": "max-autotune"}`` or ``{"dynamic": True}``), ``jit_kwargs``
     to ``jax.jit``. The result is cached per loss and options; the compiled function per
     library. Gradients flow as through the eager loss (torch autograd, ``jax.grad``).
+    Each compiled loss has its own ``torch.compile`` cache (its own code object), so many
+    compiled losses in one program do not add up to torch's recompilation limit; the cache
+    of ``compile`` holds an entry only while its ``Compiled`` object is alive.
 
     On NumPy, CuPy, Dask and array-api-strict inputs the loss runs eagerly.
     """

@@ -32,33 +32,48 @@ Array = Any
 Namespace = Any
 
 __all__ = [
+    "GENERIC",
     "Array",
     "Namespace",
+    "argsort",
     "astype",
     "backend_name",
+    "bce_with_logits",
     "clip",
+    "coordinate_dtypes",
+    "cumulative_sum",
     "default_float",
+    "default_int",
     "device",
+    "fill",
     "float_dtypes",
     "generic_primitives",
     "is_concrete",
+    "is_host",
     "log_sigmoid",
     "log_softmax",
     "logsumexp",
+    "mean",
     "median",
+    "mul0",
     "namespace",
     "numel",
     "one_hot",
+    "pow_nonneg",
+    "relu",
     "residual_loss",
     "safe_atan2",
     "safe_div",
     "safe_sqrt",
+    "sigmoid",
     "softmax",
     "softplus",
     "sort",
+    "sort_with_indices",
     "stop_gradient",
     "take_along_axis",
     "to_result",
+    "value_range",
     "xlogy",
 ]
 
@@ -70,12 +85,35 @@ def _library(x: Any) -> str:
     return type(x).__module__.split(".")[0]
 
 
+# Nothing in this module keeps a cache that a loss reads while ``torch.compile`` traces it:
+# Dynamo guards on every global container it reads, so a cache filled by an unrelated eager
+# call (another library, another dtype) would invalidate every compiled graph. The fast
+# paths below read only types, modules and attributes that never change.
+
+
+def _is_torch_tensor_type(t: type) -> bool:
+    return t.__module__ == "torch" and t.__name__ == "Tensor"
+
+
+def _refuse_subclass(fn: str, name: str, x: Any) -> None:
+    """NumPy's masked arrays and matrices are ndarray subclasses whose semantics (a mask
+    that other operations ignore or carry along, ``*`` as matrix product) no loss honours."""
+    if isinstance(x, _np.ma.MaskedArray):
+        raise TypeError(
+            f"{fn}: `{name}` is a NumPy masked array, which arrayloss does not honour (the "
+            "mask would leak into or be dropped from the result); pass `x.filled(0)` and "
+            "leave the masked positions out with `weight=` (0 there) or `ignore_index=`"
+        )
+    if isinstance(x, _np.matrix):
+        raise TypeError(f"{fn}: `{name}` is a numpy.matrix; pass `numpy.asarray(x)`")
+
+
 def namespace(fn: str, /, **arrays: Any) -> Namespace:
     """Return the array namespace shared by ``arrays`` (``None`` values are skipped).
 
     Raises ``TypeError`` naming ``fn`` and the argument when an argument is not an array
-    (Python lists and scalars are refused) or when arrays of two libraries are mixed, and
-    ``ValueError`` when arrays live on different devices.
+    (Python lists and scalars, NumPy masked arrays and matrices are refused) or when arrays
+    of two libraries are mixed, and ``ValueError`` when arrays live on different devices.
     """
     present = [(k, v) for k, v in arrays.items() if v is not None]
     fast = _fast_namespace(present)
@@ -86,6 +124,7 @@ def namespace(fn: str, /, **arrays: Any) -> Namespace:
             raise TypeError(
                 f"{fn}: `{name}` must be an array ({_LIBRARIES}), got {type(x).__name__}"
             )
+        _refuse_subclass(fn, name, x)
     try:
         xp = _compat.array_namespace(*(v for _, v in present))
     except TypeError:
@@ -106,38 +145,35 @@ def namespace(fn: str, /, **arrays: Any) -> Namespace:
                 raise ValueError(
                     f"{fn}: `{ref_name}` is on device {ref} but `{name}` is on device {d}"
                 )
-    _remember_namespace(present, xp)
     return xp
-
-
-_FAST_NS: dict[type, Namespace] = {}
 
 
 def _fast_namespace(present: list[tuple[str, Any]]) -> Namespace | None:
-    """The per-call fast path of ``namespace`` (it was 6 us of a 10 us loss call): every
-    argument a plain ``numpy.ndarray``, or a plain ``torch.Tensor`` on one device. Anything
-    else (or a first call) takes the general path, which fills the cache."""
+    """The per-call fast path of ``namespace``: every argument a plain ``numpy.ndarray``, or a
+    plain ``torch.Tensor`` on one device (the general path costs several microseconds, more
+    than a small loss). It reads no cache, and under ``torch.compile`` it is the only path
+    (the general one calls ``functools.lru_cache``-wrapped helpers, which Dynamo warns
+    about)."""
     if not present:
         return None
-    t = type(present[0][1])
-    xp = _FAST_NS.get(t)
-    if xp is None:
-        return None
-    for _, v in present:
-        if type(v) is not t:
-            return None
-    if t is not _np.ndarray:  # torch.Tensor: one device
-        dev = present[0][1].device
+    first = present[0][1]
+    t = type(first)
+    if t is _np.ndarray:
         for _, v in present:
-            if v.device != dev:
+            if type(v) is not t:
                 return None
-    return xp
+        import array_api_compat.numpy as np_ns
 
+        return np_ns
+    if _is_torch_tensor_type(t):
+        dev = first.device
+        for _, v in present:
+            if type(v) is not t or v.device != dev:
+                return None
+        import array_api_compat.torch as torch_ns
 
-def _remember_namespace(present: list[tuple[str, Any]], xp: Namespace) -> None:
-    t = type(present[0][1])
-    if t is _np.ndarray or (t.__module__ == "torch" and t.__name__ == "Tensor"):
-        _FAST_NS[t] = xp
+        return torch_ns
+    return None
 
 
 def _device_or_none(x: Array) -> Any:
@@ -149,24 +185,32 @@ def _device_or_none(x: Array) -> Any:
 
 def device(x: Array) -> Any:
     """The device of ``x`` (``None`` under ``jax.jit``)."""
+    if _is_torch_tensor_type(type(x)):
+        return x.device
     return _device_or_none(x)
 
 
+#: namespace module name -> short backend name
+_BACKEND_NAMES = {
+    "array_api_compat.numpy": "numpy",
+    "numpy": "numpy",
+    "array_api_compat.torch": "torch",
+    "jax.numpy": "jax",
+    "array_api_compat.cupy": "cupy",
+    "cupy": "cupy",
+    "array_api_compat.dask.array": "dask",
+    "array_api_strict": "array_api_strict",
+}
+
+
 def backend_name(xp: Namespace) -> str:
-    """A short name for a namespace: numpy, cupy, torch, jax, dask, array_api_strict, ..."""
-    if _compat.is_numpy_namespace(xp):
-        return "numpy"
-    if _compat.is_torch_namespace(xp):
-        return "torch"
-    if _compat.is_jax_namespace(xp):
-        return "jax"
-    if _compat.is_cupy_namespace(xp):
-        return "cupy"
-    if _compat.is_dask_namespace(xp):
-        return "dask"
-    if _compat.is_array_api_strict_namespace(xp):
-        return "array_api_strict"
-    return getattr(xp, "__name__", "unknown")
+    """A short name for a namespace: numpy, cupy, torch, jax, dask, array_api_strict, ...
+
+    Read from the namespace module's name (a constant: no ``lru_cache``-wrapped helper,
+    nothing for Dynamo to guard on or warn about).
+    """
+    name = xp.__name__
+    return _BACKEND_NAMES.get(name, name)
 
 
 # ---------------------------------------------------------------------------------------
@@ -175,7 +219,7 @@ def backend_name(xp: Namespace) -> str:
 
 def default_float(xp: Namespace, x: Array) -> Any:
     """The namespace's default real floating dtype on the device of ``x``."""
-    if _compat.is_torch_namespace(xp):
+    if backend_name(xp) == "torch":
         import torch
 
         return torch.get_default_dtype()
@@ -183,30 +227,44 @@ def default_float(xp: Namespace, x: Array) -> Any:
     return info.default_dtypes(device=_device_or_none(x))["real floating"]
 
 
-_FLOAT_DTYPES: dict[tuple[str, Any], tuple[Any, Any]] = {}
+def default_int(xp: Namespace, x: Array) -> Any:
+    """The namespace's default integer dtype on the device of ``x`` (int64; int32 on JAX
+    without x64): the dtype class labels are compared and gathered in."""
+    name = backend_name(xp)
+    if name == "torch":
+        return xp.int64
+    if name == "numpy":
+        return xp.intp
+    info = xp.__array_namespace_info__()
+    return info.default_dtypes(device=_device_or_none(x))["integral"]
 
 
 def float_dtypes(xp: Namespace, x: Array, fn: str = "", name: str = "pred") -> tuple[Any, Any]:
     """The (compute, result) dtypes for a loss whose prediction is ``x``.
 
     - float32 / float64 (and wider): computed and returned in that dtype;
-    - float16 / bfloat16: computed in float32, the result cast back;
+    - float16 / bfloat16: computed **and returned** in float32 (as ``torch.autocast``,
+      Keras, torchvision and MONAI: a loss value in bfloat16 keeps 3 significant digits);
     - integer or bool: the namespace's default floating dtype.
     Complex input raises ``TypeError``.
     """
     dt = x.dtype
-    key = (xp.__name__, dt)  # module names: Dynamo cannot hash modules while tracing
-    hit = _FLOAT_DTYPES.get(key)
-    if hit is not None:
-        return hit
     if xp.isdtype(dt, "real floating"):
-        hit = (xp.float32, dt) if xp.finfo(dt).bits < 32 else (dt, dt)
-        _FLOAT_DTYPES[key] = hit  # integer inputs follow a mutable default: never cached
-        return hit
+        d = xp.float32 if xp.finfo(dt).bits < 32 else dt
+        return d, d
     if xp.isdtype(dt, ("integral", "bool")):
         d = default_float(xp, x)
         return d, d
     raise TypeError(f"{fn}: `{name}` must have a real dtype, got {dt}")
+
+
+def coordinate_dtypes(xp: Namespace, x: Array, fn: str = "", name: str = "pred"
+                      ) -> tuple[Any, Any]:
+    """The (compute, result) dtypes of a function that returns coordinates rather than a
+    loss value (``box_convert``, ``update_centers``): computed as ``float_dtypes`` says, but
+    a floating input keeps its dtype in the result."""
+    dtype, out = float_dtypes(xp, x, fn, name)
+    return dtype, (x.dtype if xp.isdtype(x.dtype, "real floating") else out)
 
 
 def astype(xp: Namespace, x: Array, dtype: Any) -> Array:
@@ -230,14 +288,28 @@ def numel(x: Array) -> Any:
 
 
 # ---------------------------------------------------------------------------------------
-# concreteness and gradients
+# concreteness, host arrays and gradients
+
+
+def _jax_tracing() -> bool:
+    """True while JAX traces (``jit``, ``grad``, ``vmap``, ``eval_shape``...): then every
+    operation is staged, also on concrete arrays captured from outside the trace, so reading
+    a value would be a tracer error."""
+    try:
+        from jax._src import core
+    except ImportError:  # pragma: no cover - a JAX without the module: look at the result
+        return False
+    clean = getattr(core, "trace_state_clean", None)
+    return clean is not None and not clean()
 
 
 def is_concrete(x: Array) -> bool:
     """True when the values of ``x`` can be read now without tracing, compiling or computing.
 
-    False for JAX tracers (``jit``, ``grad``, ``vmap``), arrays seen while ``torch.compile``
-    traces, fake/meta tensors, and Dask arrays (reading them would trigger a compute).
+    False for JAX tracers and for any JAX array while a JAX transformation traces (``jit``,
+    ``grad``, ``vmap``: a captured constant is staged like the traced inputs), arrays seen
+    while ``torch.compile`` traces, tensors wrapped by ``torch.func`` transforms, fake/meta
+    tensors, and Dask arrays (reading them would trigger a compute).
     """
     mod = _library(x)
     if mod == "numpy" or mod == "cupy" or mod == "array_api_strict":
@@ -249,21 +321,40 @@ def is_concrete(x: Array) -> bool:
             return False
         if x.device.type == "meta":
             return False
+        if torch._C._functorch.is_functorch_wrapped_tensor(x):
+            return False
         return type(x) is torch.Tensor or isinstance(x, torch.nn.Parameter)
     if mod in ("jax", "jaxlib"):
         import jax
 
-        return not isinstance(x, jax.core.Tracer)
+        return not isinstance(x, jax.core.Tracer) and not _jax_tracing()
     if mod == "dask":
         return False
     return not _compat.is_lazy_array(x)
 
 
+def is_host(x: Array) -> bool:
+    """True when ``x`` lives in host memory (NumPy, array-api-strict, CPU torch, CPU JAX):
+    reading its values costs no device-to-host synchronisation."""
+    mod = _library(x)
+    if mod == "numpy" or mod == "array_api_strict":
+        return True
+    if mod == "torch":
+        return x.device.type == "cpu"
+    if mod in ("jax", "jaxlib"):
+        try:
+            return all(d.platform == "cpu" for d in x.devices())
+        except Exception:  # pragma: no cover - arrays without committed devices
+            return False
+    return False
+
+
 def stop_gradient(xp: Namespace, x: Array) -> Array:
     """The value of ``x`` with no gradient (torch ``detach``, ``jax.lax.stop_gradient``)."""
-    if _compat.is_torch_namespace(xp):
+    name = backend_name(xp)
+    if name == "torch":
         return x.detach()
-    if _compat.is_jax_namespace(xp):
+    if name == "jax":
         import jax
 
         return jax.lax.stop_gradient(x)
@@ -276,7 +367,7 @@ def clip(xp: Namespace, x: Array, min: Any = None, max: Any = None) -> Array:
     On torch this is ``torch.clamp``: compat's ``clip`` calls ``math.isnan`` on the bounds,
     a graph break under ``torch.compile`` once Dynamo treats a float option as symbolic.
     """
-    if _compat.is_torch_namespace(xp):
+    if backend_name(xp) == "torch":
         import torch
 
         return torch.clamp(x, min=min, max=max)
@@ -346,34 +437,71 @@ def logsumexp(xp: Namespace, x: Array, axis: int = -1, keepdims: bool = False) -
     return _generic_logsumexp(xp, x, axis, keepdims)
 
 
+def fill(xp: Namespace, cond: Array, value: float, x: Array) -> Array:
+    """``x`` with ``value`` where ``cond`` holds (``where(cond, value, x)`` in ``x``'s dtype).
+
+    torch and NumPy take the Python number as is (no full-size constant array is written:
+    one kernel instead of two); elsewhere a ``full_like`` constant keeps every namespace's
+    dtype rules (array-api-strict refuses some scalar mixes).
+    """
+    name = backend_name(xp)
+    if name == "torch":
+        import torch
+
+        return torch.where(cond, value, x)
+    if name == "numpy":
+        return xp.where(cond, x.dtype.type(value), x)
+    return xp.where(cond, xp.full_like(x, value), x)
+
+
+def _pos_inf_limit(xp: Namespace, x: Array, m: Array) -> Array:
+    """``x`` with every slice whose max ``m`` is ``+inf`` replaced by its limit: the slice's
+    probability mass shared by its ``+inf`` entries (logit 0 after the shift) and none left
+    for the others (``-inf``). Slices without ``+inf`` are unchanged; a NaN slice stays NaN
+    (its max is NaN). The replaced slices get a zero gradient (the limit's)."""
+    limit = fill(xp, x == math.inf, 0.0, xp.full_like(x, -math.inf))
+    return xp.where(m == math.inf, limit, x)
+
+
 def _generic_log_softmax(xp: Namespace, x: Array, axis: int = -1) -> Array:
-    shifted = x - _shift(xp, x, axis)
+    m = stop_gradient(xp, xp.max(x, axis=axis, keepdims=True))
+    x = _pos_inf_limit(xp, x, m)
+    shifted = x - xp.where(xp.isfinite(m), m, xp.zeros_like(m))
     return shifted - xp.log(xp.sum(xp.exp(shifted), axis=axis, keepdims=True))
 
 
 def log_softmax(xp: Namespace, x: Array, axis: int = -1) -> Array:
     """``x - logsumexp(x)`` in the shifted form ``(x - m) - log(sum(exp(x - m)))``.
 
-    Native: ``torch.log_softmax`` (one kernel forward and backward).
+    ``-inf`` entries (masked classes) give ``-inf``; a slice holding ``+inf`` gives its limit
+    (``-log k`` at its ``k`` entries equal to ``+inf``, ``-inf`` elsewhere) instead of the NaN
+    of the plain formula (``inf - inf``); NaN propagates to its whole slice.
+
+    Native: ``torch.log_softmax`` (one kernel forward and backward) on the limit-mapped input.
     """
     if _native(xp) == "torch":
         import torch
 
-        return torch.log_softmax(x, dim=axis)
+        m = torch.amax(x.detach(), dim=axis, keepdim=True)
+        return torch.log_softmax(_pos_inf_limit(xp, x, m), dim=axis)
     return _generic_log_softmax(xp, x, axis)
 
 
 def _generic_softmax(xp: Namespace, x: Array, axis: int = -1) -> Array:
-    e = xp.exp(x - _shift(xp, x, axis))
+    m = stop_gradient(xp, xp.max(x, axis=axis, keepdims=True))
+    x = _pos_inf_limit(xp, x, m)
+    e = xp.exp(x - xp.where(xp.isfinite(m), m, xp.zeros_like(m)))
     return e / xp.sum(e, axis=axis, keepdims=True)
 
 
 def softmax(xp: Namespace, x: Array, axis: int = -1) -> Array:
-    """Max-shifted softmax along ``axis``. Native: ``torch.softmax``."""
+    """Max-shifted softmax along ``axis``; ``+inf`` entries share their slice's mass (the
+    limit), as in ``log_softmax``. Native: ``torch.softmax`` on the limit-mapped input."""
     if _native(xp) == "torch":
         import torch
 
-        return torch.softmax(x, dim=axis)
+        m = torch.amax(x.detach(), dim=axis, keepdim=True)
+        return torch.softmax(_pos_inf_limit(xp, x, m), dim=axis)
     return _generic_softmax(xp, x, axis)
 
 
@@ -553,18 +681,23 @@ def residual_loss(xp: Namespace, kind: str, pred: Array, target: Array,
     return _generic_residual_loss(xp, kind, pred, target, param)
 
 
+def mul0(xp: Namespace, c: Array, x: Array) -> Array:
+    """``c * x`` with ``0 * x = 0`` also for ``x = +-inf`` (the limit of a term whose
+    coefficient vanishes): a zero coefficient gives a zero value and a zero gradient."""
+    return c * fill(xp, c == 0, 0.0, x)
+
+
 def _generic_bce_with_logits(xp: Namespace, z: Array, y: Array, pos_weight: Any = None
                              ) -> Array:
-    pos = y * softplus(xp, -z)
-    if pos_weight is not None:
-        pos = pos_weight * pos
-    return pos + (1.0 - y) * softplus(xp, z)
+    coef = y if pos_weight is None else pos_weight * y
+    return mul0(xp, coef, softplus(xp, -z)) + mul0(xp, 1.0 - y, softplus(xp, z))
 
 
 def _numpy_bce_with_logits(z: Array, y: Array, pos_weight: Any) -> Array:
     """``pw y softplus(-z) + (1 - y) softplus(z)`` with ``softplus(+-z) = log1p(exp(-|z|)) +
     max(+-z, 0)``: every term is non-negative (no cancellation where the loss is tiny), and
-    three temporaries are updated in place (the generic form writes about ten)."""
+    the temporaries are updated in place (the generic form writes about twelve). A term
+    whose coefficient is 0 is 0, also at ``z = +-inf``."""
     import numpy as np
 
     t = np.abs(z)
@@ -574,31 +707,23 @@ def _numpy_bce_with_logits(z: Array, y: Array, pos_weight: Any) -> Array:
     np.negative(t, out=t)
     np.exp(t, out=t)
     np.log1p(t, out=t)  # log1p(exp(-|z|))
-    m = np.maximum(z, t.dtype.type(0))
-    n = np.subtract(m, z)  # max(-z, 0), exact
+    zero = t.dtype.type(0)
+    m = np.maximum(z, zero)
+    n = np.negative(z)
+    np.maximum(n, zero, out=n)  # max(-z, 0)
     np.add(n, t, out=n)  # softplus(-z)
     np.add(m, t, out=m)  # softplus(z)
-    np.multiply(n, y, out=n)
+    coef = y
     if pos_weight is not None:
         pw = pos_weight if isinstance(pos_weight, np.ndarray) else t.dtype.type(pos_weight)
-        n = np.multiply(n, pw, out=n if np.broadcast(n, pw).shape == n.shape else None)
-    np.subtract(one, y, out=t)
-    np.multiply(m, t, out=m)
+        coef = np.multiply(y, pw)  # pw broadcasts to z: coef has the shape of n
+    with np.errstate(invalid="ignore"):  # 0 * inf, replaced by the limit 0 below
+        np.multiply(n, coef, out=n)
+        np.copyto(n, 0, where=coef == 0)
+        np.subtract(one, y, out=t)
+        np.multiply(m, t, out=m)
+        np.copyto(m, 0, where=t == 0)
     return np.add(n, m, out=n)
-
-
-def _torch_bce_with_logits(z: Array, y: Array, pos_weight: Any) -> Array | None:
-    """torch's fused kernel with reduction "none" (enum 0), below the F wrapper; ``None``
-    where it cannot serve (a ``pos_weight`` that needs a gradient: torch has no derivative
-    for it)."""
-    import torch
-
-    if pos_weight is not None:
-        if not isinstance(pos_weight, torch.Tensor):
-            pos_weight = torch.full((), float(pos_weight), dtype=z.dtype, device=z.device)
-        elif pos_weight.requires_grad:
-            return None
-    return torch.binary_cross_entropy_with_logits(z, y, None, pos_weight, 0)
 
 
 def bce_with_logits(xp: Namespace, z: Array, y: Array, pos_weight: Any = None) -> Array:
@@ -606,21 +731,16 @@ def bce_with_logits(xp: Namespace, z: Array, y: Array, pos_weight: Any = None) -
     ``pos_weight * y * softplus(-z) + (1 - y) * softplus(z)`` (``pos_weight``: None, a
     number or an array broadcasting to ``z``).
 
-    Native: torch's fused ``binary_cross_entropy_with_logits`` kernel with reduction "none"
-    (one kernel forward and one backward; generic where ``pos_weight`` needs a gradient);
-    NumPy the generic sum of non-negative terms with its temporaries updated in place.
-    torch's kernel computes ``(1 - y) z + (1 + (pw - 1) y) softplus(-z)``, which cancels
-    where the loss is small against ``|z|`` (``y = 0, z = -40`` gives 0 instead of
-    4.2e-18; float32 relative error up to about 1e-5 for soft targets at large ``|z|``),
-    as ``torch.nn.functional.binary_cross_entropy_with_logits`` does; its gradient is the
-    exact ``sigmoid(z) (pw y + 1 - y) - pw y``.
+    Each term is 0 where its coefficient is 0, so infinite logits give the limits: ``z =
+    +inf`` gives 0 for ``y = 1`` and ``+inf`` otherwise, ``z = -inf`` 0 for ``y = 0`` and
+    ``+inf`` otherwise (torch's fused kernel and the textbook ``max(z, 0) - z y + log1p(
+    exp(-|z|))`` give NaN there). Every term is non-negative: no cancellation where the loss
+    is small against ``|z|`` (torch's kernel gives 0 instead of 4.2e-18 at ``y = 0, z =
+    -40``). The gradient is ``sigmoid(z) (pw y + 1 - y) - pw y``.
+
+    NumPy: the same sum with its temporaries updated in place.
     """
-    lib = _native(xp)
-    if lib == "torch":
-        out = _torch_bce_with_logits(z, y, pos_weight)
-        if out is not None:
-            return out
-    elif lib == "numpy":
+    if _native(xp) == "numpy":
         return _numpy_bce_with_logits(z, y, pos_weight)
     return _generic_bce_with_logits(xp, z, y, pos_weight)
 
@@ -673,6 +793,28 @@ def _generic_sort_with_indices(xp: Namespace, x: Array, axis: int = -1,
     return take_along_axis(xp, x, idx, axis=axis), idx
 
 
+def relu(xp: Namespace, x: Array) -> Array:
+    """``max(x, 0)`` that propagates NaN (``where(x > 0, x, 0)`` would turn NaN into 0),
+    with the sub-gradient 0 at ``x = 0``. Native: ``torch.relu``, ``jax.nn.relu``, NumPy
+    ``maximum`` (one kernel; each propagates NaN and has that sub-gradient)."""
+    lib = _native(xp)
+    if lib == "torch":
+        import torch
+
+        return torch.relu(x)
+    if lib == "jax":
+        import jax
+
+        return jax.nn.relu(x)
+    if lib == "numpy":
+        return xp.maximum(x, x.dtype.type(0))
+    return _generic_relu(xp, x)
+
+
+def _generic_relu(xp: Namespace, x: Array) -> Array:
+    return fill(xp, x <= 0, 0.0, x)
+
+
 #: the generic implementation of each primitive with a native delegation (test oracle)
 GENERIC: dict[str, Callable[..., Any]] = {
     "logsumexp": _generic_logsumexp,
@@ -686,7 +828,30 @@ GENERIC: dict[str, Callable[..., Any]] = {
     "sort_with_indices": _generic_sort_with_indices,
     "value_range": _generic_value_range,
     "mean": _generic_mean,
+    "relu": _generic_relu,
 }
+
+
+def cumulative_sum(xp: Namespace, x: Array, axis: int = -1) -> Array:
+    """Inclusive cumulative sum along ``axis``: ``torch.cumsum`` on torch (compat's
+    wrapper resolves the namespace again, an ``lru_cache`` call Dynamo warns about)."""
+    if backend_name(xp) == "torch":
+        import torch
+
+        return torch.cumsum(x, dim=axis)
+    return xp.cumulative_sum(x, axis=axis)
+
+
+def pow_nonneg(xp: Namespace, d: Array, gamma: float) -> Array:
+    """``d ** gamma`` for ``d >= 0`` and ``gamma > 0`` with a finite gradient at ``d = 0``:
+    ``gamma >= 1`` has one already (``gamma = 2``: one product); ``gamma < 1`` masks ``d = 0``
+    (the derivative ``gamma d^(gamma - 1)`` is infinite there). NaN propagates."""
+    if gamma == 2.0:
+        return d * d
+    if gamma >= 1.0:
+        return d**gamma
+    zero = d <= 0
+    return xp.where(zero, xp.zeros_like(d), xp.where(zero, xp.ones_like(d), d) ** gamma)
 
 
 def xlogy(xp: Namespace, x: Array, y: Array) -> Array:
@@ -760,11 +925,12 @@ def take_along_axis(xp: Namespace, x: Array, indices: Array, axis: int = -1) -> 
     Native ``torch.gather`` on torch; a flat ``take`` on Dask, whose namespace has no
     ``take_along_axis``; the standard function elsewhere.
     """
-    if _compat.is_torch_namespace(xp):
+    name = backend_name(xp)
+    if name == "torch":
         import torch
 
         return torch.gather(x, axis, indices)
-    if _compat.is_dask_namespace(xp):
+    if name == "dask":
         axis = axis % x.ndim
         xm = xp.moveaxis(x, axis, -1)
         im = xp.moveaxis(indices, axis, -1)

@@ -26,7 +26,8 @@ once per call, torchvision's definitions with ``eps`` added to **denominators** 
 Numerics and conventions shared by the family:
 
 - float16/bfloat16 boxes are computed in float32 (areas do not overflow) and the result is
-  cast back; integer boxes are computed in the namespace's default float dtype.
+  float32 (``box_convert`` returns the input's dtype); integer boxes are computed in the
+  namespace's default float dtype.
 - No boolean indexing, no value-dependent Python branches: every loss runs under
   ``jax.jit``, ``jax.vmap`` and ``torch.compile(fullgraph=True)``.
 - The intersection uses a masked ``relu`` (sub-gradient 0 at ``iw = 0``), so disjoint and
@@ -34,12 +35,15 @@ Numerics and conventions shared by the family:
   touching edges) the gradient is finite but its value is whatever sub-gradient the backend
   picks.
 - **Inverted boxes** (``x2 < x1`` or ``y2 < y1`` after conversion; negative ``w``/``h`` in the
-  size formats) raise ``ValueError`` when the arrays are concrete (eager NumPy, CuPy, torch,
-  JAX, array-api-strict) and ``arrayloss.set_options(validate=False)`` is not in effect.
-  Under ``jax.jit``/``jax.vmap``/``torch.compile`` and on Dask the check is skipped and the
-  formulas are applied as written (as torchvision does): an inverted box has a negative width
-  or height, hence a negative area, and the values are meaningless (they can be negative,
-  and a union of exactly ``-eps`` divides by zero). Boxes are never re-ordered silently.
+  size formats). A *predicted* box is never rejected for its values: a raw regression head
+  produces inverted boxes early in training. Its width and height count as 0 in every area
+  (intersection, union, IoU) and in CIoU's aspect ratio, so it has IoU 0, while the distance
+  terms (centres, enclosing box, EIoU's width and height differences, CDIoU's corners) use
+  its coordinates as given and pull it back; values and gradients stay finite. An inverted
+  *ground-truth* box is a data error: ``ValueError`` when the arrays are readable (eager
+  host arrays, see ``arrayloss.set_options``); under ``jax.jit``/``torch.compile``, on Dask
+  and on GPU arrays it is not checked, and is measured with the same clamped sizes. Boxes
+  are never re-ordered silently.
 - ``eps=1e-7`` (``>= 0``). With ``eps=0`` a pair whose union (or enclosing box) has zero
   area, e.g. two identical zero-area boxes, gives NaN, as the unguarded formula does.
 """
@@ -51,7 +55,6 @@ from typing import NamedTuple
 
 from . import _xp
 from ._checks import (
-    broadcastable_to,
     check_bool,
     check_choice,
     check_number,
@@ -158,7 +161,7 @@ def box_convert(boxes: Array, /, *, in_fmt: str, out_fmt: str) -> Array:
     check_choice(fn, "in_fmt", in_fmt, BOX_FORMATS)
     check_choice(fn, "out_fmt", out_fmt, BOX_FORMATS)
     xp = _xp.namespace(fn, boxes=boxes)
-    dtype, out_dtype = _xp.float_dtypes(xp, boxes, fn, "boxes")
+    dtype, out_dtype = _xp.coordinate_dtypes(xp, boxes, fn, "boxes")
     _check_box_shape(fn, "boxes", boxes)
     planes = _planes(xp, _xp.astype(xp, boxes, dtype))
     out = _from_corners(*_to_corners(*planes, in_fmt), out_fmt)
@@ -186,20 +189,16 @@ class _Terms(NamedTuple):
     c2: Array  # squared diagonal of the enclosing box
 
 
-def _relu(xp: Namespace, x: Array) -> Array:
-    """``max(x, 0)`` with the sub-gradient 0 at 0 on every backend."""
-    return xp.where(x > 0, x, xp.zeros_like(x))
-
-
 def _box_terms(xp: Namespace, pred: Array, target: Array, fmt: str, eps: float) -> _Terms:
     """IoU, union, enclosing box, centre distance, widths and heights, computed once."""
     x1, y1, x2, y2 = _to_corners(*_planes(xp, pred), fmt)
     x1g, y1g, x2g, y2g = _to_corners(*_planes(xp, target), fmt)
-    w, h = x2 - x1, y2 - y1
-    wg, hg = x2g - x1g, y2g - y1g
+    # sizes clamped at 0: an inverted box has no area (and a zero gradient through it)
+    w, h = _xp.relu(xp, x2 - x1), _xp.relu(xp, y2 - y1)
+    wg, hg = _xp.relu(xp, x2g - x1g), _xp.relu(xp, y2g - y1g)
     iw = xp.minimum(x2, x2g) - xp.maximum(x1, x1g)
     ih = xp.minimum(y2, y2g) - xp.maximum(y1, y1g)
-    inter = _relu(xp, iw) * _relu(xp, ih)
+    inter = _xp.relu(xp, iw) * _xp.relu(xp, ih)
     union = w * h + wg * hg - inter
     iou = inter / (union + eps)
     cw = xp.maximum(x2, x2g) - xp.minimum(x1, x1g)
@@ -234,7 +233,6 @@ def _start(
     check_same_shape(fn, pred, target)
     _check_box_shape(fn, "pred", pred)
     xp = call.xp
-    _check_ordered(fn, "pred", xp, pred, box_format)
     _check_ordered(fn, "target", xp, target, box_format)
     return call, _box_terms(xp, call.float(pred), call.float(target), box_format, eps)
 
@@ -245,8 +243,10 @@ def _distance_penalty(g: _Terms, eps: float) -> Array:
 
 
 def _eiou(g: _Terms, eps: float) -> Array:
-    """The EIoU loss per box (shared by ``eiou_loss`` and ``focal_eiou_loss``)."""
-    dw, dh = g.w - g.wg, g.h - g.hg
+    """The EIoU loss per box (shared by ``eiou_loss`` and ``focal_eiou_loss``). The size
+    differences use the coordinates as given (an inverted predicted box is pulled back)."""
+    (x1, y1, x2, y2), (x1g, y1g, x2g, y2g) = g.pred, g.target
+    dw, dh = (x2 - x1) - (x2g - x1g), (y2 - y1) - (y2g - y1g)
     side = dw * dw / (g.cw * g.cw + eps) + dh * dh / (g.ch * g.ch + eps)
     return 1 - g.iou + _distance_penalty(g, eps) + side
 
@@ -406,7 +406,7 @@ def ciou_loss(
     xp = call.xp
     dangle = _xp.safe_atan2(xp, g.wg, g.hg) - _xp.safe_atan2(xp, g.w, g.h)
     v = _FOUR_OVER_PI2 * dangle * dangle
-    alpha = _xp.stop_gradient(xp, v / (1 - g.iou + v + eps))
+    alpha = _xp.stop_gradient(xp, _xp.safe_div(xp, v, 1 - g.iou + v + eps))
     return call.finish(1 - g.iou + _distance_penalty(g, eps) + alpha * v)
 
 
@@ -473,16 +473,10 @@ def focal_eiou_loss(
     xp = call.xp
     focus = _xp.stop_gradient(xp, g.iou) ** gamma
     loss = focus * _eiou(g, eps)
-    if not (normalize and reduction == "mean"):
+    if not normalize or reduction not in ("mean", "weighted_mean"):
         return call.finish(loss)
-    if call.weight is not None:
-        if not broadcastable_to(tuple(call.weight.shape), tuple(loss.shape)):
-            raise ValueError(
-                f"{fn}: `weight` of shape {tuple(call.weight.shape)} does not broadcast to "
-                f"the unreduced loss of shape {tuple(loss.shape)}"
-            )
-        focus = focus * call.float(call.weight)
-    return call.finish(loss, denominator=xp.sum(focus))
+    # the paper's normalisation: sum(weight * l) / sum(weight * focus)
+    return call.finish(loss, count=focus, weighted=True)
 
 
 def cdiou_loss(

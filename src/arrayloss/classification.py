@@ -1,15 +1,18 @@
 """Classification losses: cross-entropies, focal, KL, entropy, hinge, ramp and center losses.
 
-Conventions shared by the family (``CATALOGUE.md`` part C):
+Conventions shared by the family:
 
 - Losses over classes take ``axis=-1`` (channels-last); channels-first inputs pass
   ``axis=1``. Integer labels have the shape of ``pred`` without the class axis, dense targets
   the shape of ``pred``. Labels may be any integer dtype; they are gathered with
   ``take_along_axis`` (never turned into a dense one-hot of the logits' size).
 - ``ignore_index`` is ``None`` or a value outside ``[0, C)``; ignored samples contribute 0 to
-  the loss and to the gradient, and are left out of the ``"mean"``. Labels outside ``[0, C)``
-  that are not ignored raise ``ValueError`` on concrete arrays; under ``jax.jit`` /
-  ``torch.compile`` / Dask they are not checked and the result for them is unspecified.
+  the loss and exactly 0 to the gradient (their logits are masked before the log-softmax,
+  so inf or NaN there changes nothing), and are left out of the ``"mean"``. Labels outside
+  ``[0, C)`` that are not ignored raise ``ValueError`` on readable arrays; where they are not
+  checked (traced, lazy or GPU arrays) their samples give NaN.
+- A NaN in a counted position gives NaN. Infinite logits give the limit: a ``+inf`` logit
+  takes all the probability of its slice (shared among several), a ``-inf`` logit none.
 - Logits forms are log-space (``log_softmax``, ``log_sigmoid``, ``logsumexp`` with a
   gradient-free max shift): saturated logits (``|z| = 1e4`` in float32) give finite values and
   gradients. Probability forms clip with ``eps = finfo(compute dtype).eps``.
@@ -26,8 +29,11 @@ from typing import Any
 from . import _xp
 from ._checks import (
     broadcastable_to,
+    channels_first_hint,
     check_axis,
+    check_bool,
     check_choice,
+    check_classes,
     check_ignore_index,
     check_labels,
     check_number,
@@ -59,11 +65,6 @@ __all__ = [
 # small helpers (formulas only; reductions and checks live in _reduce / _checks)
 
 
-def _relu(xp: Namespace, x: Array) -> Array:
-    """``max(x, 0)`` with the sub-gradient 0 at ``x = 0``."""
-    return xp.where(x > 0, x, xp.zeros_like(x))
-
-
 def _pow_one_minus_exp(xp: Namespace, log_p: Array, gamma: float) -> Array:
     """The focal factor ``(1 - exp(log_p))^gamma`` for ``log_p <= 0``, in log space.
 
@@ -71,9 +72,9 @@ def _pow_one_minus_exp(xp: Namespace, log_p: Array, gamma: float) -> Array:
     ``exp(gamma * log(1 - p))``, masked to 0 where ``p = 1`` exactly, so its gradient stays
     finite for ``gamma < 1`` (the derivative of ``d^gamma`` is infinite at ``d = 0``).
     """
-    ok = log_p < 0
-    safe = xp.where(ok, log_p, -xp.ones_like(log_p))
-    return xp.where(ok, xp.exp(gamma * xp.log(-xp.expm1(safe))), xp.zeros_like(log_p))
+    one = log_p >= 0  # p = 1 (NaN stays NaN: it is not masked)
+    safe = xp.where(one, -xp.ones_like(log_p), log_p)
+    return xp.where(one, xp.zeros_like(log_p), xp.exp(gamma * xp.log(-xp.expm1(safe))))
 
 
 def _mask_product(xp: Namespace, coef: Array, log_p: Array) -> Array:
@@ -87,13 +88,6 @@ def _along(xp: Namespace, vec: Array, ndim: int, axis: int) -> Array:
     shape = [1] * ndim
     shape[axis] = vec.shape[0]
     return xp.reshape(vec, tuple(shape))
-
-
-def _index(xp: Namespace, labels: Array) -> Array:
-    """Labels in an index dtype every backend gathers with (int32 or int64)."""
-    if labels.dtype == xp.int64 or labels.dtype == xp.int32:
-        return labels
-    return xp.astype(labels, xp.int32)
 
 
 def _take(xp: Namespace, vec: Array, labels: Array) -> Array:
@@ -117,27 +111,35 @@ def _check_nonnegative(fn: str, name: str, xp: Namespace, x: Array | None) -> No
 
 
 class _Labels:
-    """Integer labels prepared for gathering.
+    """Integer labels, checked and prepared for gathering.
 
-    ``labels``: the labels in an index dtype, with ignored and out-of-range entries pointing
-    at class 0 (so no backend's gather fails); ``index``: the same with a size-1 class axis;
-    ``w_y``: the per-sample class weight (``None`` without ``class_weight``). Out-of-range
-    labels can only reach here when value checks are skipped (tracing, Dask,
-    ``validate=False``): their samples give NaN, never a silently wrong class.
+    ``labels``: the labels in the default integer dtype (any integer dtype is accepted; see
+    ``check_labels``), with ignored and out-of-range entries pointing at class 0 (so no
+    backend's gather fails); ``index``: the same with a size-1 class axis; ``w_y``: the
+    per-sample class weight (``None`` without ``class_weight``). Out-of-range labels can only
+    reach here when value checks are skipped (tracing, Dask, GPU arrays, ``validate=False``):
+    their samples give NaN, never a silently wrong class.
     """
 
     __slots__ = ("axis", "ignored", "in_range", "index", "labels", "w_y")
 
-    def __init__(self, xp: Namespace, labels: Array, num_classes: int, axis: int,
-                 ignore_index: int | None, class_weight: Array | None) -> None:
+    def __init__(self, fn: str, name: str, xp: Namespace, labels: Array, num_classes: int,
+                 axis: int, ignore_index: int | None, class_weight: Array | None) -> None:
+        y, ii = check_labels(fn, name, xp, labels, num_classes, ignore_index)
         self.axis = axis
-        self.ignored = None if ignore_index is None else labels == ignore_index
-        self.in_range = (labels >= 0) & (labels < num_classes)
-        y = _index(xp, labels)
+        self.ignored = None if ii is None else y == ii
+        self.in_range = (y >= 0) & (y < num_classes)
         y = xp.where(self.in_range, y, xp.zeros_like(y))
         self.labels = y
         self.index = xp.expand_dims(y, axis=axis)
         self.w_y = None if class_weight is None else _take(xp, class_weight, y)
+
+    def mask_logits(self, xp: Namespace, z: Array) -> Array:
+        """``z`` with the class slices of ignored samples set to 0: whatever they held (inf,
+        NaN), ignored samples then get a finite value and exactly zero gradient."""
+        if self.ignored is None:
+            return z
+        return xp.where(xp.expand_dims(self.ignored, axis=self.axis), xp.zeros_like(z), z)
 
     def gather(self, xp: Namespace, x: Array) -> Array:
         """The entry of ``x`` at the label along the class axis (class axis removed)."""
@@ -158,7 +160,7 @@ class _Labels:
         w = self.w_y
         if valid is not None:
             w = xp.where(valid, w, xp.zeros_like(w))
-        return call.finish(loss, denominator=xp.sum(w))
+        return call.finish(loss, count=w)
 
 
 def _class_inputs(
@@ -180,6 +182,8 @@ def _class_inputs(
     call = start(fn, pred, reduction=reduction, weight=weight, target=target)
     ax = check_axis(fn, axis, pred.ndim)
     c = pred.shape[ax]
+    check_classes(fn, c)
+    call.classes = c
     ps, ts = tuple(pred.shape), tuple(target.shape)
     if dense and ps == ts:
         if ignore_index is not None:
@@ -194,6 +198,7 @@ def _class_inputs(
         raise ValueError(
             f"{fn}: `pred` of shape {ps} and `target` of shape {ts} do not fit: integer labels "
             f"need the shape of `pred` without axis {axis}, {want}{dense_txt}"
+            f"{channels_first_hint(ps, ts, ax)}"
         )
     check_ignore_index(fn, ignore_index, c)
     return call, ax, c, False
@@ -229,14 +234,15 @@ def entropy(
     Edge cases: a one-hot ``p`` gives exactly 0. The derivative of ``-p log p`` is infinite at
     ``p = 0``; the clip at ``eps = finfo(dtype).eps`` makes it ``-log(eps)`` (15.942385 in
     float32). Logits may hold ``-inf`` for masked classes: their term is 0 and value and
-    gradient stay finite while one logit is finite (as ``torch.distributions.Categorical``).
-    ``base`` must be > 0 and != 1.
+    gradient stay finite while one logit is finite (as ``torch.distributions.Categorical``);
+    ``k`` logits of ``+inf`` give ``log k`` (the limit: the mass shared among them). NaN
+    propagates. ``base`` must be > 0 and != 1.
 
     References: ``scipy.stats.entropy``, ``torch.special.entr(p).sum(axis)``,
     ``torch.distributions.Categorical(logits=z).entropy()``.
     """
     fn = "entropy"
-    check_choice(fn, "from_logits", from_logits, (False, True))
+    check_bool(fn, "from_logits", from_logits)
     scale = 1.0
     if base is not None:
         b = check_number(fn, "base", base, gt=0.0)
@@ -245,6 +251,7 @@ def entropy(
         scale = 1.0 / math.log(b)
     call = start(fn, p, reduction=reduction, weight=weight, pred_name="p")
     ax = check_axis(fn, axis, p.ndim)
+    check_classes(fn, p.shape[ax])
     xp = call.xp
     x = call.float(p)
     if from_logits:
@@ -336,7 +343,8 @@ def binary_cross_entropy(
     call, p, y, pw = _binary_start(fn, pred, target, pos_weight, label_smoothing, weight,
                                    reduction)
     xp = call.xp
-    check_probabilities(fn, "pred", xp, pred)
+    check_probabilities(fn, "pred", xp, pred, hint=(
+        "; these look like logits: use binary_cross_entropy_with_logits"))
     eps = float(xp.finfo(call.dtype).eps)
     q = _xp.clip(xp, p, min=eps, max=1.0 - eps)
     pos = y * xp.log(q)
@@ -370,7 +378,9 @@ def binary_cross_entropy_with_logits(
     ``sum(weight * l) / count`` (torch, not divided by ``sum(weight)``); empty input gives 0.
 
     Saturated logits (``|z| = 100`` or ``1e4`` in float32 or bfloat16) give finite values and
-    gradients; ``log(sigmoid(z))`` is never formed.
+    gradients; ``log(sigmoid(z))`` is never formed. Infinite logits give the limit: 0 for
+    ``z = +inf, y = 1`` and ``z = -inf, y = 0``, ``+inf`` for any other target (each term is
+    0 where its coefficient is 0: no ``0 * inf``), with finite gradients. NaN propagates.
 
     References: ``torch.nn.functional.binary_cross_entropy_with_logits(weight, pos_weight)``,
     ``optax.losses.sigmoid_binary_cross_entropy`` (elementwise),
@@ -425,7 +435,11 @@ def cross_entropy(
     Edge cases: everything ignored or all present labels weighted 0 give ``"mean"`` 0 with
     zero gradients (torch: NaN). ``-inf`` logits (masked classes) give finite values and
     gradients where the target has no mass on them (with label smoothing every class has
-    mass and the loss is +inf). Saturated logits (``|z| = 1e4``) stay finite.
+    mass and the loss is +inf). Saturated logits (``|z| = 1e4``) stay finite. A ``+inf``
+    logit is the limit of a logit growing without bound: its class takes all the probability
+    (``k`` such logits share it), so the loss is 0 (``log k``) for that label and ``+inf``
+    for another, with a zero gradient (torch and optax give NaN). NaN propagates; ignored
+    samples may hold anything.
 
     References: ``torch.nn.functional.cross_entropy`` (channels-first: ``axis=1``; pass its
     ``ignore_index=-100`` explicitly), ``optax.losses.softmax_cross_entropy[_with_integer_
@@ -440,18 +454,16 @@ def cross_entropy(
     _check_nonnegative(fn, "class_weight", xp, cw)
     if dense:
         check_probabilities(fn, "target", xp, target)
-    else:
-        check_labels(fn, "target", xp, target, c, ignore_index)
-    log_p = _xp.log_softmax(xp, call.float(pred), axis=ax)
-    if dense:
+        log_p = _xp.log_softmax(xp, call.float(pred), axis=ax)
         q = call.float(target)
         if ls != 0.0:
             q = (1.0 - ls) * q + ls / c
         if cw is not None:
             q = q * _along(xp, cw, q.ndim, ax)
         return call.finish(-xp.sum(_mask_product(xp, q, log_p), axis=ax))
-    lab = _Labels(xp, target, c, ax, ignore_index, cw)
-    nll = -lab.gather(xp, log_p)
+    lab = _Labels(fn, "target", xp, target, c, ax, ignore_index, cw)
+    log_p = _xp.log_softmax(xp, lab.mask_logits(xp, call.float(pred)), axis=ax)
+    nll = 0.0 - lab.gather(xp, log_p)  # +0 (not -0) where p = 1
     if lab.w_y is not None:
         nll = lab.w_y * nll
     if ls != 0.0:
@@ -493,7 +505,8 @@ def softmax_focal_loss(
     Shapes and ``axis``, ``ignore_index``, ``class_weight`` as ``cross_entropy``; ``gamma >=
     0``; ``alpha`` values in ``[0, 1]``. The focal factor is computed in log space and masked
     where ``p = 1``: values and gradients are finite for every ``gamma >= 0``, including
-    ``gamma < 1`` at saturated logits. Everything ignored gives 0.
+    ``gamma < 1`` at saturated logits. Everything ignored gives 0. Infinite logits and NaN
+    as ``cross_entropy``: a ``+inf`` logit gives 0 for its label, ``+inf`` for another.
 
     References: ``kornia.losses.focal_loss`` (channels-first, per-class ``"none"``, mean over
     N*C), ``monai.losses.FocalLoss(use_softmax=True)``.
@@ -515,10 +528,7 @@ def softmax_focal_loss(
     _check_nonnegative(fn, "class_weight", xp, cw)
     if dense:
         check_probabilities(fn, "target", xp, target)
-    else:
-        check_labels(fn, "target", xp, target, c, ignore_index)
-    log_p = _xp.log_softmax(xp, call.float(pred), axis=ax)
-    if dense:
+        log_p = _xp.log_softmax(xp, call.float(pred), axis=ax)
         q = call.float(target)
         for vec in (a, cw):
             if vec is not None:
@@ -526,7 +536,8 @@ def softmax_focal_loss(
         if gamma != 0.0:
             q = q * _pow_one_minus_exp(xp, log_p, gamma)
         return call.finish(-xp.sum(_mask_product(xp, q, log_p), axis=ax))
-    lab = _Labels(xp, target, c, ax, ignore_index, cw)
+    lab = _Labels(fn, "target", xp, target, c, ax, ignore_index, cw)
+    log_p = _xp.log_softmax(xp, lab.mask_logits(xp, call.float(pred)), axis=ax)
     log_pt = lab.gather(xp, log_p)
     loss = -log_pt
     if gamma != 0.0:
@@ -576,10 +587,11 @@ def kl_divergence(
     ``optax.losses.kl_divergence(log_predictions, targets)`` (sums over the last axis).
     """
     fn = "kl_divergence"
-    check_choice(fn, "log_target", log_target, (False, True))
+    check_bool(fn, "log_target", log_target)
     call = start(fn, log_q, reduction=reduction, weight=weight, pred_name="log_q", p=p)
     check_same_shape(fn, log_q, p, ("log_q", "p"))
     ax = check_axis(fn, axis, log_q.ndim)
+    check_classes(fn, log_q.shape[ax])
     xp = call.xp
     lq = call.float(log_q)
     if log_target:
@@ -588,17 +600,18 @@ def kl_divergence(
                      within=(-math.inf, 0, False))
         log_pt = call.float(p)
         pt = xp.exp(log_pt)
-        pos = pt > 0
-        log_pt = xp.where(pos, log_pt, xp.zeros_like(log_pt))
+        log_pt = xp.where(pt == 0, xp.zeros_like(log_pt), log_pt)
     else:
         check_probabilities(fn, "p", xp, p)
         pt = call.float(p)
-        pos = pt > 0
-        log_pt = xp.log(xp.where(pos, pt, xp.ones_like(pt)))
-    # the outer mask is redundant for the values (p_c (0 - 0) = 0 off the support) but
-    # measured 2x faster under jax.jit (forward and value_and_grad) than without it
-    lq = xp.where(pos, lq, xp.zeros_like(lq))
-    terms = xp.where(pos, pt * (log_pt - lq), xp.zeros_like(pt))
+        log_pt = xp.log(xp.where(pt == 0, xp.ones_like(pt), pt))
+    # off the support of P a term is 0 (0 log(0/q) = 0, also for log_q = -inf), unless
+    # log_q is NaN: a NaN anywhere propagates
+    off = (pt == 0) & (lq == lq)
+    # the outer mask is redundant for the values but measured 2x faster under jax.jit
+    # (forward and value_and_grad) than without it
+    lq = xp.where(off, xp.zeros_like(lq), lq)
+    terms = xp.where(off, xp.zeros_like(pt), pt * (log_pt - lq))
     return call.finish(xp.sum(terms, axis=ax))
 
 
@@ -636,9 +649,10 @@ def sigmoid_focal_loss(
     from-logits focal loss saturates near 16 with a zero gradient at logit 30), and
     ``d^gamma`` is masked at ``d = 0`` for ``gamma < 1``, so the gradient stays finite at
     saturation (torchvision: NaN at ``z = 40, y = 1, gamma = 0.5``; here the value 2.19e-27
-    and a tiny finite gradient). The BCE factor is the shim's ``bce_with_logits`` (torch's
-    fused kernel on torch). ``gamma = 0`` with
-    ``alpha=None`` is ``binary_cross_entropy_with_logits``.
+    and a tiny finite gradient). The BCE factor is the shim's ``bce_with_logits``.
+    ``gamma = 0`` with ``alpha=None`` is ``binary_cross_entropy_with_logits``. Infinite
+    logits give the limit (0 for ``+inf`` with target 1 or ``-inf`` with target 0, ``+inf``
+    otherwise), NaN propagates.
 
     References: ``optax.losses.sigmoid_focal_loss``,
     ``kornia.losses.binary_focal_loss_with_logits``, ``monai.losses.FocalLoss``,
@@ -657,22 +671,10 @@ def sigmoid_focal_loss(
         # d = 1 - p_t: a sum of two non-negative terms (no cancellation), each exact in
         # its tail, so d only underflows to 0 where the loss itself does
         d = y * _xp.sigmoid(xp, -z) + (1.0 - y) * _xp.sigmoid(xp, z)
-        loss = _focal_power(xp, d, gamma) * loss
+        loss = _xp.pow_nonneg(xp, d, gamma) * loss
     if alpha is not None:  # alpha y + (1 - alpha)(1 - y)
         loss = ((1.0 - alpha) + (2.0 * alpha - 1.0) * y) * loss
     return call.finish(loss)
-
-
-def _focal_power(xp: Namespace, d: Array, gamma: float) -> Array:
-    """``d ** gamma`` for ``d >= 0``, ``gamma > 0``, with a finite gradient at ``d = 0``:
-    ``gamma >= 1`` has one already (``gamma = 2``: one product); ``gamma < 1`` masks
-    ``d = 0`` (the derivative ``gamma d^(gamma - 1)`` is infinite there)."""
-    if gamma == 2.0:
-        return d * d
-    if gamma >= 1.0:
-        return d ** gamma
-    ok = d > 0
-    return xp.where(ok, xp.where(ok, d, xp.ones_like(d)) ** gamma, xp.zeros_like(d))
 
 
 # ---------------------------------------------------------------------------------------
@@ -712,7 +714,8 @@ def hinge_loss(
     when concrete (keras silently converts all-{0, 1} labels; arrayloss does not guess:
     convert with ``2*y - 1`` or pass bool). ``margin=1.0`` must be >= 0 (0: the perceptron
     criterion). The gradient is ``-y`` where ``y f < margin`` and 0 beyond (sub-gradient 0 at
-    the kink). ``"mean"`` averages over all elements.
+    the kink). ``"mean"`` averages over all elements. Infinite scores give 0 or ``+inf`` (the
+    limit), a NaN score gives NaN (the same holds for the other hinge losses).
 
     References: ``optax.losses.hinge_loss`` (elementwise), ``keras.losses.hinge`` (mean over
     the last axis).
@@ -720,7 +723,7 @@ def hinge_loss(
     fn = "hinge_loss"
     margin = check_number(fn, "margin", margin, ge=0.0)
     call, f, y = _signed_labels(fn, pred, target, weight, reduction)
-    return call.finish(_relu(call.xp, margin - y * f))
+    return call.finish(_xp.relu(call.xp, margin - y * f))
 
 
 def squared_hinge_loss(
@@ -743,7 +746,7 @@ def squared_hinge_loss(
     fn = "squared_hinge_loss"
     margin = check_number(fn, "margin", margin, ge=0.0)
     call, f, y = _signed_labels(fn, pred, target, weight, reduction)
-    h = _relu(call.xp, margin - y * f)
+    h = _xp.relu(call.xp, margin - y * f)
     return call.finish(h * h)
 
 
@@ -774,7 +777,7 @@ def ramp_loss(
     s = check_number(fn, "s", s, lt=1.0)
     call, f, y = _signed_labels(fn, pred, target, weight, reduction)
     xp = call.xp
-    return call.finish(_xp.clip(xp, _relu(xp, 1.0 - y * f), max=1.0 - s))
+    return call.finish(_xp.clip(xp, _xp.relu(xp, 1.0 - y * f), max=1.0 - s))
 
 
 def multiclass_hinge_loss(
@@ -816,13 +819,12 @@ def multiclass_hinge_loss(
     fn = "multiclass_hinge_loss"
     margin = check_number(fn, "margin", margin, ge=0.0)
     check_choice(fn, "mode", mode, ("crammer_singer", "weston_watkins"))
-    check_choice(fn, "squared", squared, (False, True))
+    check_bool(fn, "squared", squared)
     call, ax, c, _ = _class_inputs(fn, pred, target, axis=axis, reduction=reduction,
                                    weight=weight, ignore_index=ignore_index, dense=False)
     xp = call.xp
-    check_labels(fn, "target", xp, target, c, ignore_index)
-    lab = _Labels(xp, target, c, ax, ignore_index, None)
-    f = call.float(pred)
+    lab = _Labels(fn, "target", xp, target, c, ax, ignore_index, None)
+    f = lab.mask_logits(xp, call.float(pred))
     f_y = lab.gather(xp, f)
     # the true class's entry, as a boolean comparison mask (no float one-hot)
     shape = [1] * f.ndim
@@ -831,13 +833,13 @@ def multiclass_hinge_loss(
                          tuple(shape))
     is_y = classes == lab.index
     if mode == "weston_watkins":
-        h = _relu(xp, margin + f - xp.expand_dims(f_y, axis=ax))
+        h = _xp.relu(xp, margin + f - xp.expand_dims(f_y, axis=ax))
         if squared:
             h = h * h
         loss = xp.sum(xp.where(is_y, xp.zeros_like(h), h), axis=ax)
     else:
         wrong = xp.where(is_y, xp.full_like(f, -math.inf), f)
-        loss = _relu(xp, margin + xp.max(wrong, axis=ax) - f_y)
+        loss = _xp.relu(xp, margin + xp.max(wrong, axis=ax) - f_y)
         if squared:
             loss = loss * loss
     return lab.finish(call, loss)
@@ -863,8 +865,9 @@ def _center_inputs(
             f"{fn}: `centers` must have shape (K, {fs[-1]}) for `features` of shape {fs}; got "
             f"{cs}"
         )
+    check_classes(fn, fs[-1], "feature axis (D) of `features`")
+    check_classes(fn, cs[0], "class axis (K) of `centers`")
     ii = check_ignore_index(fn, ignore_index, cs[0])
-    check_labels(fn, "labels", xp, labels, cs[0], ii)
     return fs, cs, ii
 
 
@@ -904,8 +907,9 @@ def center_loss(
                  labels=labels, centers=centers)
     xp = call.xp
     _, _, ii = _center_inputs(fn, xp, features, labels, centers, ignore_index)
-    lab = _Labels(xp, labels, centers.shape[0], max(labels.ndim - 1, 0), ii, None)
-    diff = call.float(features) - _take(xp, call.float(centers), lab.labels)
+    lab = _Labels(fn, "labels", xp, labels, centers.shape[0], labels.ndim, ii, None)
+    f = lab.mask_logits(xp, call.float(features))  # ignored rows: zero gradient
+    diff = f - _take(xp, call.float(centers), lab.labels)
     return lab.finish(call, 0.5 * xp.sum(diff * diff, axis=-1))
 
 
@@ -937,11 +941,12 @@ def update_centers(
     fn = "update_centers"
     alpha = check_number(fn, "alpha", alpha, ge=0.0, le=1.0)
     xp = _xp.namespace(fn, features=features, labels=labels, centers=centers)
-    fs, cs, _ = _center_inputs(fn, xp, features, labels, centers, ignore_index)
-    dtype, out_dtype = _xp.float_dtypes(xp, centers, fn, "centers")
+    fs, cs, ii = _center_inputs(fn, xp, features, labels, centers, ignore_index)
+    y, _ = check_labels(fn, "labels", xp, labels, cs[0], ii)
+    dtype, out_dtype = _xp.coordinate_dtypes(xp, centers, fn, "centers")
     x = xp.reshape(_xp.astype(xp, features, dtype), (-1, fs[-1]))
     # the (N, K) membership indicator; ignored labels lie outside [0, K): all-zero rows
-    member = _xp.one_hot(xp, xp.reshape(labels, (-1,)), cs[0], dtype)
+    member = _xp.one_hot(xp, xp.reshape(y, (-1,)), cs[0], dtype)
     c = _xp.astype(xp, centers, dtype)
     n = xp.expand_dims(xp.sum(member, axis=0), axis=-1)
     sums = xp.matmul(xp.matrix_transpose(member), x)

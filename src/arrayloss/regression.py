@@ -3,7 +3,8 @@
 Every function takes ``pred`` and ``target`` of the same shape (any rank, no broadcasting),
 returns the shape of ``pred`` with ``reduction="none"``, and averages over all elements with
 ``"mean"`` (0 for empty input, with zero gradients). ``weight`` multiplies the unreduced loss
-and must broadcast to it. float16/bfloat16 inputs are computed in float32 and cast back.
+and must broadcast to it. float16/bfloat16 inputs are computed in float32 and give a float32
+result; a NaN anywhere gives NaN.
 """
 
 from __future__ import annotations
@@ -76,12 +77,16 @@ def smooth_l1_loss(
     ``huber_loss(delta) == delta * smooth_l1_loss(beta=delta)``.
 
     Options: ``beta=1.0`` (>= 0; Detectron box heads use 1/9). ``beta < 0`` raises
-    ``ValueError``. Shapes as ``l1_loss``. Reference: ``torch.nn.functional.smooth_l1_loss``.
+    ``ValueError``; a ``beta`` below the compute dtype's smallest normal number (subnormal in
+    float32, or rounding to 0) is taken as 0: L1 within ``beta / 2``. Shapes as ``l1_loss``.
+    Reference: ``torch.nn.functional.smooth_l1_loss``.
     """
     fn = "smooth_l1_loss"
     beta = check_number(fn, "beta", beta, ge=0.0)
     call, p, t = elementwise(fn, pred, target, reduction=reduction, weight=weight)
-    if beta == 0.0:
+    if beta < float(call.xp.finfo(call.dtype).smallest_normal):
+        # beta = 0, or below the dtype's normal range (where r^2 / beta loses every digit
+        # or divides by a beta rounded to 0): plain L1, within beta / 2 of the exact value
         return call.finish(_xp.residual_loss(call.xp, "l1", p, t))
     return call.finish(_xp.residual_loss(call.xp, "smooth_l1", p, t, beta))
 
@@ -173,9 +178,12 @@ def tukey_biweight_loss(
         u = r / fixed_scale
     else:
         u = r
+    # rho = (c^2/6)(1 - (1 - q)^3) = (u^2/6) q' with q = (u/c)^2 and q' = 3 - 3q + q^2: c^2
+    # is only formed where |u| >= c (it overflows for c ~ 1e155 in float64), and the clip
+    # of q and of u^2 gives the flat outside branch with a zero gradient
     q = _xp.clip(xp, (u / c) ** 2, max=1.0)
-    one_minus = 1.0 - q
-    return call.finish((c * c / 6.0) * (1.0 - one_minus * one_minus * one_minus))
+    u2 = _xp.clip(xp, u * u, max=c * c)
+    return call.finish((u2 / 6.0) * (3.0 - 3.0 * q + q * q))
 
 
 def log_cosh_loss(

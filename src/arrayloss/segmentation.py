@@ -53,14 +53,18 @@ from typing import Any
 
 from . import _xp
 from ._checks import (
+    channels_first_hint,
     check_axis,
     check_bool,
     check_choice,
+    check_classes,
     check_ignore_index,
     check_labels,
     check_number,
     check_probabilities,
     check_values,
+    integer_labels,
+    representable,
 )
 from ._reduce import Call, start
 from ._xp import Array, Namespace
@@ -81,12 +85,13 @@ _ACTIVATIONS = (None, "sigmoid", "softmax")
 # shared input handling
 
 
-def _class_axis(fn: str, axis: Any, ndim: int) -> int:
-    """The class axis as a non-negative int; axis 0 (the batch) is refused."""
+def _class_axis(fn: str, axis: Any, ndim: int, binary: str = "axis=None") -> int:
+    """The class axis as a non-negative int; axis 0 (the batch) is refused. ``binary`` names
+    what to use for input without a class axis."""
     if ndim < 2:
         raise ValueError(
             f"{fn}: `pred` needs a batch axis and a class axis (at least 2-D); got {ndim}-D "
-            "(use axis=None for binary input)"
+            f"(for binary input without a class axis use {binary})"
         )
     ax = check_axis(fn, axis, ndim)
     if ax == 0:
@@ -105,6 +110,7 @@ def _label_shape_or_dense(fn: str, pred: Array, target: Array, ax: int) -> bool:
     raise ValueError(
         f"{fn}: `target` must hold integer labels of shape {ps[:ax] + ps[ax + 1:]} or dense "
         f"values of the shape of `pred`; got `pred` {ps} and `target` {ts}"
+        f"{channels_first_hint(ps, ts, ax)}"
     )
 
 
@@ -113,30 +119,53 @@ def _sum(xp: Namespace, x: Array, axes: tuple[int, ...]) -> Array:
     return xp.sum(x, axis=axes) if axes else x
 
 
-def _probabilities(fn: str, call: Call, pred: Array, activation: Any, ax: int | None) -> Array:
+_LOGITS_HINT = ("; these look like logits: pass activation='sigmoid' (independent classes) or "
+                "activation='softmax' (along the class axis)")
+
+
+def _probabilities(fn: str, call: Call, pred: Array, activation: Any, ax: int | None,
+                   valid: Array | None = None) -> Array:
+    """``pred`` as probabilities (checked in ``[0, 1]``, or through the activation). At
+    pixels outside ``valid`` (ignored) the input is replaced by 0 first and the probability
+    by 0 after: whatever an ignored pixel holds (inf, NaN, a value outside [0, 1]) gives no
+    value and exactly zero gradient."""
     xp = call.xp
     x = call.float(pred)
+    if valid is not None:
+        x = xp.where(valid, x, xp.zeros_like(x))
     if activation is None:
-        check_probabilities(fn, "pred", xp, pred)
-        return x
-    if activation == "sigmoid":
-        return xp.exp(_xp.log_sigmoid(xp, x))  # overflow-free, finite gradients
-    return _xp.softmax(xp, x, axis=ax if ax is not None else -1)
+        hint = _LOGITS_HINT if ax is not None else _LOGITS_HINT.split(" or ")[0]
+        check_probabilities(fn, "pred", xp, x, hint=hint)
+        p = x
+    elif activation == "sigmoid":
+        p = xp.exp(_xp.log_sigmoid(xp, x))  # overflow-free, finite gradients
+    else:
+        p = _xp.softmax(xp, x, axis=ax if ax is not None else -1)
+    return p if valid is None else xp.where(valid, p, xp.zeros_like(p))
 
 
-def _binary_target(fn: str, call: Call, target: Array, ignore_index: int | None) -> Array:
-    """A binary or dense target in the compute dtype, checked in ``[0, 1]`` when concrete
-    (ignored pixels excepted)."""
+def _binary_target(fn: str, call: Call, target: Array, ignore_index: int | None
+                   ) -> tuple[Array, Array | None]:
+    """A binary or dense target in the compute dtype, checked in ``[0, 1]`` when readable
+    (ignored pixels excepted), and the mask of non-ignored pixels (``None`` without
+    ``ignore_index``). Integer targets are compared in the default integer dtype (no
+    wrap-around of ``ignore_index`` in a narrow or unsigned dtype)."""
     xp = call.xp
     if xp.isdtype(target.dtype, "bool"):
-        return call.float(target)
-    if ignore_index is None:
+        return call.float(target), None
+    if not xp.isdtype(target.dtype, "integral"):  # ignore_index needs integers (checked)
         check_probabilities(fn, "target", xp, target)
-    else:
-        check_values(fn, "target", xp, target,
-                     lambda t: ((t < 0) | (t > 1)) & (t != ignore_index),
-                     f"must hold values in [0, 1] or ignore_index={ignore_index}")
-    return call.float(target)
+        return call.float(target), None
+    t = integer_labels(fn, "target", xp, target)
+    ii = ignore_index if representable(xp, ignore_index, t.dtype) else None
+    if ii is None:
+        check_probabilities(fn, "target", xp, t)
+        return call.float(t), None
+    check_values(fn, "target", xp, t, lambda v: ((v < 0) | (v > 1)) & (v != ii),
+                 f"must hold values in [0, 1] or ignore_index={ignore_index}")
+    valid = t != ii
+    g = call.float(t)
+    return xp.where(valid, g, xp.zeros_like(g)), valid
 
 
 # ---------------------------------------------------------------------------------------
@@ -202,25 +231,23 @@ def _overlap_stats(
         ax = _class_axis(fn, axis, pred.ndim)
         labels = _label_shape_or_dense(fn, pred, target, ax)
         num_classes = pred.shape[ax]
+        check_classes(fn, num_classes)
+        call.classes = num_classes
     ii = check_ignore_index(fn, ignore_index, num_classes)
     if ii is not None and not xp.isdtype(target.dtype, "integral"):
         raise ValueError(
             f"{fn}: `ignore_index` needs integer labels; got a `target` of dtype {target.dtype}"
         )
     cw = None if ax is None else call.vector("class_weight", class_weight, num_classes, pred)
-    p = _probabilities(fn, call, pred, activation, ax)
-    valid = None if ii is None else target != ii
+    valid = None
     if labels and ax is not None:
-        check_labels(fn, "target", xp, target, num_classes, ii)
-        g = _xp.one_hot(xp, target, num_classes, call.dtype, axis=ax)  # ignored: all-zero row
-        if valid is not None:
-            valid = xp.expand_dims(valid, axis=ax)
+        y, ii = check_labels(fn, "target", xp, target, num_classes, ii)
+        g = _xp.one_hot(xp, y, num_classes, call.dtype, axis=ax)  # ignored: all-zero row
+        if ii is not None:
+            valid = xp.expand_dims(y != ii, axis=ax)
     else:
-        g = _binary_target(fn, call, target, ii)
-        if valid is not None:
-            g = xp.where(valid, g, xp.zeros_like(g))
-    if valid is not None:
-        p = xp.where(valid, p, xp.zeros_like(p))
+        g, valid = _binary_target(fn, call, target, ii)
+    p = _probabilities(fn, call, pred, activation, ax, valid)
     # sum over the spatial axes (and the batch unless per_image); keep (batch,) class
     keep = {ax} if ax is not None else set()
     if per_image:
@@ -238,13 +265,18 @@ def _overlap_stats(
 
 
 def _score(stats: _Stats, num: Array, den: Array) -> Array:
-    """``(num + smooth) / max(den + smooth, eps)`` where ``den + smooth > 0``, else 1
-    (masked: no NaN in gradients)."""
+    """The score rule of every overlap loss, with ``smooth`` added to ``num`` and ``den``:
+    ``num / max(den, eps)`` where ``den > 0``; where ``den == 0``, 1 if the entry is empty in
+    both prediction and target (``Sp + Sg == 0``: nothing to find, nothing found) and 0
+    otherwise (a class present in the target that gets no predicted mass is a miss, e.g.
+    Tversky with ``beta = 0``). Masked branches: no NaN in gradients; NaN propagates."""
     xp, eps = stats.call.xp, stats.eps
     num, den = num + stats.smooth, den + stats.smooth
-    ok = den > 0
-    safe = _xp.clip(xp, xp.where(ok, den, xp.ones_like(den)), min=eps)
-    return xp.where(ok, num / safe, xp.ones_like(num))
+    zero = den == 0
+    safe = _xp.clip(xp, xp.where(zero, xp.ones_like(den), den), min=eps)
+    empty = (stats.sp + stats.sg) == 0
+    degenerate = xp.where(empty, xp.ones_like(num), xp.zeros_like(num))
+    return xp.where(zero, degenerate, num / safe)
 
 
 def _finish(stats: _Stats, score: Array, *, log: bool = False,
@@ -254,9 +286,7 @@ def _finish(stats: _Stats, score: Array, *, log: bool = False,
     xp = stats.call.xp
     loss = -xp.log(_xp.clip(xp, score, min=stats.eps)) if log else 1.0 - score
     if gamma is not None:
-        d = _xp.clip(xp, loss, min=0.0)
-        ok = d > 0
-        loss = xp.where(ok, xp.where(ok, d, xp.ones_like(d)) ** gamma, xp.zeros_like(d))
+        loss = _xp.pow_nonneg(xp, _xp.clip(xp, loss, min=0.0), gamma)
     if stats.class_weight is not None:
         loss = loss * stats.class_weight
     return stats.call.finish(loss, mask=stats.counted)
@@ -467,7 +497,7 @@ def _lovasz(xp: Namespace, errors: Array, fg: Array, *, relu: bool) -> Array:
     es, idx = _xp.sort_with_indices(xp, errors, axis=-1, descending=True)
     fs = _xp.take_along_axis(xp, fg, idx, axis=-1)
     total = xp.sum(fg, axis=-1, keepdims=True)
-    cum = xp.cumulative_sum(fs, axis=-1)
+    cum = _xp.cumulative_sum(xp, fs, axis=-1)
     rank = xp.arange(1, fs.shape[-1] + 1, dtype=fs.dtype, device=_xp.device(fs))
     jac = 1.0 - (total - cum) / (total + rank - cum)
     grad = xp.concat([jac[..., :1], jac[..., 1:] - jac[..., :-1]], axis=-1)
@@ -521,8 +551,11 @@ def lovasz_hinge_loss(
     if pred.ndim < 1:
         raise ValueError(f"{fn}: `pred` needs a batch axis (at least 1-D); got 0-D")
     ii = check_ignore_index(fn, ignore_index, 2)
+    if xp.isdtype(target.dtype, "integral"):  # compared in the default integer dtype
+        target = integer_labels(fn, "target", xp, target)
+        ii = ii if representable(xp, ii, target.dtype) else None
     if not xp.isdtype(target.dtype, "bool"):
-        allowed = "{0, 1}" + ("" if ii is None else f" or ignore_index={ii}")
+        allowed = "{0, 1}" + ("" if ignore_index is None else f" or ignore_index={ii}")
 
         def bad(t: Array) -> Array:
             out = (t != 0) & (t != 1)
@@ -616,21 +649,25 @@ def lovasz_softmax_loss(
     check_bool(fn, "per_image", per_image)
     call = start(fn, pred, reduction=reduction, weight=weight, target=target)
     xp = call.xp
-    ax = _class_axis(fn, axis, pred.ndim)
+    ax = _class_axis(fn, axis, pred.ndim, binary="lovasz_hinge_loss")
     num_classes = pred.shape[ax]
+    check_classes(fn, num_classes)
+    call.classes = num_classes
     mode, ids = _class_selection(fn, classes, num_classes)
     ps = tuple(pred.shape)
-    if tuple(target.shape) != ps[:ax] + ps[ax + 1:]:
+    ts = tuple(target.shape)
+    if ts != ps[:ax] + ps[ax + 1:]:
         raise ValueError(
             f"{fn}: `target` must hold integer labels of shape {ps[:ax] + ps[ax + 1:]}; got "
-            f"`pred` {ps} and `target` {tuple(target.shape)}"
+            f"`pred` {ps} and `target` {ts}{channels_first_hint(ps, ts, ax)}"
         )
     ii = check_ignore_index(fn, ignore_index, num_classes)
-    check_labels(fn, "target", xp, target, num_classes, ii)
+    target, ii = check_labels(fn, "target", xp, target, num_classes, ii)
     cw = call.vector("class_weight", class_weight, num_classes, pred)
-    p = _probabilities(fn, call, pred, activation, ax)
+    in_pred = None if ii is None else xp.expand_dims(target != ii, axis=ax)
+    p = _probabilities(fn, call, pred, activation, ax, in_pred)
     batch = ps[0]
-    n = math.prod(ps[1:]) // num_classes if num_classes else 0
+    n = math.prod(ps[1:]) // num_classes
     if per_image:
         p = xp.reshape(xp.moveaxis(p, ax, 1), (batch, num_classes, n))
         labels = xp.reshape(target, (batch, 1, n))

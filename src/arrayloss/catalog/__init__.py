@@ -47,7 +47,8 @@ class Case:
     central finite differences (the case keeps away from kinks); ``"autodiff"`` torch and
     JAX agree with each other (a term without gradient makes finite differences differ);
     ``"finite"`` only finiteness (kinks, ties, saturation, edge cases).
-    ``expected`` is a golden value of the call (``CATALOGUE.md``), checked on every backend.
+    ``expected`` is a golden value of the call (from the loss's reference or paper, also
+    printed in ``docs/catalogue.md``), checked on every backend.
     ``natives=False`` keeps peers off a case (e.g. empty input, where torch returns NaN).
     """
 

@@ -1,6 +1,6 @@
-"""Catalogue records of the box family (CATALOGUE.md part B).
+"""Catalogue records of the box family (the catalogue's box part).
 
-The float64 NumPy references below are written from CATALOGUE.md's formulas, column by
+The float64 NumPy references below are written from the catalogue's formulas, column by
 column (``boxes[..., k]``), independently of ``arrayloss.boxes`` (planar views, masked
 branches): torchvision's definitions with ``eps`` in the denominators.
 """
@@ -20,7 +20,7 @@ _PRED = np.array([[0.0, 0.0, 4.0, 2.0], [0.0, 0.0, 1.0, 1.0], [1.0, 1.0, 3.0, 4.
                   [1.0, 1.0, 1.0, 1.0]])
 _TARGET = np.array([[1.0, 1.0, 3.0, 4.0], [2.0, 2.0, 3.0, 3.0], [1.0, 1.0, 3.0, 4.0],
                     [1.0, 1.0, 1.0, 1.0]])
-# Row A in the size formats (CATALOGUE.md).
+# Row A in the size formats.
 _ROW_A = {"xywh": (np.array([[0.0, 0.0, 4.0, 2.0]]), np.array([[1.0, 1.0, 2.0, 3.0]])),
           "cxcywh": (np.array([[2.0, 1.0, 4.0, 2.0]]), np.array([[2.0, 2.5, 2.0, 3.0]]))}
 
@@ -124,13 +124,13 @@ def _bad_shape(rng: np.random.Generator) -> tuple[np.ndarray, ...]:
     return np.zeros((3, 4)), np.zeros((4, 4))
 
 
-def _inverted_pred(rng: np.random.Generator) -> tuple[np.ndarray, ...]:
-    p = _PRED.copy()
-    p[0] = [4.0, 0.0, 0.0, 2.0]  # x2 < x1
-    return p, _TARGET.copy()
-
-
 def _inverted_target(rng: np.random.Generator) -> tuple[np.ndarray, ...]:
+    t = _TARGET.copy()
+    t[0] = [4.0, 0.0, 0.0, 2.0]  # x2 < x1
+    return _PRED.copy(), t
+
+
+def _inverted_target_xywh(rng: np.random.Generator) -> tuple[np.ndarray, ...]:
     t = xyxy_to(_TARGET, "xywh")
     t[1, 3] = -1.0  # negative height
     return xyxy_to(_PRED, "xywh"), t
@@ -140,12 +140,12 @@ def _perfect(args: tuple[np.ndarray, ...]) -> tuple[np.ndarray, ...]:
     return args[1].copy(), args[1]
 
 
-# --- float64 NumPy references (CATALOGUE.md part B, column slices, torchvision style)
+# --- float64 NumPy references (the catalogue's formulas, column slices, torchvision style)
 
 
 def geometry(pred: np.ndarray, target: np.ndarray, box_format: str = "xyxy",
              eps: float = 1e-7) -> dict[str, np.ndarray]:
-    """CATALOGUE.md's common quantities of aligned pairs, float64."""
+    """The common quantities of aligned pairs, float64."""
     p, t = to_xyxy(pred, box_format), to_xyxy(target, box_format)
     w, h = p[..., 2] - p[..., 0], p[..., 3] - p[..., 1]
     wg, hg = t[..., 2] - t[..., 0], t[..., 3] - t[..., 1]
@@ -166,7 +166,7 @@ def geometry(pred: np.ndarray, target: np.ndarray, box_format: str = "xyxy",
 
 
 def _angle(w: np.ndarray, h: np.ndarray) -> np.ndarray:
-    """atan(w/h) for h > 0, pi/2 for h = 0 < w, 0 for w = h = 0 (CATALOGUE.md ciou_loss)."""
+    """atan(w/h) for h > 0, pi/2 for h = 0 < w, 0 for w = h = 0 (ciou_loss's convention)."""
     with np.errstate(divide="ignore", invalid="ignore"):
         a = np.arctan(w / h)
     return np.where(h > 0, a, np.where(w > 0, np.pi / 2, 0.0))
@@ -251,8 +251,9 @@ _INPUTS = ("pred, target: boxes of shape (..., 4), aligned pairs, in `box_format
            "(xyxy, xywh or cxcywh)")
 _COMMON_BAD = (({"box_format": "xywhr"}, "box_format"), ({"box_format": None}, "box_format"),
                ({"eps": -1.0}, "eps"), ({"eps": float("nan")}, "eps"))
-_BAD_VALUES = (BadValue("pred", _inverted_pred),
-               BadValue("target", _inverted_target, {"box_format": "xywh"}))
+# inverted *predicted* boxes are measured, not refused (tests/test_policy.py)
+_BAD_VALUES = (BadValue("target", _inverted_target),
+               BadValue("target", _inverted_target_xywh, {"box_format": "xywh"}))
 
 
 def _cases(golden: list[float], grad: str = "fd", empty: bool = False,
@@ -296,7 +297,7 @@ def _loss(name: str, per_box: Callable[..., np.ndarray], golden: list[float],
     )
 
 
-_ID = 1.7e-8  # identical boxes: about eps / area (CATALOGUE.md prints 1.7e-8)
+_ID = 1.7e-8  # identical boxes: about eps / area (the catalogue prints 1.7e-8)
 _LOG_DISJOINT = 13.8155106
 
 RECORDS = [

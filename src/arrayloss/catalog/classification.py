@@ -1,4 +1,4 @@
-"""Catalogue records of the classification family (CATALOGUE.md part C).
+"""Catalogue records of the classification family (the catalogue's classification part).
 
 Input kinds (strategies in ``tests/test_properties.py``):
 
@@ -24,7 +24,7 @@ from . import BadValue, Case, Native, Record, np_reduce
 
 Arrays = tuple[np.ndarray, ...]
 
-# Shared data of CATALOGUE.md part C.
+# Shared data of the catalogue's classification examples.
 _LG = np.array([[2.0, 1.0, 0.1], [0.5, 2.5, -1.0], [0.0, 0.0, 0.0]])
 _T = np.array([0, 1, 2])
 _SOFT = np.array([[0.7, 0.2, 0.1], [0.1, 0.8, 0.1], [1 / 3, 1 / 3, 1 / 3]])
@@ -226,7 +226,7 @@ def _perfect_center(args: Arrays) -> Arrays:
     return cen[y].copy(), y, cen
 
 
-# --- float64 NumPy references, written from CATALOGUE.md independently of the module
+# --- float64 NumPy references, written from the catalogue's formulas independently of the module
 
 
 def _class_axis(z: np.ndarray, axis: int, *others: np.ndarray) -> tuple[np.ndarray, ...]:

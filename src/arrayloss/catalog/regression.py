@@ -1,4 +1,4 @@
-"""Catalogue records of the regression family (CATALOGUE.md part A)."""
+"""Catalogue records of the regression family (the catalogue's regression part)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import numpy as np
 from .. import regression as R
 from . import Case, Native, Record, np_reduce
 
-# Shared data of CATALOGUE.md part A: r = [0.5, 2.0, -1.0, 2.0, -0.2].
+# Shared data of the regression examples: r = [0.5, 2.0, -1.0, 2.0, -0.2].
 _P = np.array([0.5, 2.0, -1.0, 3.0, 0.0])
 _T = np.array([0.0, 0.0, 0.0, 1.0, 0.2])
 
@@ -111,7 +111,7 @@ def _keras_native(name: str, **rename: str) -> Native:
                   accepts=lambda o: o.get("reduction", "mean") == "mean" and "weight" not in o)
 
 
-# --- float64 NumPy references, written directly from CATALOGUE.md (piecewise, not clipped)
+# --- float64 NumPy references, written directly from the formulas (piecewise, not clipped)
 
 
 def _ref(elementwise: Callable[..., np.ndarray]) -> Callable[..., np.ndarray]:

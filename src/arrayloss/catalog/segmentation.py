@@ -1,4 +1,4 @@
-"""Catalogue records of the segmentation family (CATALOGUE.md part D).
+"""Catalogue records of the segmentation family (the catalogue's segmentation part).
 
 The float64 NumPy references below are written independently of ``arrayloss.segmentation``:
 plain loops over entries for the overlap statistics, and Berman's Lovász extension with
@@ -15,7 +15,7 @@ import numpy as np
 from .. import segmentation as S
 from . import BadValue, Case, Native, Record, np_reduce
 
-# --- shared data of CATALOGUE.md part D
+# --- shared data of the segmentation examples
 
 _P = np.array([[[0.9, 0.8, 0.3], [0.6, 0.1, 0.2]]])
 _G = np.array([[[1, 1, 1], [0, 0, 0]]])
