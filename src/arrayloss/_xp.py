@@ -46,6 +46,7 @@ __all__ = [
     "default_int",
     "device",
     "fill",
+    "finite_on_host",
     "float_dtypes",
     "generic_primitives",
     "is_concrete",
@@ -463,9 +464,17 @@ def _pos_inf_limit(xp: Namespace, x: Array, m: Array) -> Array:
     return xp.where(m == math.inf, limit, x)
 
 
+def _without_pos_inf(xp: Namespace, m: Array) -> bool:
+    """True when the slice maxima ``m`` are readable now (concrete, in host memory) and hold
+    no ``+inf``: the limit mapping can be skipped (it costs several full-size passes in
+    eager mode; under a compiler or on a GPU it is always applied, at no host sync)."""
+    return is_concrete(m) and is_host(m) and bool(xp.all(m < math.inf))
+
+
 def _generic_log_softmax(xp: Namespace, x: Array, axis: int = -1) -> Array:
     m = stop_gradient(xp, xp.max(x, axis=axis, keepdims=True))
-    x = _pos_inf_limit(xp, x, m)
+    if not _without_pos_inf(xp, m):
+        x = _pos_inf_limit(xp, x, m)
     shifted = x - xp.where(xp.isfinite(m), m, xp.zeros_like(m))
     return shifted - xp.log(xp.sum(xp.exp(shifted), axis=axis, keepdims=True))
 
@@ -483,13 +492,16 @@ def log_softmax(xp: Namespace, x: Array, axis: int = -1) -> Array:
         import torch
 
         m = torch.amax(x.detach(), dim=axis, keepdim=True)
-        return torch.log_softmax(_pos_inf_limit(xp, x, m), dim=axis)
+        if not _without_pos_inf(xp, m):
+            x = _pos_inf_limit(xp, x, m)
+        return torch.log_softmax(x, dim=axis)
     return _generic_log_softmax(xp, x, axis)
 
 
 def _generic_softmax(xp: Namespace, x: Array, axis: int = -1) -> Array:
     m = stop_gradient(xp, xp.max(x, axis=axis, keepdims=True))
-    x = _pos_inf_limit(xp, x, m)
+    if not _without_pos_inf(xp, m):
+        x = _pos_inf_limit(xp, x, m)
     e = xp.exp(x - xp.where(xp.isfinite(m), m, xp.zeros_like(m)))
     return e / xp.sum(e, axis=axis, keepdims=True)
 
@@ -501,7 +513,9 @@ def softmax(xp: Namespace, x: Array, axis: int = -1) -> Array:
         import torch
 
         m = torch.amax(x.detach(), dim=axis, keepdim=True)
-        return torch.softmax(_pos_inf_limit(xp, x, m), dim=axis)
+        if not _without_pos_inf(xp, m):
+            x = _pos_inf_limit(xp, x, m)
+        return torch.softmax(x, dim=axis)
     return _generic_softmax(xp, x, axis)
 
 
@@ -690,7 +704,10 @@ def mul0(xp: Namespace, c: Array, x: Array) -> Array:
 def _generic_bce_with_logits(xp: Namespace, z: Array, y: Array, pos_weight: Any = None
                              ) -> Array:
     coef = y if pos_weight is None else pos_weight * y
-    return mul0(xp, coef, softplus(xp, -z)) + mul0(xp, 1.0 - y, softplus(xp, z))
+    a, b = softplus(xp, -z), softplus(xp, z)
+    if finite_on_host(xp, z):  # no infinite logit: no 0 * inf to guard against
+        return coef * a + (1.0 - y) * b
+    return mul0(xp, coef, a) + mul0(xp, 1.0 - y, b)
 
 
 def _numpy_bce_with_logits(z: Array, y: Array, pos_weight: Any) -> Array:
@@ -717,10 +734,14 @@ def _numpy_bce_with_logits(z: Array, y: Array, pos_weight: Any) -> Array:
     if pos_weight is not None:
         pw = pos_weight if isinstance(pos_weight, np.ndarray) else t.dtype.type(pos_weight)
         coef = np.multiply(y, pw)  # pw broadcasts to z: coef has the shape of n
+    np.subtract(one, y, out=t)
+    if finite_on_host(np, z):
+        np.multiply(n, coef, out=n)
+        np.multiply(m, t, out=m)
+        return np.add(n, m, out=n)
     with np.errstate(invalid="ignore"):  # 0 * inf, replaced by the limit 0 below
         np.multiply(n, coef, out=n)
         np.copyto(n, 0, where=coef == 0)
-        np.subtract(one, y, out=t)
         np.multiply(m, t, out=m)
         np.copyto(m, 0, where=t == 0)
     return np.add(n, m, out=n)
@@ -736,7 +757,8 @@ def bce_with_logits(xp: Namespace, z: Array, y: Array, pos_weight: Any = None) -
     ``+inf`` otherwise (torch's fused kernel and the textbook ``max(z, 0) - z y + log1p(
     exp(-|z|))`` give NaN there). Every term is non-negative: no cancellation where the loss
     is small against ``|z|`` (torch's kernel gives 0 instead of 4.2e-18 at ``y = 0, z =
-    -40``). The gradient is ``sigmoid(z) (pw y + 1 - y) - pw y``.
+    -40``). The gradient is ``sigmoid(z) (pw y + 1 - y) - pw y``. On readable host arrays
+    without an infinite logit (``finite_on_host``) the zero-coefficient guards are skipped.
 
     NumPy: the same sum with its temporaries updated in place.
     """
@@ -759,6 +781,19 @@ def value_range(xp: Namespace, x: Array) -> tuple[Array, Array]:
         if x.dtype != torch.bool:
             return tuple(torch.aminmax(x))  # type: ignore[return-value]
     return _generic_value_range(xp, x)
+
+
+def finite_on_host(xp: Namespace, x: Array) -> bool:
+    """True when ``x`` is readable now (concrete, in host memory) and holds no infinity or
+    NaN: an eager fast path may then skip the guards that infinite values need. False (take
+    the guarded path) under a tracer or compiler, on lazy and GPU arrays (no host sync), and
+    whenever ``x`` holds ``+-inf`` or NaN. One min/max pass (``value_range``)."""
+    if not (is_concrete(x) and is_host(x)):
+        return False
+    if numel(x) == 0:
+        return True
+    mn, mx = value_range(xp, x)
+    return bool((mn > -math.inf) & (mx < math.inf))
 
 
 #: from this many elements a torch mean that needs a gradient is ``sum / n``
