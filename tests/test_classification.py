@@ -407,12 +407,12 @@ def test_label_dtypes() -> None:
 
 
 def test_no_dense_one_hot_for_integer_labels(monkeypatch: pytest.MonkeyPatch) -> None:
-    from arrayloss import _xp
+    from arrayloss import _ops
 
     def forbidden(*args, **kwargs):
         raise AssertionError("integer labels must be gathered, not one-hot encoded")
 
-    monkeypatch.setattr(_xp, "one_hot", forbidden)
+    monkeypatch.setattr(_ops, "one_hot", forbidden)
     al.cross_entropy(LG, T, label_smoothing=0.1, class_weight=[1.0, 2.0, 3.0])
     al.softmax_focal_loss(LG, T, alpha=[0.2, 0.3, 0.5])
     al.multiclass_hinge_loss(LG, T, mode="weston_watkins")

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import arrayloss as al
-from arrayloss import _backends, _checks, _xp
+from arrayloss import _backends, _namespace, _ops, _validate
 from arrayloss._reduce import start
 from conftest import require_backend
 
@@ -20,7 +20,7 @@ def cpu(request: pytest.FixtureRequest) -> _backends.Backend:
 
 def _run(b: _backends.Backend, fn, *arrays: np.ndarray, dtype: str = "float64") -> np.ndarray:
     conv, _ = b.convert(arrays, {}, dtype)
-    return b.to_numpy(b.call(lambda *xs: fn(_xp.namespace("t", x=xs[0]), *xs), conv, {}))
+    return b.to_numpy(b.call(lambda *xs: fn(_namespace.namespace("t", x=xs[0]), *xs), conv, {}))
 
 
 X = np.array([[1.0, -2.0, 3.0, 0.5], [-1e4, 1e4, 0.0, 2.0], [-np.inf, 0.0, 1.0, -np.inf]])
@@ -32,36 +32,36 @@ def _np_logsumexp(x: np.ndarray, axis: int = -1) -> np.ndarray:
 
 
 def test_logsumexp_and_log_softmax(cpu: _backends.Backend) -> None:
-    got = _run(cpu, lambda xp, x: _xp.logsumexp(xp, x, axis=-1), X)
+    got = _run(cpu, lambda xp, x: _ops.logsumexp(xp, x, axis=-1), X)
     np.testing.assert_allclose(got, _np_logsumexp(X), rtol=1e-12)
-    ls = _run(cpu, lambda xp, x: _xp.log_softmax(xp, x, axis=-1), X)
+    ls = _run(cpu, lambda xp, x: _ops.log_softmax(xp, x, axis=-1), X)
     want = X - _np_logsumexp(X)[:, None]
     np.testing.assert_allclose(ls, want, rtol=1e-12)
-    sm = _run(cpu, lambda xp, x: _xp.softmax(xp, x, axis=0), X[:2])
+    sm = _run(cpu, lambda xp, x: _ops.softmax(xp, x, axis=0), X[:2])
     e = np.exp(X[:2] - X[:2].max(0))
     np.testing.assert_allclose(sm, e / e.sum(0), rtol=1e-12)
 
 
 def test_logsumexp_all_minus_inf_row_is_minus_inf(cpu: _backends.Backend) -> None:
-    got = _run(cpu, lambda xp, x: _xp.logsumexp(xp, x), np.full((2, 3), -np.inf))
+    got = _run(cpu, lambda xp, x: _ops.logsumexp(xp, x), np.full((2, 3), -np.inf))
     assert np.all(got == -np.inf)
 
 
-def test_softplus_log_sigmoid_xlogy(cpu: _backends.Backend) -> None:
+def test_softplus_log_sigmoid_mul0(cpu: _backends.Backend) -> None:
     z = np.array([-800.0, -30.0, -1.0, 0.0, 2.0, 40.0, 800.0])
-    np.testing.assert_allclose(_run(cpu, _xp.softplus, z), np.logaddexp(z, 0), rtol=1e-12)
-    np.testing.assert_allclose(_run(cpu, _xp.log_sigmoid, z), -np.logaddexp(-z, 0), rtol=1e-12)
-    a, y = np.array([0.0, 0.0, 0.5, 2.0]), np.array([0.0, 3.0, 0.25, 1.0])
-    np.testing.assert_allclose(_run(cpu, _xp.xlogy, a, y), [0, 0, 0.5 * np.log(0.25), 0])
+    np.testing.assert_allclose(_run(cpu, _ops.softplus, z), np.logaddexp(z, 0), rtol=1e-12)
+    np.testing.assert_allclose(_run(cpu, _ops.log_sigmoid, z), -np.logaddexp(-z, 0), rtol=1e-12)
+    c, x = np.array([0.0, 0.0, 0.5, 2.0, 0.0]), np.array([-np.inf, 3.0, -2.0, 1.0, np.inf])
+    np.testing.assert_allclose(_run(cpu, _ops.mul0, c, x), [0, 0, -1.0, 2.0, 0])
 
 
 def test_safe_functions(cpu: _backends.Backend) -> None:
     x = np.array([0.0, 4.0, -1.0])
-    np.testing.assert_allclose(_run(cpu, _xp.safe_sqrt, x), [0, 2, 0])
-    np.testing.assert_allclose(_run(cpu, lambda xp, a, b: _xp.safe_div(xp, a, b, 7.0),
+    np.testing.assert_allclose(_run(cpu, _ops.safe_sqrt, x), [0, 2, 0])
+    np.testing.assert_allclose(_run(cpu, lambda xp, a, b: _ops.safe_div(xp, a, b, 7.0),
                                     np.array([1.0, 2.0]), np.array([0.0, 4.0])), [7.0, 0.5])
     y, xx = np.array([0.0, 1.0, 0.0]), np.array([0.0, 0.0, -1.0])
-    np.testing.assert_allclose(_run(cpu, _xp.safe_atan2, y, xx), [0, np.pi / 2, np.pi])
+    np.testing.assert_allclose(_run(cpu, _ops.safe_atan2, y, xx), [0, np.pi / 2, np.pi])
 
 
 @pytest.mark.parametrize("bid", ["torch", "jax"])
@@ -69,9 +69,9 @@ def test_safe_functions_have_finite_gradients_at_the_singular_point(bid: str) ->
     b = require_backend(_backends.by_id(bid))
 
     def f(x, y):
-        xp = _xp.namespace("t", x=x)
-        return (_xp.safe_sqrt(xp, x) + _xp.safe_atan2(xp, y, x)
-                + _xp.safe_div(xp, y, x) + _xp.xlogy(xp, x, x))
+        xp = _namespace.namespace("t", x=x)
+        return (_ops.safe_sqrt(xp, x) + _ops.safe_atan2(xp, y, x)
+                + _ops.safe_div(xp, y, x) + _ops.mul0(xp, x, _ops.safe_sqrt(xp, x)))
 
     gx, gy = b.grad(f, (np.zeros(2), np.zeros(2)), {}, (0, 1))
     assert np.all(np.isfinite(gx)) and np.all(np.isfinite(gy))
@@ -82,8 +82,8 @@ def test_stop_gradient(bid: str) -> None:
     b = require_backend(_backends.by_id(bid))
 
     def f(x):
-        xp = _xp.namespace("t", x=x)
-        return x * _xp.stop_gradient(xp, x)
+        xp = _namespace.namespace("t", x=x)
+        return x * _ops.stop_gradient(xp, x)
 
     (g,) = b.grad(f, (np.array([3.0, -2.0]),), {}, (0,))
     np.testing.assert_allclose(g, [3.0, -2.0])  # d/dx (x * const) = const
@@ -93,7 +93,7 @@ def test_stop_gradient(bid: str) -> None:
 def test_median_is_the_true_median(cpu: _backends.Backend, n: int) -> None:
     rng = np.random.default_rng(n)
     x = rng.normal(size=(n, 3))
-    np.testing.assert_allclose(_run(cpu, lambda xp, a: _xp.median(xp, a, axis=0), x),
+    np.testing.assert_allclose(_run(cpu, lambda xp, a: _ops.median(xp, a, axis=0), x),
                                np.median(x, axis=0), rtol=1e-12)
 
 
@@ -101,66 +101,66 @@ def test_take_along_axis_and_one_hot(cpu: _backends.Backend) -> None:
     x = np.arange(24.0).reshape(2, 3, 4)
     idx = np.array([[[0], [3], [1]], [[2], [2], [0]]])
     conv, _ = cpu.convert((x, idx), {})
-    out = cpu.call(lambda a, i: _xp.take_along_axis(_xp.namespace("t", x=a), a, i, axis=-1),
+    out = cpu.call(lambda a, i: _ops.take_along_axis(_namespace.namespace("t", x=a), a, i, axis=-1),
                    conv, {})
     np.testing.assert_array_equal(cpu.to_numpy(out), np.take_along_axis(x, idx, axis=-1))
     idx1 = np.array([[[0, 2, 1, 0]], [[1, 1, 2, 0]]])
     conv, _ = cpu.convert((x, idx1), {})
-    out = cpu.call(lambda a, i: _xp.take_along_axis(_xp.namespace("t", x=a), a, i, axis=1),
+    out = cpu.call(lambda a, i: _ops.take_along_axis(_namespace.namespace("t", x=a), a, i, axis=1),
                    conv, {})
     np.testing.assert_array_equal(cpu.to_numpy(out), np.take_along_axis(x, idx1, axis=1))
     lab = np.array([[0, 2], [1, 5]])
     conv, _ = cpu.convert((lab,), {})
     xp = cpu.xp
-    oh = cpu.call(lambda y: _xp.one_hot(xp, y, 3, xp.float64, axis=1), conv, {})
+    oh = cpu.call(lambda y: _ops.one_hot(xp, y, 3, xp.float64, axis=1), conv, {})
     want = np.moveaxis(np.eye(4)[np.minimum(lab, 3)][..., :3], -1, 1)
     np.testing.assert_array_equal(cpu.to_numpy(oh), want)
 
 
 def test_float_dtypes_policy() -> None:
-    xp = _xp.namespace("t", x=np.zeros(1))
-    assert _xp.float_dtypes(xp, np.zeros(1, np.float16)) == (np.float32, np.float32)
-    assert _xp.coordinate_dtypes(xp, np.zeros(1, np.float16)) == (np.float32, np.float16)
-    assert _xp.float_dtypes(xp, np.zeros(1, np.float32)) == (np.float32, np.float32)
-    assert _xp.float_dtypes(xp, np.zeros(1, np.int8)) == (np.float64, np.float64)
-    assert _xp.float_dtypes(xp, np.zeros(1, bool)) == (np.float64, np.float64)
+    xp = _namespace.namespace("t", x=np.zeros(1))
+    assert _namespace.float_dtypes(xp, np.zeros(1, np.float16)) == (np.float32, np.float32)
+    assert _namespace.coordinate_dtypes(xp, np.zeros(1, np.float16)) == (np.float32, np.float16)
+    assert _namespace.float_dtypes(xp, np.zeros(1, np.float32)) == (np.float32, np.float32)
+    assert _namespace.float_dtypes(xp, np.zeros(1, np.int8)) == (np.float64, np.float64)
+    assert _namespace.float_dtypes(xp, np.zeros(1, bool)) == (np.float64, np.float64)
     with pytest.raises(TypeError, match="f: `pred` must have a real dtype"):
-        _xp.float_dtypes(xp, np.zeros(1, np.complex128), "f")
+        _namespace.float_dtypes(xp, np.zeros(1, np.complex128), "f")
 
 
 def test_namespace_errors() -> None:
     with pytest.raises(TypeError, match=r"f: `a` must be an array .* got list"):
-        _xp.namespace("f", a=[1.0])
+        _namespace.namespace("f", a=[1.0])
     with pytest.raises(TypeError, match=r"f: `b` must be an array .* got float"):
-        _xp.namespace("f", a=np.zeros(1), b=1.0)
-    assert _xp.namespace("f", a=np.zeros(1), b=None) is not None
+        _namespace.namespace("f", a=np.zeros(1), b=1.0)
+    assert _namespace.namespace("f", a=np.zeros(1), b=None) is not None
     require_backend(_backends.by_id("array_api_strict"))
     import array_api_strict as xs
 
     with pytest.raises(TypeError, match="f: `a` is a numpy array but `b` is a array_api_strict"):
-        _xp.namespace("f", a=np.zeros(1), b=xs.zeros(1))
+        _namespace.namespace("f", a=np.zeros(1), b=xs.zeros(1))
     with pytest.raises(ValueError, match=r"f: `a` is on device .* but `b` is on device"):
-        _xp.namespace("f", a=xs.zeros(1), b=xs.zeros(1, device=xs.Device("device1")))
+        _namespace.namespace("f", a=xs.zeros(1), b=xs.zeros(1, device=xs.Device("device1")))
 
 
 def test_is_concrete_per_backend() -> None:
-    assert _xp.is_concrete(np.zeros(2))
+    assert _namespace.is_concrete(np.zeros(2))
     torch_b = require_backend(_backends.by_id("torch"))
     import torch
 
     seen: list[bool] = []
 
     def probe(x):
-        seen.append(_xp.is_concrete(x))
+        seen.append(_namespace.is_concrete(x))
         return x * 2
 
-    assert _xp.is_concrete(torch.zeros(2))
+    assert _namespace.is_concrete(torch.zeros(2))
     torch_b.call(probe, [torch.zeros(3)], {})
     _backends.by_id("torch:compile").call(probe, [torch.zeros(4)], {})
     jax_b = require_backend(_backends.by_id("jax"))
     import jax.numpy as jnp
 
-    assert _xp.is_concrete(jnp.zeros(2))
+    assert _namespace.is_concrete(jnp.zeros(2))
     jax_b.call(probe, [jnp.zeros(3)], {})
     dask_b = require_backend(_backends.by_id("dask"))
     dask_b.call(probe, dask_b.convert((np.zeros(3),), {})[0], {})
@@ -169,19 +169,19 @@ def test_is_concrete_per_backend() -> None:
 
 def test_option_checks() -> None:
     with pytest.raises(ValueError, match=r"f: `mode` must be one of 'a', 'b'; got 'c'"):
-        _checks.check_choice("f", "mode", "c", ("a", "b"))
+        _validate.check_choice("f", "mode", "c", ("a", "b"))
     with pytest.raises(ValueError, match=r"f: `g` must be >= 0"):
-        _checks.check_number("f", "g", -1, ge=0)
+        _validate.check_number("f", "g", -1, ge=0)
     with pytest.raises(ValueError, match=r"f: `g` must be >= 0 and <= 1; got inf"):
-        _checks.check_number("f", "g", float("inf"), ge=0, le=1)
+        _validate.check_number("f", "g", float("inf"), ge=0, le=1)
     with pytest.raises(TypeError, match=r"f: `g` must be a real number"):
-        _checks.check_number("f", "g", True)
+        _validate.check_number("f", "g", True)
     with pytest.raises(ValueError, match=r"f: `axis` must be in \[-2, 2\)"):
-        _checks.check_axis("f", 2, 2)
-    assert _checks.check_axis("f", -1, 3) == 2
+        _validate.check_axis("f", 2, 2)
+    assert _validate.check_axis("f", -1, 3) == 2
     with pytest.raises(ValueError, match=r"f: `ignore_index` must be None or a value outside"):
-        _checks.check_ignore_index("f", 1, 3)
-    assert _checks.check_ignore_index("f", -100, 3) == -100
+        _validate.check_ignore_index("f", 1, 3)
+    assert _validate.check_ignore_index("f", -100, 3) == -100
 
 
 @pytest.mark.parametrize("bid", ["numpy", "array_api_strict", "array_api_strict:device1", "torch"])
@@ -190,23 +190,26 @@ def test_label_and_probability_checks(bid: str) -> None:
     cpu = require_backend(_backends.by_id(bid))
     xp = cpu.xp
     (lab,), _ = cpu.convert((np.array([0, 2, -100]),), {})
-    _checks.check_labels("f", "target", xp, lab, 3, ignore_index=-100)
+    _validate.check_labels("f", "target", xp, lab, 3, ignore_index=-100)
     with pytest.raises(ValueError, match=r"f: `target` must hold class labels in \[0, 2\)"):
-        _checks.check_labels("f", "target", xp, lab, 2, ignore_index=-100)
+        _validate.check_labels("f", "target", xp, lab, 2, ignore_index=-100)
     (flt,), _ = cpu.convert((np.array([0.0, 1.5]),), {})
     with pytest.raises(TypeError, match="f: `target` must hold integer class labels"):
-        _checks.check_labels("f", "target", xp, flt, 2)
+        _validate.check_labels("f", "target", xp, flt, 2)
     with pytest.raises(ValueError, match=r"f: `p` must hold probabilities in \[0, 1\]"):
-        _checks.check_probabilities("f", "p", xp, flt)
+        _validate.check_probabilities("f", "p", xp, flt)
 
 
 def test_call_vector_and_finish() -> None:
     p = np.zeros((2, 3))
     call = start("f", p, reduction="mean", target=p)
-    np.testing.assert_array_equal(call.vector("class_weight", [1, 2, 3], 3, p), [1.0, 2.0, 3.0])
-    assert call.vector("class_weight", None, 3, p) is None
+    np.testing.assert_array_equal(call.array_option("class_weight", [1, 2, 3], p, shape=(3,)),
+                                  [1.0, 2.0, 3.0])
+    assert call.array_option("class_weight", None, p, shape=(3,)) is None
     with pytest.raises(ValueError, match=r"f: `class_weight` must have shape \(3,\)"):
-        call.vector("class_weight", np.ones(2), 3, p)
+        call.array_option("class_weight", np.ones(2), p, shape=(3,))
+    with pytest.raises(ValueError, match=r"f: `pos_weight` of shape \(2,\) does not broadcast"):
+        call.array_option("pos_weight", np.ones(2), p, broadcast_to=(2, 3))
     loss = np.array([1.0, 2.0, 0.0])
     np.testing.assert_allclose(call.finish(loss, mask=np.array([True, True, False])), 1.5)
     np.testing.assert_allclose(call.finish(loss * 0, mask=np.zeros(3, bool)), 0.0)

@@ -14,26 +14,12 @@ in float32 with a float32 result; NaN in, NaN out; value checks on concrete host
 only, never under a trace (``with options(validate=False):`` turns them off in this thread).
 """
 
-from ._checks import get_options, options, set_options
-from ._compile import compile
+from ._compile import compile as compile
+from ._options import get_options, options, set_options
 from ._version import __version__
-from .boxes import *  # noqa: F403
-from .boxes import __all__ as _boxes_all
-from .classification import *  # noqa: F403
-from .classification import __all__ as _classification_all
-from .regression import *  # noqa: F403
-from .regression import __all__ as _regression_all
-from .segmentation import *  # noqa: F403
-from .segmentation import __all__ as _segmentation_all
+from .losses import *  # noqa: F403
+from .losses import __all__ as _losses_all
 
-__all__ = [
-    "__version__",
-    "compile",
-    "get_options",
-    "options",
-    "set_options",
-    *_regression_all,
-    *_boxes_all,
-    *_classification_all,
-    *_segmentation_all,
-]
+# ``compile`` is public (``arrayloss.compile``) but left out of ``__all__``: a star import
+# would shadow the builtin
+__all__ = ["__version__", "get_options", "options", "set_options", *_losses_all]

@@ -32,16 +32,13 @@ import weakref
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from . import _kernels
+
 __all__ = ["Compiled", "compile"]
 
 #: live ``Compiled`` objects by loss and options: an entry lives as long as its object
 _CACHE: weakref.WeakValueDictionary[Any, Compiled] = weakref.WeakValueDictionary()
 _SERIAL = itertools.count()
-
-
-def _library(x: Any) -> str:
-    mod = type(x).__module__.split(".")[0]
-    return "jax" if mod in ("jax", "jaxlib") else mod
 
 
 def _own_code(fn: Callable[..., Any], name: str) -> Callable[..., Any]:
@@ -88,14 +85,10 @@ class Compiled:
         eager loss with its options bound)."""
         fn = self._compiled.get(library)
         if fn is None:
-            if library == "torch":
-                import torch
-
-                fn = torch.compile(self._bound(), **self.torch_kwargs)
-            elif library == "jax":
-                import jax
-
-                fn = jax.jit(self._bound(), **self.jit_kwargs)
+            adapter = _kernels.adapter(library)
+            kwargs = {"torch": self.torch_kwargs, "jax": self.jit_kwargs}.get(library)
+            if adapter is not None and kwargs is not None:
+                fn = adapter.compile_function(self._bound(), **kwargs)
             else:
                 fn = self._bound()
             self._compiled[library] = fn
@@ -112,7 +105,7 @@ class Compiled:
                     f"bind Python options at compile time: arrayloss.compile({name}, "
                     f"{key}={value!r})"
                 )
-        library = _library(arrays[0])
+        library = _kernels.library(arrays[0])
         try:
             return self.compiled_for(library)(*arrays, **array_kwargs)
         except Exception:

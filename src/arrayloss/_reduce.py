@@ -23,13 +23,32 @@ Every loss follows the same three steps::
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
-from . import _xp
-from ._checks import broadcastable_to, check_reduction, check_same_shape
-from ._xp import Array, Namespace
+from . import _ops
+from ._namespace import (
+    Array,
+    Namespace,
+    astype,
+    device,
+    float_dtypes,
+    namespace,
+    numel,
+    to_result,
+)
+from ._validate import (
+    broadcastable_to,
+    check_axis,
+    check_classes,
+    check_ignore_index,
+    check_label_shape,
+    check_labels,
+    check_reduction,
+    check_same_shape,
+)
 
-__all__ = ["Call", "elementwise", "start"]
+__all__ = ["Call", "Labels", "elementwise", "start", "start_classes"]
 
 
 class Call:
@@ -56,28 +75,35 @@ class Call:
 
     def float(self, x: Array) -> Array:
         """``x`` in the compute dtype (no copy when it already is)."""
-        return _xp.astype(self.xp, x, self.dtype)
+        return astype(self.xp, x, self.dtype)
 
-    def vector(self, name: str, value: Any, length: int, like: Array) -> Array | None:
-        """A per-class option (``class_weight``, ``alpha``...) as a length-``length`` array
-        in the compute dtype on the device of ``like``.
-
-        Accepts an array of the call's library or a Python sequence of numbers; ``None``
-        passes through. Raises ``TypeError`` for another library or a scalar and
-        ``ValueError`` for a wrong length.
+    def array_option(self, name: str, value: Any, like: Array, *,
+                     shape: tuple[int, ...] | None = None,
+                     broadcast_to: tuple[int, ...] | None = None) -> Array | None:
+        """An array option (``class_weight``, ``alpha``, ``pos_weight``...) in the compute
+        dtype on the device of ``like``: an array of the call's library or a Python sequence
+        of numbers; ``None`` passes through. Its shape must equal ``shape`` (one value per
+        class) or broadcast to ``broadcast_to``. Raises ``TypeError`` for another library or
+        a scalar and ``ValueError`` for a wrong shape.
         """
         if value is None:
             return None
         xp = self.xp
         if isinstance(value, (list, tuple)):
-            arr = xp.asarray(value, dtype=self.dtype, device=_xp.device(like))
+            arr = xp.asarray(value, dtype=self.dtype, device=device(like))
         else:
-            _xp.namespace(self.fn, pred=like, **{name: value})
+            namespace(self.fn, pred=like, **{name: value})
             arr = self.float(value)
-        if tuple(arr.shape) != (length,):
+        got = tuple(arr.shape)
+        if shape is not None and got != shape:
             raise ValueError(
-                f"{self.fn}: `{name}` must have shape ({length},), one value per class; got "
-                f"shape {tuple(arr.shape)}"
+                f"{self.fn}: `{name}` must have shape {shape}, one value per class; got "
+                f"shape {got}"
+            )
+        if broadcast_to is not None and not broadcastable_to(got, broadcast_to):
+            raise ValueError(
+                f"{self.fn}: `{name}` of shape {got} does not broadcast to `pred` of shape "
+                f"{broadcast_to}; give one value per class of the last axis"
             )
         return arr
 
@@ -113,9 +139,9 @@ class Call:
             loss = loss * w
         reduction = self.reduction
         if reduction == "none":
-            return _xp.to_result(xp, loss, self.out_dtype)
+            return to_result(xp, loss, self.out_dtype)
         if reduction == "sum":
-            return _xp.to_result(xp, xp.sum(loss), self.out_dtype)
+            return to_result(xp, xp.sum(loss), self.out_dtype)
         if weighted is None:
             weighted = reduction == "weighted_mean"
         if count is None and mask is not None:
@@ -125,9 +151,9 @@ class Call:
             if count is None:
                 # a plain mean: one kernel forward and backward (sum + divide cost +10 us
                 # on small torch calls); an empty mean is the (zero) sum, on the graph
-                if _xp.numel(loss) == 0:
-                    return _xp.to_result(xp, xp.sum(loss), self.out_dtype)
-                return _xp.to_result(xp, _xp.mean(xp, loss), self.out_dtype)
+                if numel(loss) == 0:
+                    return to_result(xp, xp.sum(loss), self.out_dtype)
+                return to_result(xp, _ops.mean(xp, loss), self.out_dtype)
         total = xp.sum(loss)
         if w is None:
             den = xp.sum(count)
@@ -139,7 +165,7 @@ class Call:
         mean = xp.where(nonzero, total, xp.zeros_like(total)) / xp.where(
             nonzero, den, xp.ones_like(den)
         )
-        return _xp.to_result(xp, mean, self.out_dtype)
+        return to_result(xp, mean, self.out_dtype)
 
 
 def start(
@@ -154,11 +180,11 @@ def start(
 ) -> Call:
     """Validate ``reduction``, resolve the namespace of every array argument, fix the dtypes.
 
-    The compute dtype follows ``pred`` (see ``_xp.float_dtypes``).
+    The compute dtype follows ``pred`` (see ``arrayloss._namespace.float_dtypes``).
     """
     reduction = check_reduction(fn, reduction)
-    xp = _xp.namespace(fn, **{pred_name: pred}, **arrays, weight=weight)
-    dtype, out_dtype = _xp.float_dtypes(xp, pred, fn, pred_name)
+    xp = namespace(fn, **{pred_name: pred}, **arrays, weight=weight)
+    dtype, out_dtype = float_dtypes(xp, pred, fn, pred_name)
     return Call(fn, xp, dtype, out_dtype, reduction, weight)
 
 
@@ -175,3 +201,93 @@ def elementwise(
     call = start(fn, pred, reduction=reduction, weight=weight, target=target)
     check_same_shape(fn, pred, target)
     return call, call.float(pred), call.float(target)
+
+
+def start_classes(
+    fn: str,
+    pred: Array,
+    target: Array,
+    *,
+    axis: Any,
+    reduction: str,
+    weight: Array | None,
+    ignore_index: Any,
+    dense: bool = True,
+) -> tuple[Call, int, int, bool]:
+    """Start a loss over a class axis: checks the options and the shapes.
+
+    Returns ``(call, axis, C, is_dense)``. Integer labels have the shape of ``pred`` without
+    the class axis; dense targets (when ``dense``) the shape of ``pred`` (``ignore_index``
+    then raises: it applies to integer labels only).
+    """
+    call = start(fn, pred, reduction=reduction, weight=weight, target=target)
+    ax = check_axis(fn, axis, pred.ndim)
+    c = pred.shape[ax]
+    check_classes(fn, c)
+    call.classes = c
+    is_dense = check_label_shape(fn, pred, target, ax, dense=dense)
+    if is_dense:
+        if ignore_index is not None:
+            raise ValueError(
+                f"{fn}: `ignore_index` applies to integer labels only; `target` has the shape "
+                f"of `pred` {tuple(pred.shape)} (dense probabilities): give ignored samples "
+                "`weight` 0"
+            )
+    else:
+        check_ignore_index(fn, ignore_index, c)
+    return call, ax, c, is_dense
+
+
+class Labels:
+    """Integer class labels of one call, checked and prepared for gathering, and the
+    reduction of a loss over them (ignored samples, the torch denominator with class
+    weights).
+
+    ``labels``: the labels in the default integer dtype (any integer dtype is accepted; see
+    ``check_labels``), with ignored and out-of-range entries pointing at class 0 (so no
+    backend's gather fails); ``index``: the same with a size-1 class axis; ``w_y``: the
+    per-sample class weight (``None`` without ``class_weight``). Out-of-range labels can only
+    reach here when value checks are skipped (tracing, Dask, GPU arrays, ``validate=False``):
+    their samples give NaN, never a silently wrong class.
+    """
+
+    __slots__ = ("axis", "ignored", "in_range", "index", "labels", "w_y")
+
+    def __init__(self, fn: str, name: str, xp: Namespace, labels: Array, num_classes: int,
+                 axis: int, ignore_index: int | None, class_weight: Array | None) -> None:
+        y, ii = check_labels(fn, name, xp, labels, num_classes, ignore_index)
+        self.axis = axis
+        self.ignored = None if ii is None else y == ii
+        self.in_range = (y >= 0) & (y < num_classes)
+        y = xp.where(self.in_range, y, xp.zeros_like(y))
+        self.labels = y
+        self.index = xp.expand_dims(y, axis=axis)
+        self.w_y = None if class_weight is None else _ops.take(xp, class_weight, y)
+
+    def mask_logits(self, xp: Namespace, z: Array) -> Array:
+        """``z`` with the class slices of ignored samples set to 0: whatever they held (inf,
+        NaN), ignored samples then get a finite value and exactly zero gradient."""
+        if self.ignored is None:
+            return z
+        return xp.where(xp.expand_dims(self.ignored, axis=self.axis), xp.zeros_like(z), z)
+
+    def gather(self, xp: Namespace, x: Array) -> Array:
+        """The entry of ``x`` at the label along the class axis (class axis removed)."""
+        return xp.squeeze(_ops.take_along_axis(xp, x, self.index, axis=self.axis),
+                          axis=self.axis)
+
+    def reduce(self, call: Call, loss: Array) -> Array:
+        """Mask ignored samples and reduce with the torch denominator
+        ``sum_{not ignored} class_weight[y]`` (the count without class weights)."""
+        xp = call.xp
+        loss = xp.where(self.in_range, loss, xp.full_like(loss, math.nan))
+        valid = None
+        if self.ignored is not None:
+            valid = ~self.ignored
+            loss = xp.where(valid, loss, xp.zeros_like(loss))
+        if self.w_y is None:
+            return call.finish(loss, mask=valid)
+        w = self.w_y
+        if valid is not None:
+            w = xp.where(valid, w, xp.zeros_like(w))
+        return call.finish(loss, count=w)

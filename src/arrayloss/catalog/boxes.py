@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import boxes as B
+from .. import losses as B
 from . import BadValue, Case, Native, Record, np_reduce
 
 # Shared box data (rows A-D): partial overlap, disjoint, identical, identical zero-area.

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import classification as C
+from .. import losses as C
 from . import BadValue, Case, Native, Record, np_reduce
 
 Arrays = tuple[np.ndarray, ...]

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import regression as R
+from .. import losses as R
 from . import Case, Native, Record, np_reduce
 
 # Shared data of the regression examples: r = [0.5, 2.0, -1.0, 2.0, -0.2].

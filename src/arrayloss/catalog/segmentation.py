@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import segmentation as S
+from .. import losses as S
 from . import BadValue, Case, Native, Record, np_reduce
 
 # --- shared data of the segmentation examples

@@ -1,6 +1,5 @@
-"""Validation of options, shapes and values; the ``validate`` switch.
-
-Three kinds of checks, each raising an error that names the function and the argument:
+"""Checks of options, shapes and values, each raising an error that names the function and
+the argument, and for the common mistakes the fix.
 
 - **options** (Python values: ``reduction``, ``delta``, ``mode``...): always checked, before
   any computation. One rule for every option: a value of the wrong *type* raises
@@ -9,131 +8,46 @@ Three kinds of checks, each raising an error that names the function and the arg
 - **shapes**: static, always checked (no silent broadcasting), ``ValueError``;
 - **values** that need reading the data (labels in range, probabilities in [0, 1], ordered
   ground-truth boxes): checked only when the arrays are concrete and in host memory, and the
-  ``validate`` option is on. Under ``jax.jit``, ``jax.grad``, ``jax.vmap`` and
-  ``torch.compile`` they are skipped (never a graph break, a host sync or a tracer error,
-  also for concrete arrays captured from outside the trace), and so they are for Dask, which
-  must stay lazy. GPU arrays (CUDA torch, CuPy, JAX on GPU) are checked only with
-  ``validate="always"``: reading them is a device-to-host synchronisation.
-
-The switch is context-local (``contextvars``): ``with arrayloss.options(validate=False):``
-affects only the current thread or task; ``arrayloss.set_options(validate=...)`` sets the
-process-wide default that every context without its own setting uses.
+  ``validate`` option (``arrayloss._options``) is on. Under ``jax.jit``, ``jax.grad``,
+  ``jax.vmap``, ``torch.compile`` and ``torch.func`` they are skipped (never a graph break, a
+  host sync or a tracer error, also for concrete arrays captured from outside the trace), and
+  so they are for Dask, which must stay lazy. GPU arrays (CUDA torch, CuPy, JAX on GPU) are
+  checked only with ``validate="always"``: reading them is a device-to-host synchronisation.
 """
 
 from __future__ import annotations
 
-import contextlib
-import contextvars
 import math
 import numbers
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
-import numpy as np
-
-from . import _xp
-from ._xp import Array, Namespace
+from . import _ops
+from ._namespace import Array, Namespace, astype, default_int, is_concrete, is_host, numel
+from ._options import is_bool, validate_mode
 
 __all__ = [
     "REDUCTIONS",
-    "VALIDATE",
     "broadcastable_to",
-    "channels_first_hint",
     "check_axis",
     "check_bool",
     "check_choice",
     "check_classes",
     "check_ignore_index",
     "check_int",
+    "check_label_shape",
     "check_labels",
+    "check_nonnegative",
     "check_number",
     "check_probabilities",
     "check_reduction",
     "check_same_shape",
     "check_values",
-    "get_options",
     "integer_labels",
-    "options",
     "representable",
-    "set_options",
 ]
 
 REDUCTIONS = ("mean", "sum", "none", "weighted_mean")
-
-#: the values of the ``validate`` option
-VALIDATE = (True, False, "always")
-
-_DEFAULTS: dict[str, Any] = {"validate": True}
-_CONTEXT: contextvars.ContextVar[Mapping[str, Any] | None] = contextvars.ContextVar(
-    "arrayloss_options", default=None
-)
-
-
-def _check_validate(fn: str, validate: Any) -> Any:
-    if isinstance(validate, str):
-        if validate == "always":
-            return "always"
-        raise ValueError(f"{fn}: `validate` must be True, False or 'always'; got {validate!r}")
-    if not _is_bool(validate):
-        raise TypeError(
-            f"{fn}: `validate` must be True, False or 'always', got {type(validate).__name__} "
-            f"{validate!r}"
-        )
-    return bool(validate)
-
-
-def set_options(*, validate: bool | str | None = None) -> None:
-    """Set the process-wide default options (every thread and task without an
-    ``options(...)`` context of its own uses them).
-
-    ``validate``:
-
-    - ``True`` (default): run the value checks (labels in range, probabilities in [0, 1],
-      ordered ground-truth box corners) on concrete arrays in host memory (NumPy,
-      array-api-strict, CPU torch, CPU JAX);
-    - ``"always"``: also on GPU arrays (CUDA torch, CuPy, JAX on GPU), where each check is a
-      device-to-host synchronisation;
-    - ``False``: never.
-
-    Options and shapes are always checked. Traced calls (``jax.jit``, ``torch.compile``...)
-    and Dask arrays are never value-checked.
-    """
-    if validate is not None:
-        _DEFAULTS["validate"] = _check_validate("set_options", validate)
-
-
-def get_options() -> dict[str, Any]:
-    """The options in effect here (the current context's, else the process-wide default)."""
-    ctx = _CONTEXT.get()
-    return dict(_DEFAULTS if ctx is None else ctx)
-
-
-@contextlib.contextmanager
-def options(*, validate: bool | str | None = None) -> Iterator[None]:
-    """Set options (see ``set_options``) for the current thread or task only, restored on
-    exit; other threads keep theirs."""
-    new = get_options()
-    if validate is not None:
-        new["validate"] = _check_validate("options", validate)
-    token = _CONTEXT.set(new)
-    try:
-        yield
-    finally:
-        _CONTEXT.reset(token)
-
-
-def _validate_mode() -> Any:
-    ctx = _CONTEXT.get()
-    return (_DEFAULTS if ctx is None else ctx)["validate"]
-
-
-# ---------------------------------------------------------------------------------------
-# options
-
-
-def _is_bool(value: Any) -> bool:
-    """A Python or NumPy bool (``numpy.bool_`` is not a subclass of ``bool``)."""
-    return isinstance(value, (bool, np.bool_))
 
 
 def check_reduction(fn: str, reduction: Any) -> str:
@@ -182,7 +96,7 @@ def check_number(
     le: float | None = None,
 ) -> float:
     """``value`` must be a finite real Python (or NumPy) number within the given bounds."""
-    if _is_bool(value) or not isinstance(value, numbers.Real):
+    if is_bool(value) or not isinstance(value, numbers.Real):
         raise TypeError(
             f"{fn}: `{name}` must be a real number, got {type(value).__name__} {value!r}"
         )
@@ -198,14 +112,14 @@ def check_number(
 def check_bool(fn: str, name: str, value: Any) -> bool:
     """``value`` must be a bool (Python or NumPy); ``TypeError`` otherwise: 0/1 are not
     guessed."""
-    if not _is_bool(value):
+    if not is_bool(value):
         raise TypeError(f"{fn}: `{name}` must be a bool, got {type(value).__name__} {value!r}")
     return bool(value)
 
 
 def check_int(fn: str, name: str, value: Any) -> int:
     """``value`` must be a Python (or NumPy) integer, not a bool."""
-    if _is_bool(value) or not isinstance(value, numbers.Integral):
+    if is_bool(value) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{fn}: `{name}` must be an int, got {type(value).__name__} {value!r}")
     return int(value)
 
@@ -224,13 +138,33 @@ def check_classes(fn: str, num_classes: Any, what: str = "class axis") -> None:
         raise ValueError(f"{fn}: the {what} has size 0; at least one class is needed")
 
 
-def channels_first_hint(pred_shape: tuple[Any, ...], target_shape: tuple[Any, ...],
-                        axis: int) -> str:
+def _channels_first_hint(pred_shape: tuple[Any, ...], target_shape: tuple[Any, ...],
+                         axis: int) -> str:
     """The fix when labels fit ``pred`` without axis 1 but the class axis is another one."""
     if axis != 1 and len(pred_shape) > 2 and target_shape == pred_shape[:1] + pred_shape[2:]:
-        return ("; the labels fit `pred` without axis 1: for channels-first input "
-                "(N, C, ...) pass axis=1")
+        return ("; the labels fit `pred` without axis 1: for channels-first input (N, C, ...) "
+                "pass axis=1")
     return ""
+
+
+def check_label_shape(fn: str, pred: Array, target: Array, axis: int, *,
+                      dense: bool = True) -> bool:
+    """The target of a loss over the class ``axis`` of ``pred``: integer labels of ``pred``'s
+    shape without that axis (returns False) or, when ``dense``, values of ``pred``'s shape
+    (returns True). Any other shape raises ``ValueError`` naming both shapes, with the
+    ``axis=1`` fix for channels-first labels."""
+    ps, ts = tuple(pred.shape), tuple(target.shape)
+    if dense and ts == ps:
+        return True
+    want = ps[:axis] + ps[axis + 1:]
+    if ts == want:
+        return False
+    dense_txt = f" or dense targets of shape {ps}" if dense else ""
+    raise ValueError(
+        f"{fn}: `target` must hold integer labels of shape {want} (`pred` without axis "
+        f"{axis}){dense_txt}; got `pred` {ps} and `target` {ts}"
+        f"{_channels_first_hint(ps, ts, axis)}"
+    )
 
 
 def check_same_shape(
@@ -261,12 +195,12 @@ def _readable(x: Array) -> bool:
     """Whether the values of ``x`` may be read now: concrete (not traced, compiled or lazy)
     first, so that no option is read while a compiler traces; then the ``validate`` option
     and, unless it is ``"always"``, host memory."""
-    if not _xp.is_concrete(x):
+    if not is_concrete(x):
         return False
-    mode = _validate_mode()
+    mode = validate_mode()
     if mode is False:
         return False
-    return mode == "always" or _xp.is_host(x)
+    return mode == "always" or is_host(x)
 
 
 def _first_bad(xp: Namespace, x: Array, mask: Array) -> tuple[tuple[int, ...], Any]:
@@ -304,16 +238,16 @@ def check_values(
     callable when formatting it touches an option that may be symbolic under
     ``torch.compile``. ``within=(lo, hi, hi_open)``: every value in ``[lo, hi]`` (``[lo,
     hi)`` when ``hi_open``) implies ``bad`` holds nowhere; then one min/max pass
-    (``_xp.value_range``) settles the common valid case and ``bad`` runs only otherwise
+    (``_ops.value_range``) settles the common valid case and ``bad`` runs only otherwise
     (a value outside, or a NaN), so the messages and NaN handling stay those of ``bad``.
 
     Skipped when the values cannot be read now (see the module docstring).
     """
-    if not _readable(x) or _xp.numel(x) == 0:
+    if not _readable(x) or numel(x) == 0:
         return
     if within is not None:
         lo, hi, hi_open = within
-        mn, mx = _xp.value_range(xp, x)
+        mn, mx = _ops.value_range(xp, x)
         if bool((mn >= lo) & ((mx < hi) if hi_open else (mx <= hi))):
             return
     mask = bad(x)
@@ -355,7 +289,7 @@ def integer_labels(fn: str, name: str, xp: Namespace, labels: Array) -> Array:
             "an integer dtype (e.g. `y.astype(int)`, `y.long()`), or give dense targets of "
             "the shape of the prediction"
         )
-    return _xp.astype(xp, labels, _xp.default_int(xp, labels))
+    return astype(xp, labels, default_int(xp, labels))
 
 
 def representable(xp: Namespace, value: int | None, dtype: Any) -> bool:
@@ -404,6 +338,13 @@ def check_labels(
 
     check_values(fn, name, xp, y, bad, expected, within=(0, num_classes, True), hint=hint)
     return y, ii
+
+
+def check_nonnegative(fn: str, name: str, xp: Namespace, x: Array | None) -> None:
+    """Values ``>= 0`` (readable arrays only; ``None`` passes)."""
+    if x is not None:
+        check_values(fn, name, xp, x, lambda v: v < 0, "must hold values >= 0",
+                     within=(0, math.inf, False))
 
 
 def check_probabilities(fn: str, name: str, xp: Namespace, x: Array,

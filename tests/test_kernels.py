@@ -1,10 +1,10 @@
-"""Every native delegation of the shim against its generic array-API path (the oracle).
+"""Every kernel of ``arrayloss._kernels`` against its generic array-API path (the oracle).
 
-For each primitive with a native implementation (``_xp.GENERIC``), on every CPU backend
+For each operation with a kernel (and each loss with a fused kernel), on every CPU backend
 (eager, ``torch.compile``, ``jax.jit``, lazy Dask, array-api-strict): the value equals the
 generic path's, and under torch autograd and ``jax.grad`` so do the gradients. Then every
-registered loss gives the same value and gradient with the natives switched off
-(``_xp.generic_primitives()``).
+registered loss gives the same value and gradient with the kernels switched off
+(``arrayloss._kernels.generic()``).
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from arrayloss import _backends, _xp, catalog
+import arrayloss as al
+from arrayloss import _backends, _kernels, _namespace, _ops, catalog
 from conftest import require_backend
 
 CPU = [b.id for b in _backends.CPU_BACKENDS if b.mode != "inductor"]
@@ -34,27 +35,44 @@ def _prim(name: str, **kw: Any) -> Callable[..., Any]:
     """``name`` applied with the namespace of its first argument."""
 
     def f(*xs: Any) -> Any:
-        xp = _xp.namespace("t", x=xs[0])
-        return getattr(_xp, name)(xp, *xs, **kw)
+        xp = _namespace.namespace("t", x=xs[0])
+        return getattr(_ops, name)(xp, *xs, **kw)
 
     return f
 
 
+_RESIDUAL = {"l1": (al.l1_loss, None), "squared": (al.mse_loss, None),
+             "huber": (al.huber_loss, "delta"), "smooth_l1": (al.smooth_l1_loss, "beta"),
+             "log_cosh": (al.log_cosh_loss, None)}
+
+
 def _residual(kind: str, param: float) -> Callable[..., Any]:
+    """The unreduced elementwise loss ``kind`` (its fused kernel, where one exists)."""
+    loss, option = _RESIDUAL[kind]
+    opts = {} if option is None else {option: param}
+
     def f(pred: Any, target: Any) -> Any:
-        return _xp.residual_loss(_xp.namespace("t", x=pred), kind, pred, target, param)
+        return loss(pred, target, reduction="none", **opts)
+
+    return f
+
+
+def _bce(**kw: Any) -> Callable[..., Any]:
+    def f(z: Any, y: Any, *pw: Any) -> Any:
+        extra = {"pos_weight": pw[0]} if pw else {}
+        return al.binary_cross_entropy_with_logits(z, y, reduction="none", **kw, **extra)
 
     return f
 
 
 def _sorted_values(**kw: Any) -> Callable[..., Any]:
     def f(x: Any) -> Any:
-        return _xp.sort_with_indices(_xp.namespace("t", x=x), x, **kw)[0]
+        return _ops.sort_with_indices(_namespace.namespace("t", x=x), x, **kw)[0]
 
     return f
 
 
-# (id, primitive, inputs, float32 rtol): every native delegation and its interesting options
+# (id, operation, inputs, float32 rtol): every kernel and its interesting options
 PRIMS = [
     ("logsumexp-last", _prim("logsumexp"), (X,), 1e-6),
     ("logsumexp-axis0-keepdims", _prim("logsumexp", axis=0, keepdims=True), (X,), 1e-6),
@@ -69,9 +87,9 @@ PRIMS = [
     ("log_softmax-posinf", _prim("log_softmax"), (XINF,), 1e-6),
     ("softmax-posinf", _prim("softmax"), (XINF,), 1e-6),
     # NumPy's in-place path rounds its sum of non-negative terms in another order
-    ("bce_with_logits", _prim("bce_with_logits"), (X, P), 1e-5),
-    ("bce_with_logits-pw-number", _prim("bce_with_logits", pos_weight=2.5), (X, P), 1e-5),
-    ("bce_with_logits-pw-array", _prim("bce_with_logits"), (X, P, PW), 1e-5),
+    ("bce_with_logits", _bce(), (X, P), 1e-5),
+    ("bce_with_logits-pw-number", _bce(pos_weight=2.5), (X, P), 1e-5),
+    ("bce_with_logits-pw-array", _bce(), (X, P, PW), 1e-5),
     ("sort_with_indices-values", _sorted_values(), (X,), 1e-7),
     ("sort_with_indices-values-axis0-desc", _sorted_values(axis=0, descending=True), (X,),
      1e-7),
@@ -84,14 +102,14 @@ PRIMS = [
 def _both(b: _backends.Backend, fn: Callable[..., Any], args: tuple[np.ndarray, ...],
           dtype: str) -> tuple[np.ndarray, np.ndarray]:
     conv, _ = b.convert(args, {}, dtype)
-    native = b.to_numpy(b.call(fn, conv, {}))
-    with _xp.generic_primitives():
+    fast = b.to_numpy(b.call(fn, conv, {}))
+    with _kernels.generic():
         if b.mode == "compile":
             import torch
 
             torch._dynamo.reset()  # the flag is a guard; make sure the generic graph is traced
         generic = b.to_numpy(b.call(fn, conv, {}))
-    return native, generic
+    return fast, generic
 
 
 # torch:compile traces each case twice: float32 only there
@@ -101,32 +119,32 @@ ROWS = [(b, d) for b in CPU for d in ("float64", "float32")
 
 @pytest.mark.parametrize(("pid", "fn", "args", "rtol32"), PRIMS, ids=[p[0] for p in PRIMS])
 @pytest.mark.parametrize(("backend_id", "dtype"), ROWS)
-def test_native_equals_generic(backend_id: str, pid: str, fn: Callable[..., Any],
+def test_kernel_equals_generic(backend_id: str, pid: str, fn: Callable[..., Any],
                                args: tuple[np.ndarray, ...], rtol32: float, dtype: str) -> None:
     b = require_backend(_backends.by_id(backend_id))
-    native, generic = _both(b, fn, args, dtype)
-    assert native.shape == generic.shape
+    fast, generic = _both(b, fn, args, dtype)
+    assert fast.shape == generic.shape
     rtol = 1e-12 if dtype == "float64" else rtol32
-    np.testing.assert_allclose(native, generic, rtol=rtol, atol=rtol * 1e-3)
+    np.testing.assert_allclose(fast, generic, rtol=rtol, atol=rtol * 1e-3)
 
 
 @pytest.mark.parametrize(("pid", "fn", "args", "rtol32"), PRIMS, ids=[p[0] for p in PRIMS])
 @pytest.mark.parametrize("backend_id", ["torch", "jax"])
-def test_native_gradient_equals_generic(backend_id: str, pid: str, fn: Callable[..., Any],
+def test_kernel_gradient_equals_generic(backend_id: str, pid: str, fn: Callable[..., Any],
                                         args: tuple[np.ndarray, ...], rtol32: float) -> None:
     b = require_backend(_backends.by_id(backend_id))
     w = np.random.default_rng(1).uniform(0.5, 1.5, size=np.shape(fn(*args)))
 
     def weighted(*xs: Any) -> Any:
         out = fn(*xs)
-        xp = _xp.namespace("t", x=out)
-        return out * xp.asarray(w, dtype=out.dtype, device=_xp.device(out))
+        xp = _namespace.namespace("t", x=out)
+        return out * xp.asarray(w, dtype=out.dtype, device=_namespace.device(out))
 
     argnums = tuple(range(len(args)))
-    native = b.grad(weighted, args, {}, argnums)
-    with _xp.generic_primitives():
+    fast = b.grad(weighted, args, {}, argnums)
+    with _kernels.generic():
         generic = b.grad(weighted, args, {}, argnums)
-    for n, g in zip(native, generic):
+    for n, g in zip(fast, generic):
         assert np.all(np.isfinite(n))
         np.testing.assert_allclose(n, g, rtol=1e-12, atol=1e-14)
 
@@ -135,98 +153,100 @@ def test_float32_softplus_threshold_is_below_rounding() -> None:
     """torch's softplus returns x past 20: in float32 that is the correctly rounded value."""
     b = require_backend(_backends.by_id("torch"))
     z = np.linspace(15.0, 40.0, 101)
-    native, _ = _both(b, _prim("softplus"), (z,), "float32")
-    np.testing.assert_array_equal(native, np.logaddexp(z, 0).astype(np.float32))
+    fast, _ = _both(b, _prim("softplus"), (z,), "float32")
+    np.testing.assert_array_equal(fast, np.logaddexp(z, 0).astype(np.float32))
 
 
-def test_generic_primitives_context_restores() -> None:
-    assert _xp._NATIVE["enabled"]
-    with _xp.generic_primitives():
-        assert not _xp._NATIVE["enabled"]
-        with _xp.generic_primitives():
-            assert not _xp._NATIVE["enabled"]
-        assert not _xp._NATIVE["enabled"]
-    assert _xp._NATIVE["enabled"]
-    with pytest.raises(ValueError, match="unknown kind"):
-        _xp.residual_loss(_xp.namespace("t", x=X), "cauchy", X, Y)
+def test_generic_context_restores() -> None:
+    assert _kernels.kernel("relu", "torch") is not None
+    with _kernels.generic():
+        assert _kernels.kernel("relu", "torch") is None
+        with _kernels.generic():
+            assert _kernels.kernel("relu", "numpy") is None
+        assert _kernels.kernel("relu", "torch") is None
+    assert _kernels.kernel("relu", "numpy") is not None
+    assert _kernels.kernel("relu", "array_api_strict") is None
 
 
 @pytest.mark.parametrize("backend_id", ["numpy", "torch", "torch:compile"])
 @pytest.mark.parametrize("descending", [False, True])
-def test_sort_with_indices_native_indices(backend_id: str, descending: bool) -> None:
-    """The native sort gives the generic permutation (no ties in ``X``'s rows)."""
+def test_sort_with_indices_kernel_indices(backend_id: str, descending: bool) -> None:
+    """The fast sort gives the generic permutation (no ties in ``X``'s rows)."""
     b = require_backend(_backends.by_id(backend_id))
 
     def idx(x: Any) -> Any:
-        return _xp.sort_with_indices(_xp.namespace("t", x=x), x, descending=descending)[1]
+        return _ops.sort_with_indices(_namespace.namespace("t", x=x), x, descending=descending)[1]
 
-    native, generic = _both(b, idx, (X,), "float32")
-    np.testing.assert_array_equal(native, generic)
-    np.testing.assert_array_equal(native, np.argsort(-X if descending else X, axis=-1))
+    fast, generic = _both(b, idx, (X,), "float32")
+    np.testing.assert_array_equal(fast, generic)
+    np.testing.assert_array_equal(fast, np.argsort(-X if descending else X, axis=-1))
 
 
 @pytest.mark.parametrize("backend_id", [b for b in CPU if b != "dask"])
-def test_value_range_native_equals_generic(backend_id: str) -> None:
+def test_value_range_kernel_equals_generic(backend_id: str) -> None:
     """min and max (the value checks' fast path), NaN propagating, on every eager backend."""
     b = require_backend(_backends.by_id(backend_id))
     nan = X.copy()
     nan[1, 2] = np.nan
     for arr in (X, nan):
         def lo(x: Any) -> Any:
-            return _xp.value_range(_xp.namespace("t", x=x), x)[0]
+            return _ops.value_range(_namespace.namespace("t", x=x), x)[0]
 
         def hi(x: Any) -> Any:
-            return _xp.value_range(_xp.namespace("t", x=x), x)[1]
+            return _ops.value_range(_namespace.namespace("t", x=x), x)[1]
 
         for f, ref in ((lo, np.min(arr)), (hi, np.max(arr))):
-            native, generic = _both(b, f, (arr,), "float64")
-            np.testing.assert_array_equal(native, generic)
-            np.testing.assert_array_equal(native, ref)
+            fast, generic = _both(b, f, (arr,), "float64")
+            np.testing.assert_array_equal(fast, generic)
+            np.testing.assert_array_equal(fast, ref)
 
 
 @pytest.mark.parametrize("backend_id", ["torch", "jax"])
-def test_mean_native_equals_generic(backend_id: str) -> None:
+def test_mean_kernel_equals_generic(backend_id: str) -> None:
     """The large-input torch mean (``sum / n``): value and gradient as ``xp.mean``."""
     b = require_backend(_backends.by_id(backend_id))
-    big = np.random.default_rng(3).normal(size=(_xp._MEAN_AS_SUM + 3,))
+    big = np.random.default_rng(3).normal(size=((1 << 16) + 3,))  # past torch's sum / n
 
     def f(x: Any) -> Any:
-        xp = _xp.namespace("t", x=x)
-        return _xp.mean(xp, x * x)
+        xp = _namespace.namespace("t", x=x)
+        return _ops.mean(xp, x * x)
 
-    native, generic = _both(b, f, (big,), "float64")
-    np.testing.assert_allclose(native, generic, rtol=1e-13)
+    fast, generic = _both(b, f, (big,), "float64")
+    np.testing.assert_allclose(fast, generic, rtol=1e-13)
     gn = b.grad(f, (big,), {}, (0,))
-    with _xp.generic_primitives():
+    with _kernels.generic():
         gg = b.grad(f, (big,), {}, (0,))
     np.testing.assert_allclose(gn[0], gg[0], rtol=1e-13)
 
 
 def test_numpy_bce_keeps_inputs_and_0d() -> None:
     z, y = X.copy(), P.copy()
-    xp = _xp.namespace("t", x=z)
     for pw in (None, 2.5, PW.copy()):
-        _xp.bce_with_logits(xp, z, y, pw)
+        al.binary_cross_entropy_with_logits(z, y, pos_weight=pw, reduction="none")
         np.testing.assert_array_equal(z, X)
         np.testing.assert_array_equal(y, P)
-        got = _xp.bce_with_logits(xp, np.asarray(-3.0), np.asarray(0.25), pw if pw is None
-                                  else 2.5)
-        np.testing.assert_allclose(got, _xp.GENERIC["bce_with_logits"](
-            xp, np.asarray(-3.0), np.asarray(0.25), None if pw is None else 2.5))
-    f32 = _xp.bce_with_logits(xp, X.astype(np.float32), P.astype(np.float32), 2.5)
+        pw0 = None if pw is None else 2.5
+        got = al.binary_cross_entropy_with_logits(np.asarray(-3.0), np.asarray(0.25),
+                                                  pos_weight=pw0, reduction="none")
+        with _kernels.generic():
+            want = al.binary_cross_entropy_with_logits(np.asarray(-3.0), np.asarray(0.25),
+                                                       pos_weight=pw0, reduction="none")
+        np.testing.assert_allclose(got, want)
+    f32 = al.binary_cross_entropy_with_logits(X.astype(np.float32), P.astype(np.float32),
+                                              pos_weight=2.5, reduction="none")
     assert f32.dtype == np.float32
 
 
 def test_numpy_residual_keeps_inputs_and_0d() -> None:
     p, t = X[:4].copy(), Y[:4].copy()
-    xp = _xp.namespace("t", x=p)
-    for kind in ("l1", "squared", "huber", "smooth_l1", "log_cosh"):
-        _xp.residual_loss(xp, kind, p, t, 0.5)
+    for kind in _RESIDUAL:
+        _residual(kind, 0.5)(p, t)
         np.testing.assert_array_equal(p, X[:4])
         np.testing.assert_array_equal(t, Y[:4])
-        got = _xp.residual_loss(xp, kind, np.asarray(2.0), np.asarray(0.5), 0.5)
-        np.testing.assert_allclose(got, _xp.GENERIC["residual_loss"](xp, kind,
-                                   np.asarray(2.0), np.asarray(0.5), 0.5))
+        got = _residual(kind, 0.5)(np.asarray(2.0), np.asarray(0.5))
+        with _kernels.generic():
+            want = _residual(kind, 0.5)(np.asarray(2.0), np.asarray(0.5))
+        np.testing.assert_allclose(got, want)
 
 
 RECORDS = [pytest.param(r, id=r.name) for r in catalog.records()]
@@ -234,8 +254,8 @@ RECORDS = [pytest.param(r, id=r.name) for r in catalog.records()]
 
 @pytest.mark.parametrize("record", RECORDS)
 @pytest.mark.parametrize("backend_id", ["numpy", "torch"])
-def test_loss_with_and_without_natives(backend_id: str, record: catalog.Record) -> None:
-    """Each loss gives the same value (and gradient) through the natives and without.
+def test_loss_with_and_without_kernels(backend_id: str, record: catalog.Record) -> None:
+    """Each loss gives the same value (and gradient) through the kernels and without.
 
     (JAX's one delegation, ``logsumexp``, is covered by the primitive tests above; a jitted
     run of every loss would cost seconds each.)"""
@@ -247,13 +267,13 @@ def test_loss_with_and_without_natives(backend_id: str, record: catalog.Record) 
     args, kw = case.inputs()
     opts = {**case.options, **kw}
     conv, ckw = b.convert(args, kw, "float64")
-    native = b.to_numpy(b.call(record.fn, conv, {**case.options, **ckw}))
-    with _xp.generic_primitives():
+    fast = b.to_numpy(b.call(record.fn, conv, {**case.options, **ckw}))
+    with _kernels.generic():
         generic = b.to_numpy(b.call(record.fn, conv, {**case.options, **ckw}))
-    np.testing.assert_allclose(native, generic, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(fast, generic, rtol=1e-12, atol=1e-14)
     if b.differentiable and record.grad_args:
         gn = b.grad(record.fn, args, opts, record.grad_args)
-        with _xp.generic_primitives():
+        with _kernels.generic():
             gg = b.grad(record.fn, args, opts, record.grad_args)
         for n, g in zip(gn, gg):
             np.testing.assert_allclose(n, g, rtol=1e-10, atol=1e-13)

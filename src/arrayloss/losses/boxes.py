@@ -7,14 +7,10 @@ shape ``(..., 4)`` and box ``i`` of ``pred`` is compared with box ``i`` of ``tar
 value per box; ``"mean"`` averages over boxes and is 0 (with zero gradients) for zero boxes;
 ``weight`` multiplies the per-box loss and must broadcast to ``pred.shape[:-1]``.
 
-Formats (``box_format``, x to the right and y down):
+Formats (``box_format``): ``"xyxy"`` (default, corners), ``"xywh"`` (top-left corner and
+size, COCO) and ``"cxcywh"`` (centre and size); see ``box_convert``.
 
-- ``"xyxy"`` (default): ``(x1, y1, x2, y2)``, the corners;
-- ``"xywh"``: ``(x, y, w, h)``, top-left corner and size (COCO, torchvision ``"xywh"``);
-- ``"cxcywh"``: ``(cx, cy, w, h)``, centre and size (what ultralytics and mmyolo call
-  ``xywh``).
-
-Every box is converted to corners once and the shared geometry (``_box_terms``) is computed
+Every box is converted to corners once and the shared geometry (``_geometry.box_terms``) is computed
 once per call, torchvision's definitions with ``eps`` added to **denominators** only::
 
     w, h = x2 - x1, y2 - y1               wg, hg for the target
@@ -51,21 +47,13 @@ Numerics and conventions shared by the family:
 from __future__ import annotations
 
 import math
-from typing import NamedTuple
 
-from . import _xp
-from ._checks import (
-    check_bool,
-    check_choice,
-    check_number,
-    check_same_shape,
-    check_values,
-)
-from ._reduce import Call, start
-from ._xp import Array, Namespace
+from .. import _ops
+from .._namespace import Array
+from .._validate import check_bool, check_choice, check_number
+from ._geometry import distance_penalty, eiou, start_boxes
 
 __all__ = [
-    "box_convert",
     "box_iou",
     "cdiou_loss",
     "ciou_loss",
@@ -76,183 +64,8 @@ __all__ = [
     "iou_loss",
 ]
 
-BOX_FORMATS = ("xyxy", "xywh", "cxcywh")
 _UNITBOX_FLOOR = 1e-6  # mmdetection's clamp of the IoU for mode="log"
 _FOUR_OVER_PI2 = 4.0 / math.pi**2
-
-
-# ---------------------------------------------------------------------------------------
-# formats
-
-
-def _planes(xp: Namespace, boxes: Array) -> tuple[Array, Array, Array, Array]:
-    """The four coordinates of ``(..., 4)`` boxes as four ``(...)`` arrays.
-
-    The coordinate axis is moved to the front once and the planes are taken along it: with
-    column slices ``boxes[..., k]`` XLA keeps four strided gathers, the planar view was 7x
-    faster under ``jax.jit`` in a prototype.
-    """
-    p = xp.moveaxis(boxes, -1, 0)
-    return p[0, ...], p[1, ...], p[2, ...], p[3, ...]
-
-
-def _to_corners(
-    a: Array, b: Array, c: Array, d: Array, fmt: str
-) -> tuple[Array, Array, Array, Array]:
-    """``(x1, y1, x2, y2)`` from the four planes of a box in format ``fmt``."""
-    if fmt == "xyxy":
-        return a, b, c, d
-    if fmt == "xywh":
-        return a, b, a + c, b + d
-    hw, hh = c / 2, d / 2
-    return a - hw, b - hh, a + hw, b + hh
-
-
-def _from_corners(
-    x1: Array, y1: Array, x2: Array, y2: Array, fmt: str
-) -> tuple[Array, Array, Array, Array]:
-    """The four planes of format ``fmt`` from corners."""
-    if fmt == "xyxy":
-        return x1, y1, x2, y2
-    if fmt == "xywh":
-        return x1, y1, x2 - x1, y2 - y1
-    return (x1 + x2) / 2, (y1 + y2) / 2, x2 - x1, y2 - y1
-
-
-def _check_box_shape(fn: str, name: str, x: Array) -> None:
-    if x.ndim < 1 or x.shape[-1] != 4:
-        raise ValueError(
-            f"{fn}: `{name}` must have shape (..., 4), one box per row; got {tuple(x.shape)}"
-        )
-
-
-def _check_ordered(fn: str, name: str, xp: Namespace, boxes: Array, fmt: str) -> None:
-    """Inverted boxes raise ``ValueError`` (concrete arrays only, see ``check_values``)."""
-
-    def inverted(x: Array) -> Array:
-        a, b, c, d = _planes(xp, x)
-        if fmt == "xyxy":
-            return (c < a) | (d < b)
-        return (c < 0) | (d < 0)
-
-    what = "x2 >= x1 and y2 >= y1" if fmt == "xyxy" else "w >= 0 and h >= 0"
-    check_values(fn, name, xp, boxes, inverted,
-                 f"must hold {fmt} boxes with {what}; found an inverted box")
-
-
-def box_convert(boxes: Array, /, *, in_fmt: str, out_fmt: str) -> Array:
-    """Convert boxes ``(..., 4)`` between the ``"xyxy"``, ``"xywh"`` and ``"cxcywh"`` formats.
-
-    ::
-
-        xyxy   (x1, y1, x2, y2)     corners
-        xywh   (x, y, w, h)         top-left corner + size (COCO):  x2 = x + w, y2 = y + h
-        cxcywh (cx, cy, w, h)       centre + size:  x1 = cx - w/2, x2 = cx + w/2
-
-    Not a loss: no reduction, no weight, no value check (inverted boxes convert as written).
-    Shapes: any ``(..., 4)``; the result has the same shape and is always a new array, also
-    when ``in_fmt == out_fmt``. dtype: floating boxes keep their dtype (float16/bfloat16 are
-    converted through float32); integer boxes become the namespace's default float dtype
-    (the centre form needs halves). Round trips are exact up to float rounding.
-    Differentiable, and runs under ``jax.jit`` and ``torch.compile(fullgraph=True)``.
-    Reference: torchvision ``ops.box_convert`` (same format names and formulas).
-    """
-    fn = "box_convert"
-    check_choice(fn, "in_fmt", in_fmt, BOX_FORMATS)
-    check_choice(fn, "out_fmt", out_fmt, BOX_FORMATS)
-    xp = _xp.namespace(fn, boxes=boxes)
-    dtype, out_dtype = _xp.coordinate_dtypes(xp, boxes, fn, "boxes")
-    _check_box_shape(fn, "boxes", boxes)
-    planes = _planes(xp, _xp.astype(xp, boxes, dtype))
-    out = _from_corners(*_to_corners(*planes, in_fmt), out_fmt)
-    return _xp.to_result(xp, xp.stack(out, axis=-1), out_dtype)
-
-
-# ---------------------------------------------------------------------------------------
-# the shared geometry
-
-
-class _Terms(NamedTuple):
-    """Per-box quantities shared by the IoU family (all of shape ``pred.shape[:-1]``)."""
-
-    pred: tuple[Array, Array, Array, Array]  # x1, y1, x2, y2
-    target: tuple[Array, Array, Array, Array]
-    w: Array
-    h: Array
-    wg: Array
-    hg: Array
-    union: Array
-    iou: Array
-    cw: Array  # enclosing box width
-    ch: Array  # enclosing box height
-    rho2: Array  # squared distance between the centres
-    c2: Array  # squared diagonal of the enclosing box
-
-
-def _box_terms(xp: Namespace, pred: Array, target: Array, fmt: str, eps: float) -> _Terms:
-    """IoU, union, enclosing box, centre distance, widths and heights, computed once."""
-    x1, y1, x2, y2 = _to_corners(*_planes(xp, pred), fmt)
-    x1g, y1g, x2g, y2g = _to_corners(*_planes(xp, target), fmt)
-    # sizes clamped at 0: an inverted box has no area (and a zero gradient through it)
-    w, h = _xp.relu(xp, x2 - x1), _xp.relu(xp, y2 - y1)
-    wg, hg = _xp.relu(xp, x2g - x1g), _xp.relu(xp, y2g - y1g)
-    iw = xp.minimum(x2, x2g) - xp.maximum(x1, x1g)
-    ih = xp.minimum(y2, y2g) - xp.maximum(y1, y1g)
-    inter = _xp.relu(xp, iw) * _xp.relu(xp, ih)
-    union = w * h + wg * hg - inter
-    iou = inter / (union + eps)
-    cw = xp.maximum(x2, x2g) - xp.minimum(x1, x1g)
-    ch = xp.maximum(y2, y2g) - xp.minimum(y1, y1g)
-    dcx = ((x1 + x2) - (x1g + x2g)) / 2
-    dcy = ((y1 + y2) - (y1g + y2g)) / 2
-    return _Terms(
-        pred=(x1, y1, x2, y2),
-        target=(x1g, y1g, x2g, y2g),
-        w=w, h=h, wg=wg, hg=hg,
-        union=union,
-        iou=iou,
-        cw=cw, ch=ch,
-        rho2=dcx * dcx + dcy * dcy,
-        c2=cw * cw + ch * ch,
-    )
-
-
-def _start(
-    fn: str,
-    pred: Array,
-    target: Array,
-    box_format: str,
-    eps: float,
-    reduction: str,
-    weight: Array | None,
-) -> tuple[Call, _Terms]:
-    """Check the common options, shapes and values; compute the geometry in compute dtype."""
-    check_choice(fn, "box_format", box_format, BOX_FORMATS)
-    eps = check_number(fn, "eps", eps, ge=0.0)
-    call = start(fn, pred, reduction=reduction, weight=weight, target=target)
-    check_same_shape(fn, pred, target)
-    _check_box_shape(fn, "pred", pred)
-    xp = call.xp
-    _check_ordered(fn, "target", xp, target, box_format)
-    return call, _box_terms(xp, call.float(pred), call.float(target), box_format, eps)
-
-
-def _distance_penalty(g: _Terms, eps: float) -> Array:
-    """DIoU's normalised centre distance ``rho2 / (c2 + eps)``."""
-    return g.rho2 / (g.c2 + eps)
-
-
-def _eiou(g: _Terms, eps: float) -> Array:
-    """The EIoU loss per box (shared by ``eiou_loss`` and ``focal_eiou_loss``). The size
-    differences use the coordinates as given (an inverted predicted box is pulled back)."""
-    (x1, y1, x2, y2), (x1g, y1g, x2g, y2g) = g.pred, g.target
-    dw, dh = (x2 - x1) - (x2g - x1g), (y2 - y1) - (y2g - y1g)
-    side = dw * dw / (g.cw * g.cw + eps) + dh * dh / (g.ch * g.ch + eps)
-    return 1 - g.iou + _distance_penalty(g, eps) + side
-
-
-# ---------------------------------------------------------------------------------------
-# public functions
 
 
 def box_iou(
@@ -269,7 +82,7 @@ def box_iou(
     in the denominator; this is its diagonal with ``eps`` in the denominator.
     Inverted boxes: see the module docstring (``ValueError`` when concrete).
     """
-    call, g = _start("box_iou", pred, target, box_format, eps, "none", None)
+    call, g = start_boxes("box_iou", pred, target, box_format, eps, "none", None)
     return call.finish(g.iou)
 
 
@@ -301,10 +114,10 @@ def iou_loss(
     """
     fn = "iou_loss"
     check_choice(fn, "mode", mode, ("linear", "log"))
-    call, g = _start(fn, pred, target, box_format, eps, reduction, weight)
+    call, g = start_boxes(fn, pred, target, box_format, eps, reduction, weight)
     if mode == "linear":
         return call.finish(1 - g.iou)
-    return call.finish(-call.xp.log(_xp.clip(call.xp, g.iou, min=_UNITBOX_FLOOR)))
+    return call.finish(-call.xp.log(_ops.clip(call.xp, g.iou, min=_UNITBOX_FLOOR)))
 
 
 def giou_loss(
@@ -337,9 +150,9 @@ def giou_loss(
     1e-7); ``monai.losses.BoxGIoULoss`` (float32, ``finfo(float32).eps``, default ``"mean"``).
     Shapes, formats, reductions and inverted boxes: see the module docstring.
     """
-    call, g = _start("giou_loss", pred, target, box_format, eps, reduction, weight)
+    call, g = start_boxes("giou_loss", pred, target, box_format, eps, reduction, weight)
     xp = call.xp
-    area_c = g.cw * g.ch
+    area_c = g.enc_w * g.enc_h
     ok = area_c != 0  # masked: see "Degenerate enclosing box" above
     den = xp.where(ok, area_c, xp.ones_like(area_c)) + eps
     gap = xp.where(ok, (area_c - g.union) / den, xp.zeros_like(area_c))
@@ -369,8 +182,8 @@ def diou_loss(
     Reference: torchvision ``distance_box_iou_loss`` (same eps placement).
     Shapes, formats, reductions and inverted boxes: see the module docstring.
     """
-    call, g = _start("diou_loss", pred, target, box_format, eps, reduction, weight)
-    return call.finish(1 - g.iou + _distance_penalty(g, eps))
+    call, g = start_boxes("diou_loss", pred, target, box_format, eps, reduction, weight)
+    return call.finish(1 - g.iou + distance_penalty(g, eps))
 
 
 def ciou_loss(
@@ -402,12 +215,12 @@ def ciou_loss(
     ultralytics, which add eps to ``h``: 1.0).
     Shapes, formats, reductions and inverted boxes: see the module docstring.
     """
-    call, g = _start("ciou_loss", pred, target, box_format, eps, reduction, weight)
+    call, g = start_boxes("ciou_loss", pred, target, box_format, eps, reduction, weight)
     xp = call.xp
-    dangle = _xp.safe_atan2(xp, g.wg, g.hg) - _xp.safe_atan2(xp, g.w, g.h)
+    dangle = _ops.safe_atan2(xp, g.wg, g.hg) - _ops.safe_atan2(xp, g.w, g.h)
     v = _FOUR_OVER_PI2 * dangle * dangle
-    alpha = _xp.stop_gradient(xp, _xp.safe_div(xp, v, 1 - g.iou + v + eps))
-    return call.finish(1 - g.iou + _distance_penalty(g, eps) + alpha * v)
+    alpha = _ops.stop_gradient(xp, _ops.safe_div(xp, v, 1 - g.iou + v + eps))
+    return call.finish(1 - g.iou + distance_penalty(g, eps) + alpha * v)
 
 
 def eiou_loss(
@@ -432,8 +245,8 @@ def eiou_loss(
     zero-area boxes give 1; gradients are finite everywhere.
     Shapes, formats, reductions and inverted boxes: see the module docstring.
     """
-    call, g = _start("eiou_loss", pred, target, box_format, eps, reduction, weight)
-    return call.finish(_eiou(g, eps))
+    call, g = start_boxes("eiou_loss", pred, target, box_format, eps, reduction, weight)
+    return call.finish(eiou(g, eps))
 
 
 def focal_eiou_loss(
@@ -469,10 +282,10 @@ def focal_eiou_loss(
     fn = "focal_eiou_loss"
     gamma = check_number(fn, "gamma", gamma, ge=0.0)
     check_bool(fn, "normalize", normalize)
-    call, g = _start(fn, pred, target, box_format, eps, reduction, weight)
+    call, g = start_boxes(fn, pred, target, box_format, eps, reduction, weight)
     xp = call.xp
-    focus = _xp.stop_gradient(xp, g.iou) ** gamma
-    loss = focus * _eiou(g, eps)
+    focus = _ops.stop_gradient(xp, g.iou) ** gamma
+    loss = focus * eiou(g, eps)
     if not normalize or reduction not in ("mean", "weighted_mean"):
         return call.finish(loss)
     # the paper's normalisation: sum(weight * l) / sum(weight * focus)
@@ -510,12 +323,12 @@ def cdiou_loss(
     """
     fn = "cdiou_loss"
     lam = check_number(fn, "distance_weight", distance_weight, ge=0.0)
-    call, g = _start(fn, pred, target, box_format, eps, reduction, weight)
+    call, g = start_boxes(fn, pred, target, box_format, eps, reduction, weight)
     xp = call.xp
     (x1, y1, x2, y2), (x1g, y1g, x2g, y2g) = g.pred, g.target
     dx1, dy1, dx2, dy2 = x1 - x1g, y1 - y1g, x2 - x2g, y2 - y2g
     sx1, sy1, sx2, sy2 = dx1 * dx1, dy1 * dy1, dx2 * dx2, dy2 * dy2
-    corners = (_xp.safe_sqrt(xp, sx1 + sy1) + _xp.safe_sqrt(xp, sx2 + sy1)
-               + _xp.safe_sqrt(xp, sx2 + sy2) + _xp.safe_sqrt(xp, sx1 + sy2))
-    diagonal = _xp.safe_sqrt(xp, g.c2)
+    corners = (_ops.safe_sqrt(xp, sx1 + sy1) + _ops.safe_sqrt(xp, sx2 + sy1)
+               + _ops.safe_sqrt(xp, sx2 + sy2) + _ops.safe_sqrt(xp, sx1 + sy2))
+    diagonal = _ops.safe_sqrt(xp, g.c2)
     return call.finish(1 - g.iou + lam * (corners / (4 * diagonal + eps)))

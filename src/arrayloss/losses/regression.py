@@ -5,16 +5,21 @@ returns the shape of ``pred`` with ``reduction="none"``, and averages over all e
 ``"mean"`` (0 for empty input, with zero gradients). ``weight`` multiplies the unreduced loss
 and must broadcast to it. float16/bfloat16 inputs are computed in float32 and give a float32
 result; a NaN anywhere gives NaN.
+
+The formulas are the functions below; where a library has a fused kernel for one
+(torch's ``l1_loss``, ``mse_loss``, ``huber_loss``, ``smooth_l1_loss``; NumPy's in-place
+versions), ``arrayloss._kernels`` supplies it and the formula is its test oracle.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
-from . import _xp
-from ._checks import check_number
-from ._reduce import elementwise
-from ._xp import Array
+from .. import _ops
+from .._namespace import Array, Namespace
+from .._reduce import elementwise
+from .._validate import check_number
 
 __all__ = [
     "huber_loss",
@@ -24,6 +29,38 @@ __all__ = [
     "smooth_l1_loss",
     "tukey_biweight_loss",
 ]
+
+_LOG2 = math.log(2.0)
+
+
+def _l1(xp: Namespace, pred: Array, target: Array) -> Array:
+    """``|r|``, with the sub-gradient 0 at ``r = 0``."""
+    return xp.abs(pred - target)
+
+
+def _squared(xp: Namespace, pred: Array, target: Array) -> Array:
+    r = pred - target
+    return r * r
+
+
+def _huber(xp: Namespace, pred: Array, target: Array, delta: float) -> Array:
+    """``0.5 r^2`` inside ``|r| <= delta``, ``delta (|r| - delta/2)`` outside, branch-free:
+    with ``m = min(|r|, delta)``, ``m (|r| - m/2)`` (the clipped side has a zero gradient,
+    and the inner branch holds at ``|r| = delta``)."""
+    a = xp.abs(pred - target)
+    m = _ops.clip(xp, a, max=delta)
+    return m * (a - 0.5 * m)
+
+
+def _smooth_l1(xp: Namespace, pred: Array, target: Array, beta: float) -> Array:
+    return _huber(xp, pred, target, beta) / beta
+
+
+def _log_cosh(xp: Namespace, pred: Array, target: Array) -> Array:
+    """``|r| + log1p(exp(-2|r|)) - log 2``: no overflow for large residuals."""
+    a = xp.abs(pred - target)
+    return a + xp.log1p(xp.exp(-2.0 * a)) - _LOG2
+
 
 _MAD_TO_SIGMA = 1.4826
 _MAD_FLOOR = 1e-12
@@ -40,7 +77,7 @@ def l1_loss(
     Reference: ``torch.nn.functional.l1_loss``.
     """
     call, p, t = elementwise("l1_loss", pred, target, reduction=reduction, weight=weight)
-    return call.finish(_xp.residual_loss(call.xp, "l1", p, t))
+    return call.finish(_ops.fused(call.xp, "l1_loss", _l1, p, t))
 
 
 def mse_loss(
@@ -54,7 +91,7 @@ def mse_loss(
     Reference: ``torch.nn.functional.mse_loss``, ``keras.losses.mean_squared_error``.
     """
     call, p, t = elementwise("mse_loss", pred, target, reduction=reduction, weight=weight)
-    return call.finish(_xp.residual_loss(call.xp, "squared", p, t))
+    return call.finish(_ops.fused(call.xp, "mse_loss", _squared, p, t))
 
 
 def smooth_l1_loss(
@@ -87,8 +124,8 @@ def smooth_l1_loss(
     if beta < float(call.xp.finfo(call.dtype).smallest_normal):
         # beta = 0, or below the dtype's normal range (where r^2 / beta loses every digit
         # or divides by a beta rounded to 0): plain L1, within beta / 2 of the exact value
-        return call.finish(_xp.residual_loss(call.xp, "l1", p, t))
-    return call.finish(_xp.residual_loss(call.xp, "smooth_l1", p, t, beta))
+        return call.finish(_ops.fused(call.xp, "l1_loss", _l1, p, t))
+    return call.finish(_ops.fused(call.xp, "smooth_l1_loss", _smooth_l1, p, t, beta))
 
 
 def huber_loss(
@@ -115,7 +152,7 @@ def huber_loss(
     fn = "huber_loss"
     delta = check_number(fn, "delta", delta, gt=0.0)
     call, p, t = elementwise(fn, pred, target, reduction=reduction, weight=weight)
-    return call.finish(_xp.residual_loss(call.xp, "huber", p, t, delta))
+    return call.finish(_ops.fused(call.xp, "huber_loss", _huber, p, t, delta))
 
 
 def tukey_biweight_loss(
@@ -171,9 +208,9 @@ def tukey_biweight_loss(
         if r.shape[0] == 0:
             u = r
         else:
-            rs = _xp.stop_gradient(xp, r)
-            mad = _xp.median(xp, xp.abs(rs - _xp.median(xp, rs, axis=0)), axis=0)
-            u = r / (_MAD_TO_SIGMA * _xp.clip(xp, mad, min=_MAD_FLOOR))
+            rs = _ops.stop_gradient(xp, r)
+            mad = _ops.median(xp, xp.abs(rs - _ops.median(xp, rs, axis=0)), axis=0)
+            u = r / (_MAD_TO_SIGMA * _ops.clip(xp, mad, min=_MAD_FLOOR))
     elif fixed_scale is not None:
         u = r / fixed_scale
     else:
@@ -181,8 +218,8 @@ def tukey_biweight_loss(
     # rho = (c^2/6)(1 - (1 - q)^3) = (u^2/6) q' with q = (u/c)^2 and q' = 3 - 3q + q^2: c^2
     # is only formed where |u| >= c (it overflows for c ~ 1e155 in float64), and the clip
     # of q and of u^2 gives the flat outside branch with a zero gradient
-    q = _xp.clip(xp, (u / c) ** 2, max=1.0)
-    u2 = _xp.clip(xp, u * u, max=c * c)
+    q = _ops.clip(xp, (u / c) ** 2, max=1.0)
+    u2 = _ops.clip(xp, u * u, max=c * c)
     return call.finish((u2 / 6.0) * (3.0 - 3.0 * q + q * q))
 
 
@@ -198,5 +235,5 @@ def log_cosh_loss(
     (mean over the last axis); torch has none.
     """
     call, p, t = elementwise("log_cosh_loss", pred, target, reduction=reduction, weight=weight)
-    return call.finish(_xp.residual_loss(call.xp, "log_cosh", p, t))
+    return call.finish(_ops.fused(call.xp, "log_cosh_loss", _log_cosh, p, t))
 

@@ -1,0 +1,91 @@
+"""Native kernels: the only code of arrayloss that names a framework's own functions.
+
+Every loss is written once against the array-API standard (``arrayloss._ops``). Where the
+standard has no equivalent, where a framework's own function is needed for correctness
+under its compiler, or where a framework's fused kernel is measurably faster, the generic
+code asks this package for the library's version:
+
+- ``adapter(name)``: the module of one library (``numpy``, ``torch``, ``jax``, ``dask``,
+  ``cupy``, ``array_api_strict``), or ``None``. Its functions (``is_concrete``,
+  ``is_host``, ``stop_gradient``, ``clip``, ``take_along_axis``...) are always used: they
+  are the library's way of doing what the standard cannot say;
+- ``kernel(op, name)``: a faster path for one operation or loss (``log_softmax``,
+  ``huber_loss``...), listed in that module's ``KERNELS``. Each has a generic
+  implementation in ``arrayloss._ops`` or in its loss module, which is its test oracle;
+  ``generic()`` switches every kernel off (the tests' oracle, the benchmarks' "before").
+
+Nothing here keeps a cache: ``torch.compile`` guards on the containers a traced function
+reads, so a registry filled by an unrelated eager call would invalidate compiled graphs.
+Adapters are imported with ``import`` statements, which Dynamo folds.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator
+from types import ModuleType
+from typing import Any
+
+__all__ = ["adapter", "generic", "kernel", "library"]
+
+#: the kernel switch; changed only by ``generic()`` (a compiled graph that read it is
+#: retraced when it changes, which is what the oracle wants)
+_KERNELS_ON = {"on": True}
+
+
+def library(x: Any) -> str:
+    """The library of an array by the top-level module of its type (``jaxlib`` is ``jax``)."""
+    mod = type(x).__module__.split(".")[0]
+    return "jax" if mod == "jaxlib" else mod
+
+
+def adapter(name: str) -> ModuleType | None:
+    """The adapter module of the backend ``name`` (see ``arrayloss._namespace.backend_name``),
+    or ``None`` for a library that needs none (array-api-strict, CuPy)."""
+    if name == "torch":
+        from . import torch as torch_adapter
+
+        return torch_adapter
+    if name == "numpy":
+        from . import numpy as numpy_adapter
+
+        return numpy_adapter
+    if name == "jax":
+        from . import jax as jax_adapter
+
+        return jax_adapter
+    if name == "dask":
+        from . import dask as dask_adapter
+
+        return dask_adapter
+    if name == "array_api_strict":
+        from . import array_api_strict as strict_adapter
+
+        return strict_adapter
+    if name == "cupy":
+        from . import cupy as cupy_adapter
+
+        return cupy_adapter
+    return None
+
+
+def kernel(op: str, name: str) -> Callable[..., Any] | None:
+    """The library ``name``'s faster path for ``op``, or ``None`` (use the generic one)."""
+    if not _KERNELS_ON["on"]:
+        return None
+    module = adapter(name)
+    if module is None:
+        return None
+    return module.KERNELS.get(op)
+
+
+@contextlib.contextmanager
+def generic() -> Iterator[None]:
+    """Within this context no kernel is used: every operation takes its generic array-API
+    path (the tests' oracle and the benchmarks' "before")."""
+    saved = _KERNELS_ON["on"]
+    _KERNELS_ON["on"] = False
+    try:
+        yield
+    finally:
+        _KERNELS_ON["on"] = saved

@@ -1,0 +1,172 @@
+"""NumPy: the adapter functions and the in-place kernels.
+
+NumPy has no autograd to keep temporaries for, so its kernels update their own temporaries
+in place (one or two full-size arrays instead of four to twelve), and take Python numbers
+typed to the array's dtype instead of full-size constants. Each equals its generic path up
+to rounding. A 0-d input makes NumPy return scalars, which take no ``out=``: those calls
+return ``None`` and the generic path runs.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+_LOG2 = math.log(2.0)
+
+
+# ---------------------------------------------------------------------------- adapters
+
+
+def is_concrete(x: Any) -> bool:
+    return True
+
+
+def is_host(x: Any) -> bool:
+    return True
+
+
+def refuse_subclass(fn: str, name: str, x: Any) -> None:
+    """Masked arrays and matrices are ndarray subclasses whose semantics (a mask that other
+    operations ignore or carry along, ``*`` as a matrix product) no loss honours."""
+    if isinstance(x, np.ma.MaskedArray):
+        raise TypeError(
+            f"{fn}: `{name}` is a NumPy masked array, which arrayloss does not honour (the "
+            "mask would leak into or be dropped from the result); pass `x.filled(0)` and "
+            "leave the masked positions out with `weight=` (0 there) or `ignore_index=`"
+        )
+    if isinstance(x, np.matrix):
+        raise TypeError(f"{fn}: `{name}` is a numpy.matrix; pass `numpy.asarray(x)`")
+
+
+def median(x: Any, axis: int) -> Any:
+    return np.median(x, axis=axis)
+
+
+# ---------------------------------------------------------------------------- kernels
+
+
+def _softplus(x: Any) -> Any:
+    return np.logaddexp(x, x.dtype.type(0))
+
+
+def _log_sigmoid(x: Any) -> Any:
+    return -np.logaddexp(-x, x.dtype.type(0))
+
+
+def _sigmoid(x: Any) -> Any:
+    """``e / (1 + e)`` or ``1 / (1 + e)`` with ``e = exp(-|x|)``, in place."""
+    e = np.abs(x)
+    if not isinstance(e, np.ndarray):
+        return None
+    np.negative(e, out=e)
+    np.exp(e, out=e)  # exp(-|x|) in (0, 1]: no overflow
+    r = np.add(e, e.dtype.type(1))
+    np.divide(e.dtype.type(1), r, out=r)  # sigmoid(|x|)
+    np.multiply(e, r, out=e)  # sigmoid(-|x|)
+    return np.where(x >= 0, r, e)
+
+
+def _relu(x: Any) -> Any:
+    return np.maximum(x, x.dtype.type(0))
+
+
+def _fill(cond: Any, value: float, x: Any) -> Any:
+    return np.where(cond, x.dtype.type(value), x)
+
+
+def _residual(pred: Any, target: Any) -> Any:
+    r = np.subtract(pred, target)
+    return r if isinstance(r, np.ndarray) else None
+
+
+def _l1(pred: Any, target: Any) -> Any:
+    r = _residual(pred, target)
+    return None if r is None else np.abs(r, out=r)
+
+
+def _mse(pred: Any, target: Any) -> Any:
+    r = _residual(pred, target)
+    return None if r is None else np.multiply(r, r, out=r)
+
+
+def _huber(pred: Any, target: Any, delta: float) -> Any:
+    """``m (a - m / 2)`` with ``m = min(|r|, delta)``, as ``(m / 2)(2a - m)`` (exact: scaling
+    by 2 is exact in binary floats)."""
+    r = _residual(pred, target)
+    if r is None:
+        return None
+    a = np.abs(r, out=r)
+    m = np.minimum(a, a.dtype.type(delta))
+    np.multiply(a, a.dtype.type(2.0), out=a)
+    np.subtract(a, m, out=a)
+    np.multiply(a, m, out=a)
+    return np.multiply(a, a.dtype.type(0.5), out=a)
+
+
+def _smooth_l1(pred: Any, target: Any, beta: float) -> Any:
+    h = _huber(pred, target, beta)
+    return None if h is None else np.divide(h, h.dtype.type(beta), out=h)
+
+
+def _log_cosh(pred: Any, target: Any) -> Any:
+    r = _residual(pred, target)
+    if r is None:
+        return None
+    a = np.abs(r, out=r)
+    e = np.multiply(a, a.dtype.type(-2.0))
+    np.exp(e, out=e)
+    np.log1p(e, out=e)
+    np.add(e, a, out=e)
+    return np.subtract(e, a.dtype.type(_LOG2), out=e)
+
+
+def _bce_with_logits(z: Any, y: Any, pos_weight: Any, finite: bool) -> Any:
+    """``pw y softplus(-z) + (1 - y) softplus(z)`` with ``softplus(+-z) = log1p(exp(-|z|)) +
+    max(+-z, 0)``: a sum of non-negative terms, three temporaries updated in place. Unless
+    ``finite``, a term whose coefficient is 0 is 0, also at ``z = +-inf``."""
+    t = np.abs(z)
+    if not isinstance(t, np.ndarray):
+        return None
+    one, zero = t.dtype.type(1), t.dtype.type(0)
+    np.negative(t, out=t)
+    np.exp(t, out=t)
+    np.log1p(t, out=t)  # log1p(exp(-|z|))
+    m = np.maximum(z, zero)
+    n = np.negative(z)
+    np.maximum(n, zero, out=n)  # max(-z, 0)
+    np.add(n, t, out=n)  # softplus(-z)
+    np.add(m, t, out=m)  # softplus(z)
+    coef = y
+    if pos_weight is not None:
+        pw = pos_weight if isinstance(pos_weight, np.ndarray) else t.dtype.type(pos_weight)
+        coef = np.multiply(y, pw)  # pw broadcasts to z: coef has the shape of n
+    np.subtract(one, y, out=t)
+    if finite:
+        np.multiply(n, coef, out=n)
+        np.multiply(m, t, out=m)
+        return np.add(n, m, out=n)
+    with np.errstate(invalid="ignore"):  # 0 * inf, replaced by the limit 0 below
+        np.multiply(n, coef, out=n)
+        np.copyto(n, 0, where=coef == 0)
+        np.multiply(m, t, out=m)
+        np.copyto(m, 0, where=t == 0)
+    return np.add(n, m, out=n)
+
+
+KERNELS: dict[str, Callable[..., Any]] = {
+    "softplus": _softplus,
+    "log_sigmoid": _log_sigmoid,
+    "sigmoid": _sigmoid,
+    "relu": _relu,
+    "fill": _fill,
+    "l1_loss": _l1,
+    "mse_loss": _mse,
+    "huber_loss": _huber,
+    "smooth_l1_loss": _smooth_l1,
+    "log_cosh_loss": _log_cosh,
+    "bce_with_logits": _bce_with_logits,
+}

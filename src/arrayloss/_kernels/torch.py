@@ -1,0 +1,174 @@
+"""PyTorch: the adapter functions and the fused kernels.
+
+Adapters (always used):
+
+- ``is_concrete``: False while ``torch.compile`` traces, for meta/fake tensors and for
+  tensors wrapped by ``torch.func`` transforms; ``is_host``: a CPU tensor;
+- ``stop_gradient`` (``detach``); ``clip`` (``torch.clamp``: compat's ``clip`` calls
+  ``math.isnan`` on the bounds, a graph break once Dynamo treats a float option as symbolic);
+- ``take_along_axis`` (``torch.gather``), ``cumulative_sum`` (``torch.cumsum``: compat's
+  wrapper resolves the namespace again, an ``lru_cache`` call Dynamo warns about);
+- ``default_float``, ``compile_function``.
+
+Kernels (``KERNELS``; each equals its generic path up to rounding, which is the test):
+one-kernel ``logsumexp``, ``log_softmax``, ``softmax``, ``log_sigmoid``, ``sigmoid``,
+``relu``, ``softplus`` (below float64: torch returns ``x`` past 20, an error under float32
+rounding), ``fill`` (``where`` with a Python number: no full-size constant), ``value_range``
+(``aminmax``: one read), ``sort_with_indices`` (``torch.sort``: values and indices from one
+kernel), ``mean`` (``sum / n`` for large tensors that need a gradient: ``mean``'s backward
+writes a full-size ``1/n`` that the next backward kernel reads again), and the fused
+elementwise losses ``l1_loss``, ``mse_loss``, ``huber_loss``, ``smooth_l1_loss`` (torch's
+kernels with reduction "none", called below ``torch.nn.functional``, whose broadcasting and
+checks cost more than the kernel on small inputs; arrayloss has checked the shapes).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import torch
+
+Tensor = Any
+
+#: from this many elements a mean that needs a gradient is ``sum / n``
+_MEAN_AS_SUM = 1 << 16
+
+
+# ---------------------------------------------------------------------------- adapters
+
+
+def is_concrete(x: Tensor) -> bool:
+    if torch.compiler.is_compiling():
+        return False
+    if x.device.type == "meta":
+        return False
+    if torch._C._functorch.is_functorch_wrapped_tensor(x):
+        return False
+    return type(x) is torch.Tensor or isinstance(x, torch.nn.Parameter)
+
+
+def is_host(x: Tensor) -> bool:
+    return bool(x.device.type == "cpu")
+
+
+def default_float() -> Any:
+    return torch.get_default_dtype()
+
+
+def stop_gradient(x: Tensor) -> Tensor:
+    return x.detach()
+
+
+def clip(x: Tensor, min: Any = None, max: Any = None) -> Tensor:
+    return torch.clamp(x, min=min, max=max)
+
+
+def take_along_axis(x: Tensor, indices: Tensor, axis: int) -> Tensor:
+    return torch.gather(x, axis, indices)
+
+
+def cumulative_sum(x: Tensor, axis: int) -> Tensor:
+    return torch.cumsum(x, dim=axis)
+
+
+def compile_function(fn: Callable[..., Any], **kwargs: Any) -> Callable[..., Any]:
+    return torch.compile(fn, **kwargs)
+
+
+# ---------------------------------------------------------------------------- kernels
+
+
+def _logsumexp(x: Tensor, axis: int, keepdims: bool) -> Tensor:
+    return torch.logsumexp(x, dim=axis, keepdim=keepdims)
+
+
+def _log_softmax(x: Tensor, axis: int) -> Tensor:
+    return torch.log_softmax(x, dim=axis)
+
+
+def _softmax(x: Tensor, axis: int) -> Tensor:
+    return torch.softmax(x, dim=axis)
+
+
+def _row_max(x: Tensor, axis: int) -> Tensor:
+    return torch.amax(x.detach(), dim=axis, keepdim=True)
+
+
+def _softplus(x: Tensor) -> Tensor | None:
+    if x.dtype == torch.float64:
+        return None  # the exact generic form
+    return torch.nn.functional.softplus(x)
+
+
+def _log_sigmoid(x: Tensor) -> Tensor:
+    return torch.nn.functional.logsigmoid(x)
+
+
+def _sigmoid(x: Tensor) -> Tensor:
+    return torch.sigmoid(x)
+
+
+def _relu(x: Tensor) -> Tensor:
+    return torch.relu(x)
+
+
+def _fill(cond: Tensor, value: float, x: Tensor) -> Tensor:
+    return torch.where(cond, value, x)
+
+
+def _value_range(x: Tensor) -> tuple[Tensor, Tensor] | None:
+    if x.dtype == torch.bool:
+        return None
+    mn, mx = torch.aminmax(x)
+    return mn, mx
+
+
+def _sort_with_indices(x: Tensor, axis: int, descending: bool) -> tuple[Tensor, Tensor]:
+    out = torch.sort(x, dim=axis, descending=descending, stable=False)
+    return out.values, out.indices
+
+
+def _mean(x: Tensor) -> Tensor | None:
+    if x.requires_grad and is_concrete(x) and x.numel() >= _MEAN_AS_SUM:
+        return torch.sum(x) / x.numel()
+    return None
+
+
+#: torch's loss kernels below ``torch.nn.functional`` (reduction 0 is "none")
+_NN: Any = getattr(torch._C, "_nn", None)
+
+
+def _l1(pred: Tensor, target: Tensor) -> Tensor:
+    return _NN.l1_loss(pred, target, 0)
+
+
+def _mse(pred: Tensor, target: Tensor) -> Tensor:
+    return _NN.mse_loss(pred, target, 0)
+
+
+def _huber(pred: Tensor, target: Tensor, delta: float) -> Tensor:
+    return _NN.huber_loss(pred, target, 0, delta)
+
+
+def _smooth_l1(pred: Tensor, target: Tensor, beta: float) -> Tensor:
+    return _NN.smooth_l1_loss(pred, target, 0, beta)
+
+
+KERNELS: dict[str, Callable[..., Any]] = {
+    "logsumexp": _logsumexp,
+    "log_softmax": _log_softmax,
+    "softmax": _softmax,
+    "row_max": _row_max,
+    "softplus": _softplus,
+    "log_sigmoid": _log_sigmoid,
+    "sigmoid": _sigmoid,
+    "relu": _relu,
+    "fill": _fill,
+    "value_range": _value_range,
+    "sort_with_indices": _sort_with_indices,
+    "mean": _mean,
+}
+if hasattr(_NN, "smooth_l1_loss"):  # the fused losses below torch.nn.functional
+    KERNELS.update({"l1_loss": _l1, "mse_loss": _mse, "huber_loss": _huber,
+                    "smooth_l1_loss": _smooth_l1})

@@ -1,0 +1,223 @@
+"""Binary losses: one independent probability (or logit) per element, same-shape targets in
+``[0, 1]`` (soft targets allowed): binary cross-entropy on probabilities and on logits, and
+the sigmoid focal loss.
+
+A NaN in a counted position gives NaN. Infinite logits give the limit: each of the two
+terms of the cross-entropy is 0 where its coefficient is 0, so ``z = +inf`` gives 0 for
+``y = 1`` and ``+inf`` otherwise, ``z = -inf`` gives 0 for ``y = 0`` and ``+inf``
+otherwise (torch's fused kernel and the textbook ``max(z, 0) - z y + log1p(exp(-|z|))``
+give NaN there).
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any
+
+from .. import _ops
+from .._namespace import Array, Namespace
+from .._reduce import Call, elementwise
+from .._validate import check_nonnegative, check_number, check_probabilities
+
+__all__ = ["binary_cross_entropy", "binary_cross_entropy_with_logits", "sigmoid_focal_loss"]
+
+
+def _bce_with_logits(xp: Namespace, z: Array, y: Array, pos_weight: Any = None) -> Array:
+    """Unreduced ``pos_weight * y * softplus(-z) + (1 - y) * softplus(z)`` (``pos_weight``:
+    None, a number or an array broadcasting to ``z``).
+
+    A sum of non-negative terms: no cancellation where the loss is small against ``|z|``
+    (torch's kernel computes ``(1 - y) z + (1 + (pw - 1) y) softplus(-z)``, which gives 0
+    instead of 4.2e-18 at ``y = 0, z = -40``). The gradient is ``sigmoid(z) (pw y + 1 - y) -
+    pw y``. Each term is 0 where its coefficient is 0 (``_ops.mul0``), also at ``z = +-inf``;
+    on readable host arrays without an infinite logit that guard is skipped
+    (``_ops.finite_on_host``). NumPy updates its temporaries in place (a kernel).
+    """
+    finite = _ops.finite_on_host(xp, z)
+    fn = _ops.kernel(xp, "bce_with_logits")
+    out = None if fn is None else fn(z, y, pos_weight, finite)
+    if out is not None:
+        return out
+    coef = y if pos_weight is None else pos_weight * y
+    a, b = _ops.softplus(xp, -z), _ops.softplus(xp, z)
+    if finite:  # no infinite logit: no 0 * inf to guard against
+        return coef * a + (1.0 - y) * b
+    return _ops.mul0(xp, coef, a) + _ops.mul0(xp, 1.0 - y, b)
+
+
+def _smoothing(fn: str, label_smoothing: Any) -> float:
+    return check_number(fn, "label_smoothing", label_smoothing, ge=0.0, le=1.0)
+
+
+
+
+def _pos_weight(fn: str, call: Call, pos_weight: Any, pred: Array) -> Any:
+    """``pos_weight``: None, a number >= 0, or a sequence or array >= 0 broadcasting to
+    ``pred`` (usually one value per class of the last axis)."""
+    if isinstance(pos_weight, numbers.Real) and not isinstance(pos_weight, bool):
+        return check_number(fn, "pos_weight", pos_weight, ge=0.0)
+    arr = call.array_option("pos_weight", pos_weight, pred, broadcast_to=tuple(pred.shape))
+    check_nonnegative(fn, "pos_weight", call.xp, arr)
+    return arr
+
+
+def _binary_start(
+    fn: str, pred: Array, target: Array, pos_weight: Any, label_smoothing: Any,
+    weight: Array | None, reduction: str,
+) -> tuple[Call, Array, Array, Any]:
+    """Options, shapes and target checks shared by the binary losses; returns the call, the
+    prediction, the smoothed target ``y (1 - ls) + 0.5 ls`` and ``pos_weight``."""
+    ls = _smoothing(fn, label_smoothing)
+    call, x, y = elementwise(fn, pred, target, reduction=reduction, weight=weight)
+    pw = _pos_weight(fn, call, pos_weight, pred)
+    check_probabilities(fn, "target", call.xp, target)
+    if ls != 0.0:
+        y = y * (1.0 - ls) + 0.5 * ls
+    return call, x, y, pw
+
+
+def binary_cross_entropy(
+    pred: Array,
+    target: Array,
+    /,
+    *,
+    pos_weight: Any = None,
+    label_smoothing: float = 0.0,
+    weight: Array | None = None,
+    reduction: str = "mean",
+) -> Array:
+    """Binary cross-entropy on probabilities, elementwise (multi-label: one independent
+    probability per element).
+
+    ::
+
+        y' = y (1 - label_smoothing) + 0.5 label_smoothing
+        q  = clip(p, eps, 1 - eps),   eps = finfo(compute dtype).eps
+        l  = -( pos_weight * y' * log(q) + (1 - y') * log(1 - q) )
+
+    ``pred`` holds probabilities and ``target`` same-shape targets, both in ``[0, 1]``
+    (soft targets allowed; checked when concrete). Options: ``pos_weight`` (None = 1; a
+    number >= 0 or an array broadcasting to ``pred``, typically one value per class of the
+    last axis, ``#neg / #pos``), ``label_smoothing`` in ``[0, 1]`` (keras's binary rule,
+    towards 0.5). ``"mean"`` divides by the number of elements (not by ``sum(weight)``).
+
+    Edge cases: never NaN or inf at ``p = 0`` or ``1``: ``p = 0, y = 1`` gives ``-log(eps)``
+    (15.942385 in float32, 36.043653 in float64), ``p = 1, y = 1`` gives ``-log(1 - eps)``;
+    gradients there are finite (0, from the clip). Inside the clip range the gradient is
+    ``(p - y) / (p (1 - p))``, unbounded near 0 and 1: train with the logits form.
+
+    References: ``torch.nn.functional.binary_cross_entropy`` (equal for ``eps <= p <= 1 -
+    eps``; torch clamps each log at -100 instead), ``keras.losses.binary_crossentropy``
+    (clips at 1e-7, mean over the last axis).
+    """
+    fn = "binary_cross_entropy"
+    call, p, y, pw = _binary_start(fn, pred, target, pos_weight, label_smoothing, weight,
+                                   reduction)
+    xp = call.xp
+    check_probabilities(fn, "pred", xp, pred, hint=(
+        "; these look like logits: use binary_cross_entropy_with_logits"))
+    eps = float(xp.finfo(call.dtype).eps)
+    q = _ops.clip(xp, p, min=eps, max=1.0 - eps)
+    pos = y * xp.log(q)
+    if pw is not None:
+        pos = pw * pos
+    return call.finish(-(pos + (1.0 - y) * xp.log1p(-q)))
+
+
+def binary_cross_entropy_with_logits(
+    pred: Array,
+    target: Array,
+    /,
+    *,
+    pos_weight: Any = None,
+    label_smoothing: float = 0.0,
+    weight: Array | None = None,
+    reduction: str = "mean",
+) -> Array:
+    """Binary cross-entropy on logits (sigmoid + BCE fused), in the stable log-sigmoid form.
+
+    ::
+
+        y' = y (1 - label_smoothing) + 0.5 label_smoothing
+        l  = pos_weight * y' * softplus(-z) + (1 - y') * softplus(z)
+        dl/dz = sigma(z) (pos_weight y' + 1 - y') - pos_weight y'       (bounded)
+
+    ``pred`` holds logits, ``target`` same-shape targets in ``[0, 1]`` (soft allowed, checked
+    when concrete). ``pos_weight`` multiplies only the positive term (torch semantics); it is
+    None, a number >= 0 or an array broadcasting to ``pred`` (one value per class of the last
+    axis). ``label_smoothing`` in ``[0, 1]`` follows keras's binary rule. ``"mean"`` =
+    ``sum(weight * l) / count`` (torch, not divided by ``sum(weight)``); empty input gives 0.
+
+    Saturated logits (``|z| = 100`` or ``1e4`` in float32 or bfloat16) give finite values and
+    gradients; ``log(sigmoid(z))`` is never formed. Infinite logits give the limit: 0 for
+    ``z = +inf, y = 1`` and ``z = -inf, y = 0``, ``+inf`` for any other target (each term is
+    0 where its coefficient is 0: no ``0 * inf``), with finite gradients. NaN propagates.
+
+    References: ``torch.nn.functional.binary_cross_entropy_with_logits(weight, pos_weight)``,
+    ``optax.losses.sigmoid_binary_cross_entropy`` (elementwise),
+    ``keras.losses.binary_crossentropy(from_logits=True, label_smoothing=...)`` (mean over
+    the last axis).
+    """
+    fn = "binary_cross_entropy_with_logits"
+    call, z, y, pw = _binary_start(fn, pred, target, pos_weight, label_smoothing, weight,
+                                   reduction)
+    return call.finish(_bce_with_logits(call.xp, z, y, pw))
+
+
+
+def sigmoid_focal_loss(
+    pred: Array,
+    target: Array,
+    /,
+    *,
+    alpha: float | None = 0.25,
+    gamma: float = 2.0,
+    weight: Array | None = None,
+    reduction: str = "mean",
+) -> Array:
+    """Binary (sigmoid) focal loss of Lin et al., "Focal Loss for Dense Object Detection",
+    ICCV 2017, as in RetinaNet, elementwise.
+
+    ::
+
+        d       = 1 - p_t = y sigma(-z) + (1 - y) sigma(z)
+        alpha_t = alpha y + (1 - alpha)(1 - y)           (alpha=None: 1)
+        l       = alpha_t * d^gamma * BCEwithLogits(z, y)
+
+    ``pred``: logits; ``target``: same-shape targets in ``[0, 1]`` (soft allowed; checked
+    when concrete). Options: ``alpha=0.25`` in ``[0, 1]`` or None (torchvision's negative
+    alpha is an error here), ``gamma=2.0 >= 0`` (the paper's best pair). ``"mean"`` is the
+    plain elementwise mean; RetinaNet sums and divides by the number of foreground anchors
+    (``"sum"`` then divide). The factor is not detached.
+
+    ``d`` is the sum of two non-negative terms, each sigmoid evaluated in its exact tail
+    (``sigma(-z)``, never ``1 - sigma(z)``): no saturation at large logits (keras's
+    from-logits focal loss saturates near 16 with a zero gradient at logit 30), and
+    ``d^gamma`` is masked at ``d = 0`` for ``gamma < 1``, so the gradient stays finite at
+    saturation (torchvision: NaN at ``z = 40, y = 1, gamma = 0.5``; here the value 2.19e-27
+    and a tiny finite gradient). The BCE factor is ``binary_cross_entropy_with_logits``'s.
+    ``gamma = 0`` with ``alpha=None`` is ``binary_cross_entropy_with_logits``. Infinite
+    logits give the limit (0 for ``+inf`` with target 1 or ``-inf`` with target 0, ``+inf``
+    otherwise), NaN propagates.
+
+    References: ``optax.losses.sigmoid_focal_loss``,
+    ``kornia.losses.binary_focal_loss_with_logits``, ``monai.losses.FocalLoss``,
+    ``keras.losses.binary_focal_crossentropy(apply_class_balancing=True, from_logits=True)``,
+    torchvision ``sigmoid_focal_loss`` semantics.
+    """
+    fn = "sigmoid_focal_loss"
+    if alpha is not None:
+        alpha = check_number(fn, "alpha", alpha, ge=0.0, le=1.0)
+    gamma = check_number(fn, "gamma", gamma, ge=0.0)
+    call, z, y = elementwise(fn, pred, target, reduction=reduction, weight=weight)
+    xp = call.xp
+    check_probabilities(fn, "target", xp, target)
+    loss = _bce_with_logits(xp, z, y)
+    if gamma != 0.0:
+        # d = 1 - p_t: a sum of two non-negative terms (no cancellation), each exact in
+        # its tail, so d only underflows to 0 where the loss itself does
+        d = y * _ops.sigmoid(xp, -z) + (1.0 - y) * _ops.sigmoid(xp, z)
+        loss = _ops.pow_nonneg(xp, d, gamma) * loss
+    if alpha is not None:  # alpha y + (1 - alpha)(1 - y)
+        loss = ((1.0 - alpha) + (2.0 * alpha - 1.0) * y) * loss
+    return call.finish(loss)

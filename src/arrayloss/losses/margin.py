@@ -1,0 +1,184 @@
+"""Margin losses on scores: the binary hinge, squared hinge and ramp losses with labels in
+{-1, +1} (or bool), and the multi-class hinge (Crammer-Singer, Weston-Watkins) with
+integer labels.
+
+Labels in {-1, +1} may have any numeric dtype or be bool (False -> -1, True -> +1); 0 or any
+other value raises ``ValueError`` on readable arrays with the fix (``2*y - 1``). The hinge is
+a NaN-propagating ``relu`` with the sub-gradient 0 at the kink; infinite scores give 0 or
+``+inf`` (the limit).
+"""
+
+from __future__ import annotations
+
+import math
+
+from .. import _ops
+from .._namespace import Array, device
+from .._reduce import Call, Labels, start, start_classes
+from .._validate import check_bool, check_choice, check_number, check_same_shape, check_values
+
+__all__ = ["hinge_loss", "multiclass_hinge_loss", "ramp_loss", "squared_hinge_loss"]
+
+
+def _signed_labels(fn: str, pred: Array, target: Array, weight: Array | None,
+                   reduction: str) -> tuple[Call, Array, Array]:
+    """Scores and labels in {-1, +1} (bool: False -> -1, True -> +1); 0 and any other value
+    raise ``ValueError`` when concrete."""
+    call = start(fn, pred, reduction=reduction, weight=weight, target=target)
+    check_same_shape(fn, pred, target)
+    xp = call.xp
+    f = call.float(pred)
+    if xp.isdtype(target.dtype, "bool"):
+        one = xp.ones_like(f)
+        return call, f, xp.where(target, one, -one)
+    y = call.float(target)
+    check_values(fn, "target", xp, y, lambda v: (v != 1) & (v != -1),
+                 "must hold labels in {-1, +1} (or bool); convert {0, 1} labels with 2*y - 1")
+    return call, f, y
+
+
+def hinge_loss(
+    pred: Array,
+    target: Array,
+    /,
+    *,
+    margin: float = 1.0,
+    weight: Array | None = None,
+    reduction: str = "mean",
+) -> Array:
+    """Binary hinge loss (SVM): ``l = max(0, margin - y f)``, elementwise.
+
+    ``pred``: scores ``f``; ``target``: same-shape labels in {-1, +1} of any numeric dtype,
+    or bool (False -> -1, True -> +1). Any other value, including 0, raises ``ValueError``
+    when concrete (keras silently converts all-{0, 1} labels; arrayloss does not guess:
+    convert with ``2*y - 1`` or pass bool). ``margin=1.0`` must be >= 0 (0: the perceptron
+    criterion). The gradient is ``-y`` where ``y f < margin`` and 0 beyond (sub-gradient 0 at
+    the kink). ``"mean"`` averages over all elements. Infinite scores give 0 or ``+inf`` (the
+    limit), a NaN score gives NaN (the same holds for the other hinge losses).
+
+    References: ``optax.losses.hinge_loss`` (elementwise), ``keras.losses.hinge`` (mean over
+    the last axis).
+    """
+    fn = "hinge_loss"
+    margin = check_number(fn, "margin", margin, ge=0.0)
+    call, f, y = _signed_labels(fn, pred, target, weight, reduction)
+    return call.finish(_ops.relu(call.xp, margin - y * f))
+
+
+def squared_hinge_loss(
+    pred: Array,
+    target: Array,
+    /,
+    *,
+    margin: float = 1.0,
+    weight: Array | None = None,
+    reduction: str = "mean",
+) -> Array:
+    """Squared hinge loss: ``l = max(0, margin - y f)^2``, elementwise.
+
+    Differentiable everywhere, with gradient ``-2 y max(0, margin - y f)``. Labels, shapes and
+    ``margin`` (>= 0) as ``hinge_loss``: {-1, +1} or bool, 0 raises ``ValueError`` when
+    concrete. ``"mean"`` averages over all elements.
+
+    Reference: ``keras.losses.squared_hinge`` (mean over the last axis).
+    """
+    fn = "squared_hinge_loss"
+    margin = check_number(fn, "margin", margin, ge=0.0)
+    call, f, y = _signed_labels(fn, pred, target, weight, reduction)
+    h = _ops.relu(call.xp, margin - y * f)
+    return call.finish(h * h)
+
+
+def ramp_loss(
+    pred: Array,
+    target: Array,
+    /,
+    *,
+    s: float = -1.0,
+    weight: Array | None = None,
+    reduction: str = "mean",
+) -> Array:
+    """Ramp loss (truncated hinge) of Collobert, Sinz, Weston & Bottou, "Trading Convexity for
+    Scalability", ICML 2006.
+
+    ::
+
+        z = y f;   R_s(z) = H_1(z) - H_s(z) = min(1 - s, max(0, 1 - z)),   H_s(z) = max(0, s - z)
+
+    Bounded by ``1 - s``; the gradient is ``-y`` for ``s < z < 1`` and 0 elsewhere (flat for
+    badly misclassified points: non-convex, robust to label noise). ``s=-1.0`` is Collobert
+    et al.'s choice (cap 2); ``s=0`` gives the textbook cap-1 form ``min(1, max(0, 1 - z))``
+    (Shalev-Shwartz & Ben-David). ``s`` must be < 1. Labels and shapes as ``hinge_loss``
+    ({-1, +1} or bool; 0 raises ``ValueError`` when concrete). No library implements it:
+    checked against the catalogue's golden numbers.
+    """
+    fn = "ramp_loss"
+    s = check_number(fn, "s", s, lt=1.0)
+    call, f, y = _signed_labels(fn, pred, target, weight, reduction)
+    xp = call.xp
+    return call.finish(_ops.clip(xp, _ops.relu(xp, 1.0 - y * f), max=1.0 - s))
+
+
+def multiclass_hinge_loss(
+    pred: Array,
+    target: Array,
+    /,
+    *,
+    axis: int = -1,
+    margin: float = 1.0,
+    mode: str = "crammer_singer",
+    squared: bool = False,
+    ignore_index: int | None = None,
+    weight: Array | None = None,
+    reduction: str = "mean",
+) -> Array:
+    """Multi-class hinge loss, Crammer-Singer or Weston-Watkins.
+
+    ::
+
+        crammer_singer:  l_i = max(0, margin + max_{j != y_i} f_ij - f_{i,y_i})
+        weston_watkins:  l_i = sum_{j != y_i} max(0, margin + f_ij - f_{i,y_i})
+        squared=True:    crammer_singer squares the hinge; weston_watkins squares each term
+
+    ``pred``: scores with classes on ``axis``; ``target``: integer labels (the shape of
+    ``pred`` without ``axis``). ``"none"`` returns one value per sample. Options:
+    ``margin=1.0 >= 0``, ``mode="crammer_singer"`` (optax's choice) or ``"weston_watkins"``,
+    ``squared=False``, ``ignore_index`` (as ``cross_entropy``). Sub-gradients at the kinks:
+    ``relu'(0) = 0``; at ties of the runner-up any maximiser may be chosen.
+
+    The true class is left out with a boolean comparison mask ``j == y_i`` (no float
+    one-hot; the label score itself is gathered): Weston-Watkins zeroes its term exactly,
+    Crammer-Singer takes the best wrong class.
+
+    References: Crammer-Singer ``optax.losses.multiclass_hinge_loss``; Weston-Watkins
+    ``C * torch.nn.functional.multi_margin_loss(..., margin=m, p=1 or 2)`` (torch divides by
+    C). ``keras.losses.categorical_hinge`` is not a reference: it lets the masked true class
+    compete with value 0.
+    """
+    fn = "multiclass_hinge_loss"
+    margin = check_number(fn, "margin", margin, ge=0.0)
+    check_choice(fn, "mode", mode, ("crammer_singer", "weston_watkins"))
+    check_bool(fn, "squared", squared)
+    call, ax, c, _ = start_classes(fn, pred, target, axis=axis, reduction=reduction,
+                                   weight=weight, ignore_index=ignore_index, dense=False)
+    xp = call.xp
+    lab = Labels(fn, "target", xp, target, c, ax, ignore_index, None)
+    f = lab.mask_logits(xp, call.float(pred))
+    f_y = lab.gather(xp, f)
+    # the true class's entry, as a boolean comparison mask (no float one-hot)
+    shape = [1] * f.ndim
+    shape[ax] = c
+    classes = xp.reshape(xp.arange(c, dtype=lab.index.dtype, device=device(lab.index)),
+                         tuple(shape))
+    is_y = classes == lab.index
+    if mode == "weston_watkins":
+        h = _ops.relu(xp, margin + f - xp.expand_dims(f_y, axis=ax))
+        if squared:
+            h = h * h
+        loss = xp.sum(xp.where(is_y, xp.zeros_like(h), h), axis=ax)
+    else:
+        wrong = xp.where(is_y, xp.full_like(f, -math.inf), f)
+        loss = _ops.relu(xp, margin + xp.max(wrong, axis=ax) - f_y)
+        if squared:
+            loss = loss * loss
+    return lab.reduce(call, loss)

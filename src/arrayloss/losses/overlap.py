@@ -1,0 +1,372 @@
+"""Overlap losses of segmentation: Dice, Jaccard, Tversky and focal Tversky.
+
+**Statistics** come from one helper. With probabilities ``p`` and targets ``g`` (both zeroed
+at ignored pixels), per entry::
+
+    TP = sum p*g,   Sp = sum p,   Sg = sum g,   FP = Sp - TP,   FN = Sg - TP
+    Sp2 = sum p^2,  Sg2 = sum g^2                (squared Dice only)
+
+An entry is an (image, class) pair with ``per_image=True`` (sums over the spatial axes, as
+MONAI's default ``batch=False``) or a class with ``per_image=False`` (sums also over the batch,
+as MONAI ``batch=True`` and SMP). Shapes:
+
+- ``axis=-1`` (default, channels-last) or any ``axis >= 1`` (``axis=1`` is channels-first):
+  ``pred`` is ``(B, *spatial, C)``; ``target`` is integer labels ``(B, *spatial)`` (one-hot
+  encoded internally, no Python loop over classes) or dense ``(B, *spatial, C)`` in ``[0, 1]``.
+  Axis 0 is always the batch, so ``axis=0`` is refused.
+- ``axis=None`` (binary): ``pred`` and ``target`` share a shape ``(B, *spatial)``; targets in
+  ``[0, 1]`` (int, bool or float).
+
+``activation``: ``None`` (``pred`` are probabilities, checked in ``[0, 1]`` when readable),
+``"sigmoid"`` (independent logits, multi-label) or ``"softmax"`` (logits normalised along
+``axis``; not with ``axis=None``).
+
+**Score rule** (every overlap loss), with ``smooth`` added to ``num`` and ``den``: ``score =
+num / max(den, eps)`` if ``den > 0``; if ``den == 0``, 1 when the entry is empty in both
+prediction and target (nothing to find, nothing found) and 0 otherwise (a class present in
+the target that gets no predicted mass is a miss). So a perfect prediction gives 0, also for
+classes absent from both prediction and target, and an empty/empty entry has a zero
+gradient. A class absent from the target but predicted scores 0 (loss 1) at ``smooth=0``;
+MONAI keeps such classes too (smoothed by 1e-5), SMP zeroes them, kornia's macro average
+drops them. A NaN in a counted position gives NaN.
+
+**Reduction**: ``"none"`` is ``(B, C)`` with ``per_image=True`` and ``(C,)`` otherwise (``(B,)``
+/ ``()`` with ``axis=None``). ``class_weight`` (length C) and ``weight`` multiply the entries;
+``"mean"`` divides their sum by the number of entries that hold at least one non-ignored pixel
+(MONAI semantics, not ``cross_entropy``'s division by the weight sum). ``ignore_index``
+(integer labels only) removes pixels from every sum; an entry whose pixels are all ignored has
+loss 0, is not counted, and gets zero gradients.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from .. import _ops
+from .._namespace import Array, Namespace
+from .._reduce import Call, start
+from .._validate import (
+    check_bool,
+    check_choice,
+    check_classes,
+    check_ignore_index,
+    check_label_shape,
+    check_labels,
+    check_number,
+)
+from ._pixels import ACTIVATIONS, binary_target, class_axis, probabilities
+
+__all__ = ["dice_loss", "focal_tversky_loss", "jaccard_loss", "tversky_loss"]
+
+
+def _sum(xp: Namespace, x: Array, axes: tuple[int, ...]) -> Array:
+    """Sum over ``axes``; no axes means no reduction (torch's ``sum(dim=())`` sums all)."""
+    return xp.sum(x, axis=axes) if axes else x
+
+
+@dataclass
+class _Stats:
+    """Per-entry sums of one overlap-loss call, and what its reduction needs."""
+
+    call: Call
+    tp: Array
+    sp: Array
+    sg: Array
+    sp2: Array | None
+    sg2: Array | None
+    counted: Array | None  # 1.0 where the entry holds a non-ignored pixel (None: all)
+    class_weight: Array | None
+    smooth: float
+    eps: float
+
+
+def _overlap_stats(
+    fn: str,
+    pred: Array,
+    target: Array,
+    *,
+    axis: Any,
+    activation: Any,
+    per_image: Any,
+    smooth: Any,
+    eps: Any,
+    class_weight: Any,
+    ignore_index: Any,
+    weight: Array | None,
+    reduction: str,
+    squares: bool = False,
+) -> _Stats:
+    """Validate the shared options and compute TP, Sp, Sg (and Sp2, Sg2) per entry."""
+    smooth = check_number(fn, "smooth", smooth, ge=0.0)
+    eps = check_number(fn, "eps", eps, gt=0.0)
+    check_choice(fn, "activation", activation, ACTIVATIONS)
+    check_bool(fn, "per_image", per_image)
+    call = start(fn, pred, reduction=reduction, weight=weight, target=target)
+    xp = call.xp
+    ax: int | None
+    if axis is None:
+        if activation == "softmax":
+            raise ValueError(
+                f"{fn}: `activation` 'softmax' needs a class axis; got axis=None (binary)"
+            )
+        if class_weight is not None:
+            raise ValueError(f"{fn}: `class_weight` needs a class axis; got axis=None (binary)")
+        if tuple(pred.shape) != tuple(target.shape):
+            raise ValueError(
+                f"{fn}: with axis=None `pred` and `target` must have the same shape; got "
+                f"{tuple(pred.shape)} and {tuple(target.shape)}"
+            )
+        if pred.ndim < 1:
+            raise ValueError(f"{fn}: `pred` needs a batch axis (at least 1-D); got 0-D")
+        ax, labels, num_classes = None, False, 2
+    else:
+        ax = class_axis(fn, axis, pred.ndim)
+        labels = not check_label_shape(fn, pred, target, ax)
+        num_classes = pred.shape[ax]
+        check_classes(fn, num_classes)
+        call.classes = num_classes
+    ii = check_ignore_index(fn, ignore_index, num_classes)
+    if ii is not None and not xp.isdtype(target.dtype, "integral"):
+        raise ValueError(
+            f"{fn}: `ignore_index` needs integer labels; got a `target` of dtype {target.dtype}"
+        )
+    class_w = None if ax is None else call.array_option("class_weight", class_weight, pred,
+                                                        shape=(num_classes,))
+    valid = None
+    if labels and ax is not None:
+        y, ii = check_labels(fn, "target", xp, target, num_classes, ii)
+        g = _ops.one_hot(xp, y, num_classes, call.dtype, axis=ax)  # ignored: all-zero row
+        if ii is not None:
+            valid = xp.expand_dims(y != ii, axis=ax)
+    else:
+        g, valid = binary_target(fn, call, target, ii)
+    p = probabilities(fn, call, pred, activation, ax, valid)
+    # sum over the spatial axes (and the batch unless per_image); keep (batch,) class
+    keep = {ax} if ax is not None else set()
+    if per_image:
+        keep.add(0)
+    axes = tuple(a for a in range(p.ndim) if a not in keep)
+    pg = p * g
+    tp, sp, sg = _sum(xp, pg, axes), _sum(xp, p, axes), _sum(xp, g, axes)
+    sp2 = _sum(xp, p * p, axes) if squares else None
+    sg2 = _sum(xp, g * g, axes) if squares else None
+    counted = None
+    if valid is not None:
+        nvalid = _sum(xp, xp.astype(valid, call.dtype), axes)  # class axis of size 1 if any
+        counted = xp.zeros_like(tp) + xp.astype(nvalid > 0, call.dtype)
+    return _Stats(call, tp, sp, sg, sp2, sg2, counted, class_w, smooth, eps)
+
+
+def _score(stats: _Stats, num: Array, den: Array) -> Array:
+    """The score rule of every overlap loss, with ``smooth`` added to ``num`` and ``den``:
+    ``num / max(den, eps)`` where ``den > 0``; where ``den == 0``, 1 if the entry is empty in
+    both prediction and target (``Sp + Sg == 0``: nothing to find, nothing found) and 0
+    otherwise (a class present in the target that gets no predicted mass is a miss, e.g.
+    Tversky with ``beta = 0``). Masked branches: no NaN in gradients; NaN propagates."""
+    xp, eps = stats.call.xp, stats.eps
+    num, den = num + stats.smooth, den + stats.smooth
+    zero = den == 0
+    safe = _ops.clip(xp, xp.where(zero, xp.ones_like(den), den), min=eps)
+    empty = (stats.sp + stats.sg) == 0
+    degenerate = xp.where(empty, xp.ones_like(num), xp.zeros_like(num))
+    return xp.where(zero, degenerate, num / safe)
+
+
+def _overlap_loss(stats: _Stats, score: Array, *, log: bool = False,
+            gamma: float | None = None) -> Array:
+    """Loss from the score (``1 - score``, ``-log(max(score, eps))`` or the focal power),
+    class weights, then the shared reduction over counted entries."""
+    xp = stats.call.xp
+    loss = -xp.log(_ops.clip(xp, score, min=stats.eps)) if log else 1.0 - score
+    if gamma is not None:
+        loss = _ops.pow_nonneg(xp, _ops.clip(xp, loss, min=0.0), gamma)
+    if stats.class_weight is not None:
+        loss = loss * stats.class_weight
+    return stats.call.finish(loss, mask=stats.counted)
+
+
+_SHARED_DOC = """
+    Shapes: ``axis=-1`` (default) ``pred`` ``(B, *spatial, C)`` with integer labels
+    ``(B, *spatial)`` or a dense ``(B, *spatial, C)`` target in ``[0, 1]``; ``axis=1`` for
+    channels-first; ``axis=None`` for binary input (``pred`` and ``target`` of one shape
+    ``(B, *spatial)``). ``activation``: ``None`` (probabilities), ``"sigmoid"`` or
+    ``"softmax"`` (logits; softmax needs a class axis). ``per_image=True``: one entry per
+    (image, class); ``False`` pools the batch. ``smooth`` (>= 0) is added to numerator and
+    denominator; ``eps`` (> 0) clamps the denominator (and the score inside ``log``).
+    ``ignore_index`` (integer targets only, not a valid class) removes pixels from every sum.
+    ``class_weight`` (length C) and ``weight`` multiply the entries. ``"none"`` returns the
+    ``(B, C)`` / ``(C,)`` (``(B,)`` / ``()`` binary) matrix; ``"mean"`` divides by the number of
+    entries holding a non-ignored pixel (0 when there is none, with zero gradients).
+    Edge cases: a perfect prediction gives 0, including classes absent from both prediction
+    and target (an empty/empty entry scores 1, with zero gradient); an empty target with a
+    non-empty prediction gives a loss near 1 at ``smooth=0``.
+"""
+
+
+def _doc(text: str) -> str:
+    return text.rstrip() + "\n" + _SHARED_DOC
+
+
+# ---------------------------------------------------------------------------------------
+# overlap losses
+
+
+def dice_loss(
+    pred: Array,
+    target: Array,
+    /,
+    *,
+    axis: int | None = -1,
+    activation: str | None = None,
+    squared: bool = False,
+    log: bool = False,
+    per_image: bool = True,
+    smooth: float = 0.0,
+    eps: float = 1e-7,
+    class_weight: Any = None,
+    ignore_index: int | None = None,
+    weight: Array | None = None,
+    reduction: str = "mean",
+) -> Array:
+    fn = "dice_loss"
+    check_bool(fn, "squared", squared)
+    check_bool(fn, "log", log)
+    s = _overlap_stats(fn, pred, target, axis=axis, activation=activation, per_image=per_image,
+                       smooth=smooth, eps=eps, class_weight=class_weight,
+                       ignore_index=ignore_index, weight=weight, reduction=reduction,
+                       squares=squared)
+    den = (s.sp2 + s.sg2 if squared and s.sp2 is not None and s.sg2 is not None
+           else s.sp + s.sg)
+    return _overlap_loss(s, _score(s, 2.0 * s.tp, den), log=log)
+
+
+dice_loss.__doc__ = _doc(
+    """Soft Dice loss: ``1 - D`` with ``D = (2 TP + smooth) / (Sp + Sg + smooth)``.
+
+    ``squared=True`` uses the V-Net denominator ``Sp2 + Sg2`` (Milletari et al., "V-Net", 3DV
+    2016); ``log=True`` returns ``-log(max(D, eps))``. Reference: ``monai.losses.DiceLoss``
+    with ``smooth_nr=0, smooth_dr=0`` (``squared_pred=True``, ``batch=True`` for
+    ``per_image=False``, ``weight`` for ``class_weight``) gives the same values; MONAI's
+    default smoothing 1e-5 is ``smooth=1e-5``. Gradient (linear, one entry):
+    ``dL/dp_j = -(2 g_j (Sp + Sg + s) - (2 TP + s)) / (Sp + Sg + s)^2``."""
+)
+
+
+def jaccard_loss(
+    pred: Array,
+    target: Array,
+    /,
+    *,
+    axis: int | None = -1,
+    activation: str | None = None,
+    log: bool = False,
+    per_image: bool = True,
+    smooth: float = 0.0,
+    eps: float = 1e-7,
+    class_weight: Any = None,
+    ignore_index: int | None = None,
+    weight: Array | None = None,
+    reduction: str = "mean",
+) -> Array:
+    fn = "jaccard_loss"
+    check_bool(fn, "log", log)
+    s = _overlap_stats(fn, pred, target, axis=axis, activation=activation, per_image=per_image,
+                       smooth=smooth, eps=eps, class_weight=class_weight,
+                       ignore_index=ignore_index, weight=weight, reduction=reduction)
+    return _overlap_loss(s, _score(s, s.tp, s.sp + s.sg - s.tp), log=log)
+
+
+jaccard_loss.__doc__ = _doc(
+    """Soft Jaccard (IoU) loss: ``1 - J`` with ``J = (TP + smooth) / (Sp + Sg - TP + smooth)``.
+
+    ``log=True`` returns ``-log(max(J, eps))``. With ``smooth=0``, ``J = D / (2 - D)`` for the
+    linear Dice ``D``: same optimum. Reference: ``monai.losses.DiceLoss(jaccard=True,
+    smooth_nr=0, smooth_dr=0)`` (MONAI's default smoothing is effectively halved there); SMP
+    ``JaccardLoss`` semantics for ``per_image=False`` when every class is present."""
+)
+
+
+def _tversky(fn: str, pred: Array, target: Array, *, alpha: Any, beta: Any,
+             gamma: float | None, **shared: Any) -> Array:
+    """Tversky index ``TP / (TP + alpha FP + beta FN)`` (smoothed), then ``1 - TI`` or its
+    focal power; ``shared``: the options of ``_overlap_stats``."""
+    alpha = check_number(fn, "alpha", alpha, ge=0.0)
+    beta = check_number(fn, "beta", beta, ge=0.0)
+    s = _overlap_stats(fn, pred, target, **shared)
+    den = s.tp + alpha * (s.sp - s.tp) + beta * (s.sg - s.tp)
+    return _overlap_loss(s, _score(s, s.tp, den), gamma=gamma)
+
+
+def tversky_loss(
+    pred: Array,
+    target: Array,
+    /,
+    *,
+    alpha: float = 0.5,
+    beta: float = 0.5,
+    axis: int | None = -1,
+    activation: str | None = None,
+    per_image: bool = True,
+    smooth: float = 0.0,
+    eps: float = 1e-7,
+    class_weight: Any = None,
+    ignore_index: int | None = None,
+    weight: Array | None = None,
+    reduction: str = "mean",
+) -> Array:
+    return _tversky("tversky_loss", pred, target, alpha=alpha, beta=beta, gamma=None,
+                    axis=axis, activation=activation, per_image=per_image, smooth=smooth,
+                    eps=eps, class_weight=class_weight, ignore_index=ignore_index,
+                    weight=weight, reduction=reduction)
+
+
+tversky_loss.__doc__ = _doc(
+    """Tversky loss (Salehi et al., MLMI 2017, arXiv 1706.05721): ``1 - TI`` with
+    ``TI = (TP + smooth) / (TP + alpha FP + beta FN + smooth)``.
+
+    **alpha weights false positives, beta false negatives** (the paper's Eq. 2; MONAI, SMP).
+    Defaults 0.5/0.5 equal ``dice_loss``; alpha = beta = 1 is ``jaccard_loss``. The paper's
+    recommended setting is ``alpha=0.3, beta=0.7`` (recall first). Both must be >= 0; their
+    sum need not be 1. Reference: ``monai.losses.TverskyLoss(smooth_nr=0, smooth_dr=0)``.
+    keras 3's ``tversky`` swaps the two weights."""
+)
+
+
+def focal_tversky_loss(
+    pred: Array,
+    target: Array,
+    /,
+    *,
+    alpha: float = 0.5,
+    beta: float = 0.5,
+    gamma: float = 0.75,
+    axis: int | None = -1,
+    activation: str | None = None,
+    per_image: bool = True,
+    smooth: float = 0.0,
+    eps: float = 1e-7,
+    class_weight: Any = None,
+    ignore_index: int | None = None,
+    weight: Array | None = None,
+    reduction: str = "mean",
+) -> Array:
+    fn = "focal_tversky_loss"
+    gamma = check_number(fn, "gamma", gamma, gt=0.0)
+    return _tversky(fn, pred, target, alpha=alpha, beta=beta, gamma=gamma, axis=axis,
+                    activation=activation, per_image=per_image, smooth=smooth, eps=eps,
+                    class_weight=class_weight, ignore_index=ignore_index, weight=weight,
+                    reduction=reduction)
+
+
+focal_tversky_loss.__doc__ = _doc(
+    """Focal Tversky loss (Abraham & Khan, ISBI 2019, arXiv 1810.07842):
+    ``max(1 - TI, 0) ** gamma`` per entry, ``TI`` as in ``tversky_loss``.
+
+    ``gamma=0.75`` is the exponent that is applied (the paper's ``1/gamma`` with its best
+    gamma 4/3, and its official code). ``gamma <= 0`` raises ``ValueError``; ``gamma=1`` is
+    ``tversky_loss``. The paper puts alpha on FN: its ``alpha=0.7, beta=0.3`` is
+    ``alpha=0.3, beta=0.7`` here; its code adds ``smooth=1``. The power is masked: 0 with a
+    zero gradient at a perfect entry, finite (large) gradients near it. The exponent is
+    applied per entry, then the mean (SMP applies it after the class mean)."""
+)
