@@ -6,17 +6,18 @@ loss. Tolerances: float64 1e-10 relative, float32 1e-5 (golden numbers 1e-6).
 
 from __future__ import annotations
 
-import array_api_compat
 import numpy as np
 import pytest
+from array_api_extra.testing import assert_close
 
-from arrayloss import _backends, catalog
+from arrayloss import catalog
+from arrayloss.testing import backends
 from conftest import require_backend, require_module
 
 RECORDS = catalog.records()
 CASES = [pytest.param(r, c, id=f"{r.name}-{c.id}") for r in RECORDS for c in r.cases]
 FIRST_CASES = [pytest.param(r, r.cases[0], id=r.name) for r in RECORDS]
-BACKEND_IDS = [b.id for b in _backends.BACKENDS if b.mode != "inductor"]
+BACKEND_IDS = [b.id for b in backends.BACKENDS if b.mode != "inductor"]
 
 TOL = {"float64": (1e-10, 1e-12), "float32": (1e-5, 1e-6)}
 GOLDEN_TOL = {"float64": (1e-6, 1e-7), "float32": (1e-5, 1e-6)}
@@ -27,24 +28,10 @@ def _numpy_result(record: catalog.Record, case: catalog.Case) -> np.ndarray:
     return np.asarray(record.fn(*args, **case.options, **kw))
 
 
-def _supported(record: catalog.Record, backend: _backends.Backend) -> None:
+def _supported(record: catalog.Record, backend: backends.Backend) -> None:
     reason = record.unsupported.get(backend.id) or record.unsupported.get(backend.module)
     if reason:
         pytest.xfail(f"{record.name} on {backend.id}: {reason}")
-
-
-def _check_result(backend: _backends.Backend, out: object, like: object, dtype: str,
-                  shape: tuple[int, ...]) -> np.ndarray:
-    """Namespace, dtype, shape and device of a result; returns it as NumPy."""
-    assert array_api_compat.is_array_api_obj(out), f"result is {type(out)}, not an array"
-    assert type(out).__module__.split(".")[0] == type(like).__module__.split(".")[0], (
-        f"result is a {type(out)} for {type(like)} inputs"
-    )
-    assert backend.dtype_name(out) == dtype
-    assert tuple(out.shape) == shape
-    if backend.module != "dask":
-        assert backend.device_of(out) == backend.device_of(like)
-    return backend.to_numpy(out)
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
@@ -53,19 +40,19 @@ def _check_result(backend: _backends.Backend, out: object, like: object, dtype: 
 def test_agreement(backend_id: str, record: catalog.Record, case: catalog.Case,
                    dtype: str) -> None:
     """Each backend agrees with arrayloss on float64 NumPy, and with the golden numbers."""
-    backend = require_backend(_backends.by_id(backend_id))
+    backend = require_backend(backends.by_id(backend_id))
     _supported(record, backend)
     expected = _numpy_result(record, case)
     args, kw = case.inputs()
     conv, ckw = backend.convert(args, kw, dtype)
     out = backend.call(record.fn, conv, {**case.options, **ckw})
-    if backend.module == "numpy" and expected.ndim == 0:
-        assert type(out) is np.ndarray, "a reduced NumPy result must be a 0-d ndarray"
-    got = _check_result(backend, out, conv[0], dtype, expected.shape)
     rtol, atol = TOL[dtype]
     if dtype == "float32":
         rtol = max(rtol, case.rtol32)
-    np.testing.assert_allclose(got, expected, rtol=rtol, atol=atol)
+    # namespace, dtype, shape, device (and, on NumPy, a 0-d ndarray rather than a scalar)
+    assert_close(out, backend.asarray(expected, dtype), rtol=rtol, atol=atol,
+                 check_scalar=True)
+    got = backend.to_numpy(out)
     if case.expected is not None:
         rtol, atol = GOLDEN_TOL[dtype]
         np.testing.assert_allclose(got, np.asarray(case.expected, dtype=np.float64),
@@ -76,7 +63,7 @@ def test_agreement(backend_id: str, record: catalog.Record, case: catalog.Case,
 @pytest.mark.parametrize(("record", "case"), FIRST_CASES)
 def test_inductor(record: catalog.Record, case: catalog.Case) -> None:
     """One full inductor compile per loss (the broad matrix uses aot_eager)."""
-    backend = require_backend(_backends.by_id("torch:inductor"))
+    backend = require_backend(backends.by_id("torch:inductor"))
     args, kw = case.inputs()
     conv, ckw = backend.convert(args, kw, "float32")
     out = backend.call(record.fn, conv, {**case.options, **ckw})
@@ -94,26 +81,26 @@ def test_reference(record: catalog.Record, case: catalog.Case) -> None:
     np.testing.assert_allclose(got, ref, rtol=1e-10, atol=1e-12)
 
 
-NATIVE_CASES = [
+PEER_CASES = [
     pytest.param(r, c, n, id=f"{r.name}-{c.id}-{n.library}")
-    for r in RECORDS for c in r.cases for n in r.natives
-    if c.natives and n.accepts({**c.options, **dict.fromkeys(c.inputs()[1])})
+    for r in RECORDS for c in r.cases for n in r.peers
+    if c.peers and not n.timing_only and n.accepts({**c.options, **dict.fromkeys(c.inputs()[1])})
 ]
 
 
-@pytest.mark.parametrize(("record", "case", "native"), NATIVE_CASES)
-def test_native_reference(record: catalog.Record, case: catalog.Case,
-                          native: catalog.Native) -> None:
+@pytest.mark.parametrize(("record", "case", "peer"), PEER_CASES)
+def test_peer_reference(record: catalog.Record, case: catalog.Case,
+                        peer: catalog.Peer) -> None:
     """arrayloss equals the peer implementation (torch, optax, keras...) on its backend."""
-    require_module(native.module)
-    backend = require_backend(_backends.by_id(native.backend))
+    require_module(peer.module)
+    backend = require_backend(backends.by_id(peer.backend))
     args, kw = case.inputs()
     conv, ckw = backend.convert(args, kw, "float64")
     ours = backend.to_numpy(record.fn(*conv, **case.options, **ckw))
-    theirs = np.asarray(native.fn(*conv, **case.options, **ckw))
-    if native.backend != "numpy":
-        theirs = backend.to_numpy(native.fn(*conv, **case.options, **ckw))
-    np.testing.assert_allclose(ours, theirs, rtol=native.rtol, atol=max(native.rtol * 1e-2, 1e-9))
+    theirs = np.asarray(peer.fn(*conv, **case.options, **ckw))
+    if peer.backend != "numpy":
+        theirs = backend.to_numpy(peer.fn(*conv, **case.options, **ckw))
+    np.testing.assert_allclose(ours, theirs, rtol=peer.rtol, atol=max(peer.rtol * 1e-2, 1e-9))
 
 
 GRAD_CASES = [pytest.param(r, c, id=f"{r.name}-{c.id}") for r in RECORDS if r.grad_args
@@ -124,8 +111,8 @@ GRAD_CASES = [pytest.param(r, c, id=f"{r.name}-{c.id}") for r in RECORDS if r.gr
 def test_gradients(record: catalog.Record, case: catalog.Case) -> None:
     """torch autograd and jax.grad are finite, agree with each other and, away from kinks,
     with float64 central finite differences."""
-    torch_b = require_backend(_backends.by_id("torch"))
-    jax_b = require_backend(_backends.by_id("jax"))
+    torch_b = require_backend(backends.by_id("torch"))
+    jax_b = require_backend(backends.by_id("jax"))
     args, kw = case.inputs()
     opts = {**case.options, **kw}
     gt = torch_b.grad(record.fn, args, opts, record.grad_args)
@@ -137,7 +124,7 @@ def test_gradients(record: catalog.Record, case: catalog.Case) -> None:
             np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12)
     if case.grad == "fd":
         for i, g in zip(record.grad_args, gt):
-            fd = _backends.finite_difference(record.fn, args, opts, i)
+            fd = backends.finite_difference(record.fn, args, opts, i)
             np.testing.assert_allclose(g, fd, rtol=1e-5, atol=1e-8)
     if case.expected is not None and np.ndim(case.expected) == 0 and case.expected == 0.0:
         for g in gt:  # an empty / fully-ignored mean has zero gradients
@@ -155,7 +142,7 @@ def test_half_precision(backend_id: str, half: str, record: catalog.Record,
                         case: catalog.Case) -> None:
     """float16/bfloat16 inputs are computed in float32 and give a float32 result (functions
     that return coordinates, ``box_convert`` and ``update_centers``, keep the input dtype)."""
-    backend = require_backend(_backends.by_id(backend_id))
+    backend = require_backend(backends.by_id(backend_id))
     _supported(record, backend)
     args, kw = case.inputs()
     conv, ckw = backend.convert(args, kw, half)
@@ -180,7 +167,7 @@ VMAP_CASES = [pytest.param(r, c, id=f"{r.name}-{c.id}") for r in RECORDS
 @pytest.mark.parametrize(("record", "case"), VMAP_CASES)
 def test_jax_vmap(record: catalog.Record, case: catalog.Case) -> None:
     """The loss runs under jax.vmap (and jit) over a new leading axis."""
-    backend = require_backend(_backends.by_id("jax"))
+    backend = require_backend(backends.by_id("jax"))
     import jax
 
     args, _ = case.inputs()

@@ -1,19 +1,22 @@
 """The machine-readable catalogue: one record per loss.
 
-The CLI (``python -m arrayloss``), the docs and the test matrix all read this registry, so a
-new loss is registered in one place: a family module here exposes ``RECORDS``, a list of
-:class:`Record`, and its name is added to ``FAMILIES`` below.
+The CLI (``python -m arrayloss``), the docs, the benchmark and the test matrix all read this
+registry, so a new loss is registered in one place: the module of this package named like
+its ``arrayloss.losses`` module exposes ``RECORDS``, a list of :class:`Record`; the modules
+are found from ``arrayloss.losses.MODULES``.
 
-A record holds the loss function, its family, a description of its inputs, a few example
-:class:`Case` objects (makers of float64/int NumPy inputs that the backend adapters convert to
-any library), a float64 NumPy reference implementation written independently of the loss,
-the native implementations of peers (:class:`Native`) used for reference tests and timing,
-the bad options and bad values that must raise, and the properties the Hypothesis tests
-check.
+A record holds the loss function, its family (its ``losses`` module), a description of its
+inputs, a few example :class:`Case` objects (makers of float64/int NumPy inputs that the
+backend adapters convert to any library), a float64 NumPy reference implementation written
+independently of the loss, its peers (:class:`Peer`: other libraries' implementations, used
+for reference tests and timing, and yardsticks written for timing only), the options and
+goals of its benchmark, the bad options and bad values that must raise, and the properties
+the Hypothesis tests check.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -22,18 +25,23 @@ from typing import Any
 import numpy as np
 
 __all__ = [
-    "FAMILIES",
+    "GOALS",
     "BadValue",
     "Case",
-    "Native",
+    "Peer",
     "Record",
     "get",
     "np_reduce",
     "records",
+    "timed",
+    "yardstick",
 ]
 
-#: Family modules of this package, in display order.
-FAMILIES: tuple[str, ...] = ("regression", "boxes", "classification", "segmentation")
+#: benchmark goals a record may take part in (``Record.goals``)
+GOALS = {
+    "torch-functional": "torch eager forward+backward <= 1.3x torch.nn.functional (large)",
+    "best-torch-peer": "torch eager <= 1.0x the best torch peer (large)",
+}
 
 Maker = Callable[[np.random.Generator], tuple[np.ndarray, ...]]
 
@@ -49,7 +57,7 @@ class Case:
     ``"finite"`` only finiteness (kinks, ties, saturation, edge cases).
     ``expected`` is a golden value of the call (from the loss's reference or paper, also
     printed in ``docs/catalogue.md``), checked on every backend.
-    ``natives=False`` keeps peers off a case (e.g. empty input, where torch returns NaN).
+    ``peers=False`` keeps peers off a case (e.g. empty input, where torch returns NaN).
     """
 
     id: str
@@ -59,7 +67,7 @@ class Case:
     grad: str = "fd"
     expected: Any = None
     rtol32: float = 1e-5
-    natives: bool = True
+    peers: bool = True
 
     def inputs(self, seed: int = 0) -> tuple[tuple[np.ndarray, ...], dict[str, np.ndarray]]:
         """The positional and keyword arrays of this case, reproducibly from ``seed``."""
@@ -70,14 +78,17 @@ class Case:
 
 
 @dataclass(frozen=True)
-class Native:
+class Peer:
     """A peer's implementation of the same quantity.
 
     ``fn(*args, **options_and_arrays)`` receives arrays of ``backend`` (``"torch"``,
     ``"jax"``, ``"numpy"``) converted from a case, and returns what arrayloss returns for the
     same call. ``accepts(options)`` says whether it covers a case's options (e.g. a peer
     without ``weight``). ``library`` names the peer (``torch.nn.functional``, ``optax``...),
-    ``module`` the import it needs. ``jit`` marks natives to be timed under ``jax.jit``.
+    ``module`` the import it needs. ``jit`` marks peers to be timed under ``jax.jit``.
+    ``timing_only`` marks a yardstick written here for the benchmark (what a NumPy user would
+    write for the default options, or a torchvision-style formula restated in torch): it is
+    timed, after an agreement check, but is not a reference of the tests.
     """
 
     library: str
@@ -87,6 +98,7 @@ class Native:
     accepts: Callable[[Mapping[str, Any]], bool] = lambda options: True
     rtol: float = 1e-7
     jit: bool = False
+    timing_only: bool = False
 
 
 @dataclass(frozen=True)
@@ -111,7 +123,9 @@ class Record:
     ``weight``. ``unsupported``: backend id -> reason (documented, shown by the CLI).
     ``sized(rng, n)``: inputs with about ``n`` elements, for timing. ``kind`` names the
     input structure (``"elementwise"``: two same-shape float arrays); the property tests draw
-    inputs per kind (``tests/test_properties.py``).
+    inputs per kind (``tests/test_properties.py``). ``timing_options``: the options the
+    benchmark calls both arrayloss and its peers with (for peers that implement one variant);
+    ``goals``: the benchmark goals (``GOALS``) the loss takes part in.
     """
 
     name: str
@@ -121,7 +135,7 @@ class Record:
     cases: tuple[Case, ...]
     reference: Callable[..., np.ndarray]
     kind: str = "elementwise"
-    natives: tuple[Native, ...] = ()
+    peers: tuple[Peer, ...] = ()
     grad_args: tuple[int, ...] = (0,)
     bad_options: tuple[tuple[Mapping[str, Any], str], ...] = ()
     bad_values: tuple[BadValue, ...] = ()
@@ -133,6 +147,8 @@ class Record:
     unsupported: Mapping[str, str] = field(default_factory=dict)
     sized: Callable[[np.random.Generator, int], tuple[np.ndarray, ...]] | None = None
     notes: str = ""
+    timing_options: Mapping[str, Any] = field(default_factory=dict)
+    goals: tuple[str, ...] = ()
 
     @property
     def summary(self) -> str:
@@ -148,15 +164,45 @@ _REGISTRY: dict[str, Record] | None = None
 def _load() -> dict[str, Record]:
     global _REGISTRY
     if _REGISTRY is None:
+        from .. import losses
+
         reg: dict[str, Record] = {}
-        for fam in FAMILIES:
+        for fam in losses.MODULES:
             mod = importlib.import_module(f"{__name__}.{fam}")
             for rec in mod.RECORDS:
                 if rec.name in reg:
                     raise RuntimeError(f"catalogue: {rec.name} registered twice")
+                if rec.family != fam:
+                    raise RuntimeError(f"catalogue: {rec.name} is in {fam}, says {rec.family}")
+                unknown = set(rec.goals) - set(GOALS)
+                if unknown:
+                    raise RuntimeError(f"catalogue: {rec.name} has unknown goals {unknown}")
                 reg[rec.name] = rec
+        public = {name for name in losses.__all__ if name != "box_convert"}
+        if set(reg) != public:
+            raise RuntimeError(f"catalogue and arrayloss.losses differ: {set(reg) ^ public}")
         _REGISTRY = reg
     return _REGISTRY
+
+
+def yardstick(fn: Callable[..., Any], library: str = "hand-written NumPy",
+              backend: str = "numpy") -> Peer:
+    """A timing-only peer written here: what a NumPy user would write for the loss's default
+    options, or a torchvision-style formula restated in torch. It takes the positional arrays
+    of ``Record.sized`` and returns the default ``"mean"``."""
+    return Peer(library, backend, fn, backend, timing_only=True)
+
+
+def timed(records: list[Record], timing: Mapping[str, Mapping[str, Any]]) -> list[Record]:
+    """``records`` with their benchmark entries: per loss name, ``peers`` (yardsticks added
+    to the record's peers), ``goals`` and ``options`` (``Record.timing_options``)."""
+    out = []
+    for rec in records:
+        t = timing.get(rec.name, {})
+        out.append(dataclasses.replace(
+            rec, peers=(*rec.peers, *t.get("peers", ())), goals=tuple(t.get("goals", ())),
+            timing_options=dict(t.get("options", {}))))
+    return out
 
 
 def np_reduce(

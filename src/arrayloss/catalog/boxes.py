@@ -12,13 +12,13 @@ from typing import Any
 
 import numpy as np
 
-from .. import losses as B
-from . import BadValue, Case, Native, Record, np_reduce
+from .. import losses as L
+from . import BadValue, Case, Peer, Record, np_reduce, timed, yardstick
 
 # Shared box data (rows A-D): partial overlap, disjoint, identical, identical zero-area.
-_PRED = np.array([[0.0, 0.0, 4.0, 2.0], [0.0, 0.0, 1.0, 1.0], [1.0, 1.0, 3.0, 4.0],
+PRED = np.array([[0.0, 0.0, 4.0, 2.0], [0.0, 0.0, 1.0, 1.0], [1.0, 1.0, 3.0, 4.0],
                   [1.0, 1.0, 1.0, 1.0]])
-_TARGET = np.array([[1.0, 1.0, 3.0, 4.0], [2.0, 2.0, 3.0, 3.0], [1.0, 1.0, 3.0, 4.0],
+TARGET = np.array([[1.0, 1.0, 3.0, 4.0], [2.0, 2.0, 3.0, 3.0], [1.0, 1.0, 3.0, 4.0],
                     [1.0, 1.0, 1.0, 1.0]])
 # Row A in the size formats.
 _ROW_A = {"xywh": (np.array([[0.0, 0.0, 4.0, 2.0]]), np.array([[1.0, 1.0, 2.0, 3.0]])),
@@ -26,12 +26,12 @@ _ROW_A = {"xywh": (np.array([[0.0, 0.0, 4.0, 2.0]]), np.array([[1.0, 1.0, 2.0, 3
 
 
 def _shared(rng: np.random.Generator) -> tuple[np.ndarray, ...]:
-    return _PRED.copy(), _TARGET.copy()
+    return PRED.copy(), TARGET.copy()
 
 
 def _shared_rows(*rows: int) -> Callable[[np.random.Generator], tuple[np.ndarray, ...]]:
     def make(rng: np.random.Generator) -> tuple[np.ndarray, ...]:
-        return _PRED[list(rows)].copy(), _TARGET[list(rows)].copy()
+        return PRED[list(rows)].copy(), TARGET[list(rows)].copy()
 
     return make
 
@@ -125,15 +125,15 @@ def _bad_shape(rng: np.random.Generator) -> tuple[np.ndarray, ...]:
 
 
 def _inverted_target(rng: np.random.Generator) -> tuple[np.ndarray, ...]:
-    t = _TARGET.copy()
+    t = TARGET.copy()
     t[0] = [4.0, 0.0, 0.0, 2.0]  # x2 < x1
-    return _PRED.copy(), t
+    return PRED.copy(), t
 
 
 def _inverted_target_xywh(rng: np.random.Generator) -> tuple[np.ndarray, ...]:
-    t = xyxy_to(_TARGET, "xywh")
+    t = xyxy_to(TARGET, "xywh")
     t[1, 3] = -1.0  # negative height
-    return xyxy_to(_PRED, "xywh"), t
+    return xyxy_to(PRED, "xywh"), t
 
 
 def _perfect(args: tuple[np.ndarray, ...]) -> tuple[np.ndarray, ...]:
@@ -229,13 +229,13 @@ def _ref_box_iou(pred: np.ndarray, target: np.ndarray, *, box_format: str = "xyx
 # --- peers
 
 
-def _monai_giou() -> Native:
+def _monai_giou() -> Peer:
     def fn(pred: Any, target: Any, *, reduction: str = "mean", **options: Any) -> Any:
         from monai.losses import BoxGIoULoss
 
         return BoxGIoULoss(reduction=reduction)(pred, target)
 
-    return Native("monai.losses.BoxGIoULoss", "torch", fn, "monai", rtol=1e-5,
+    return Peer("monai.losses.BoxGIoULoss", "torch", fn, "monai", rtol=1e-5,
                   accepts=_monai_accepts)
 
 
@@ -261,7 +261,7 @@ def _cases(golden: list[float], grad: str = "fd", empty: bool = False,
     """Rows A-D (golden, per box), random cxcywh and weighted sums, and optionally the empty
     mean. The conversions and the empty-mean rule are shared code, so a few records carry
     them through the matrix (``box_iou``: cxcywh golden; ``iou_loss``: xywh golden; empty:
-    ``box_iou``, ``giou_loss``) and ``tests/test_boxes.py`` checks every loss in every format
+    ``box_iou``, ``giou_loss``) and ``tests/losses/test_boxes.py`` checks every loss in every format
     and on empty input eagerly (time budget: each matrix case costs two torch.compile
     traces)."""
     o = dict(options)
@@ -271,22 +271,22 @@ def _cases(golden: list[float], grad: str = "fd", empty: bool = False,
         Case("random-sum-weight", _random((2, 3)), {**o, "reduction": "sum"}, grad=grad,
              arrays=_box_weight),
     )
-    return (*cases, Case("empty", _empty, o, expected=0.0, natives=False)) if empty else cases
+    return (*cases, Case("empty", _empty, o, expected=0.0, peers=False)) if empty else cases
 
 
 def _loss(name: str, per_box: Callable[..., np.ndarray], golden: list[float],
           extra: tuple[Case, ...] = (), grad: str = "fd", empty: bool = False,
           bad: tuple[tuple[dict[str, Any], str], ...] = (),
-          natives: tuple[Native, ...] = (), notes: str = "") -> Record:
+          peers: tuple[Peer, ...] = (), notes: str = "") -> Record:
     return Record(
         name=name,
         family="boxes",
-        fn=getattr(B, name),
+        fn=getattr(L, name),
         inputs=_INPUTS,
         cases=(*_cases(golden, grad, empty), *extra),
         reference=_reference(per_box),
         kind="boxes",
-        natives=natives,
+        peers=peers,
         bad_options=(*_COMMON_BAD, *bad),
         bad_values=_BAD_VALUES,
         bad_shape=_bad_shape,
@@ -304,7 +304,7 @@ RECORDS = [
     Record(
         name="box_iou",
         family="boxes",
-        fn=B.box_iou,
+        fn=L.box_iou,
         inputs=_INPUTS,
         cases=(
             Case("catalogue", _shared, grad="finite",
@@ -312,7 +312,7 @@ RECORDS = [
             Case("catalogue-cxcywh", _row_a("cxcywh"), {"box_format": "cxcywh"},
                  expected=[0.1666667]),
             Case("random", _random((5,)), {}),
-            Case("empty", _empty, {}, expected=np.zeros((0,)), natives=False),
+            Case("empty", _empty, {}, expected=np.zeros((0,)), peers=False),
         ),
         reference=_ref_box_iou,
         kind="boxes",
@@ -322,7 +322,7 @@ RECORDS = [
         reduces=False,
         sized=_sized,
         notes="not a loss: elementwise IoU of aligned pairs, no reduction; MONAI's pairwise "
-              "box_iou (diagonal) is compared in tests/test_boxes.py, not registered as a "
+              "box_iou (diagonal) is compared in tests/losses/test_boxes.py, not registered as a "
               "native: its N x M matrix would make the CLI's timing ratio meaningless",
     ),
     _loss("iou_loss", ref_iou, [0.8333333, 1.0, _ID, 1.0],
@@ -332,7 +332,7 @@ RECORDS = [
                       grad="finite", expected=[1.7917595, _LOG_DISJOINT, _ID, _LOG_DISJOINT]),),
           bad=(({"mode": "square"}, "mode"),)),
     _loss("giou_loss", ref_giou, [1.0833333, 1.7777778, _ID, 1.0], empty=True,
-          natives=(_monai_giou(),)),
+          peers=(_monai_giou(),)),
     _loss("diou_loss", ref_diou, [0.9036458, 1.4444444, _ID, 1.0]),
     _loss("ciou_loss", ref_ciou, [0.9163039, 1.4444444, _ID, 1.0], grad="autodiff",
           notes="alpha without gradient (torchvision semantics); angle 0 at w = h = 0"),
@@ -353,3 +353,75 @@ RECORDS = [
           bad=(({"distance_weight": -1.0}, "distance_weight"),),
           notes="Euclidean corner distances over 4 x the enclosing diagonal"),
 ]
+
+
+# --- timing yardsticks (benchmark only: not references of the tests)
+
+
+def _tv_box_terms(b1: Any, b2: Any, eps: float = 1e-7) -> tuple[Any, ...]:
+    """torchvision.ops._utils._loss_inter_union and the enclosing box, restated."""
+    import torch
+
+    x1, y1, x2, y2 = b1.unbind(dim=-1)
+    x1g, y1g, x2g, y2g = b2.unbind(dim=-1)
+    xkis1 = torch.max(x1, x1g)
+    ykis1 = torch.max(y1, y1g)
+    xkis2 = torch.min(x2, x2g)
+    ykis2 = torch.min(y2, y2g)
+    intsct = torch.zeros_like(x1)
+    mask = (ykis2 > ykis1) & (xkis2 > xkis1)
+    intsct[mask] = (xkis2[mask] - xkis1[mask]) * (ykis2[mask] - ykis1[mask])
+    union = (x2 - x1) * (y2 - y1) + (x2g - x1g) * (y2g - y1g) - intsct
+    iou = intsct / (union + eps)
+    xc1 = torch.min(x1, x1g)
+    yc1 = torch.min(y1, y1g)
+    xc2 = torch.max(x2, x2g)
+    yc2 = torch.max(y2, y2g)
+    return iou, union, xc1, yc1, xc2, yc2, (x1, y1, x2, y2), (x1g, y1g, x2g, y2g)
+
+
+def _tv_giou(b1: Any, b2: Any, eps: float = 1e-7) -> Any:
+    """torchvision.ops.generalized_box_iou_loss, restated."""
+    iou, union, xc1, yc1, xc2, yc2, _, _ = _tv_box_terms(b1, b2, eps)
+    area_c = (xc2 - xc1) * (yc2 - yc1)
+    return (1 - (iou - (area_c - union) / (area_c + eps))).mean()
+
+
+def _tv_diou_terms(b1: Any, b2: Any, eps: float) -> tuple[Any, Any, tuple[Any, ...]]:
+    iou, _, xc1, yc1, xc2, yc2, a, g = _tv_box_terms(b1, b2, eps)
+    diag = (xc2 - xc1) ** 2 + (yc2 - yc1) ** 2 + eps
+    cx = (a[0] + a[2]) / 2
+    cy = (a[1] + a[3]) / 2
+    cxg = (g[0] + g[2]) / 2
+    cyg = (g[1] + g[3]) / 2
+    dist = (cx - cxg) ** 2 + (cy - cyg) ** 2
+    return iou, dist / diag, (a, g)
+
+
+def _tv_diou(b1: Any, b2: Any, eps: float = 1e-7) -> Any:
+    """torchvision.ops.distance_box_iou_loss, restated."""
+    iou, d, _ = _tv_diou_terms(b1, b2, eps)
+    return (1 - iou + d).mean()
+
+
+def _tv_ciou(b1: Any, b2: Any, eps: float = 1e-7) -> Any:
+    """torchvision.ops.complete_box_iou_loss, restated."""
+    import torch
+
+    iou, d, (a, g) = _tv_diou_terms(b1, b2, eps)
+    w, h = a[2] - a[0], a[3] - a[1]
+    wg, hg = g[2] - g[0], g[3] - g[1]
+    v = (4 / (torch.pi**2)) * torch.pow(torch.atan(wg / hg) - torch.atan(w / h), 2)
+    with torch.no_grad():
+        alpha = v / (1 - iou + v + eps)
+    return (1 - iou + d + alpha * v).mean()
+
+
+RECORDS = timed(RECORDS, {
+    "giou_loss": {"peers": (yardstick(_tv_giou, "torchvision-style generalized_box_iou_loss",
+                                      "torch"),), "goals": ("best-torch-peer",)},
+    "diou_loss": {"peers": (yardstick(_tv_diou, "torchvision-style distance_box_iou_loss",
+                                      "torch"),), "goals": ("best-torch-peer",)},
+    "ciou_loss": {"peers": (yardstick(_tv_ciou, "torchvision-style complete_box_iou_loss",
+                                      "torch"),), "goals": ("best-torch-peer",)},
+})

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
 
-from .. import losses as R
-from . import Case, Native, Record, np_reduce
+from .. import losses as L
+from . import Case, Peer, Record, np_reduce, timed, yardstick
 
 # Shared data of the regression examples: r = [0.5, 2.0, -1.0, 2.0, -0.2].
 _P = np.array([0.5, 2.0, -1.0, 3.0, 0.0])
@@ -59,7 +60,7 @@ def _common_cases(kinks: tuple[float, ...], options: Mapping[str, Any]) -> list[
         Case("random-sum-weight", _residuals((5, 4), kinks), {**o, "reduction": "sum"},
              arrays=_row_weight),
         Case("random-mean-weight", _residuals((5, 4), kinks), o, arrays=_row_weight),
-        Case("empty", _empty, o, expected=0.0, natives=False),
+        Case("empty", _empty, o, expected=0.0, peers=False),
     ]
 
 
@@ -67,14 +68,14 @@ def _perfect(args: tuple[np.ndarray, ...]) -> tuple[np.ndarray, ...]:
     return args[1].copy(), args[1]
 
 
-def _torch_native(name: str, **rename: str) -> Native:
+def _torch_native(name: str, **rename: str) -> Peer:
     def fn(pred: Any, target: Any, *, reduction: str = "mean", **options: Any) -> Any:
         import torch.nn.functional as F
 
         kw = {rename.get(k, k): v for k, v in options.items()}
         return getattr(F, name)(pred, target, reduction=reduction, **kw)
 
-    return Native(f"torch.nn.functional.{name}", "torch", fn, "torch",
+    return Peer(f"torch.nn.functional.{name}", "torch", fn, "torch",
                   accepts=lambda o: "weight" not in o)
 
 
@@ -86,7 +87,7 @@ def _reduce_any(loss: Any, reduction: str, weight: Any) -> Any:
     return loss.sum() if reduction == "sum" else loss.mean()
 
 
-def _optax_native(name: str, **rename: str) -> Native:
+def _optax_native(name: str, **rename: str) -> Peer:
     def fn(pred: Any, target: Any, *, reduction: str = "mean", weight: Any = None,
            **options: Any) -> Any:
         import optax
@@ -94,10 +95,10 @@ def _optax_native(name: str, **rename: str) -> Native:
         kw = {rename.get(k, k): v for k, v in options.items()}
         return _reduce_any(getattr(optax.losses, name)(pred, target, **kw), reduction, weight)
 
-    return Native(f"optax.losses.{name}", "jax", fn, "optax", jit=True)
+    return Peer(f"optax.losses.{name}", "jax", fn, "optax", jit=True)
 
 
-def _keras_native(name: str, **rename: str) -> Native:
+def _keras_native(name: str, **rename: str) -> Peer:
     """keras reduces over the last axis per sample: the mean of those is arrayloss's mean."""
 
     def fn(pred: Any, target: Any, *, reduction: str = "mean", **options: Any) -> Any:
@@ -107,7 +108,7 @@ def _keras_native(name: str, **rename: str) -> Native:
         out = getattr(keras.losses, name)(target, pred, **kw)
         return np.asarray(keras.ops.convert_to_numpy(out)).mean()
 
-    return Native(f"keras.losses.{name}", "numpy", fn, "keras", rtol=1e-5,
+    return Peer(f"keras.losses.{name}", "numpy", fn, "keras", rtol=1e-5,
                   accepts=lambda o: o.get("reduction", "mean") == "mean" and "weight" not in o)
 
 
@@ -159,7 +160,7 @@ RECORDS = [
     Record(
         name="l1_loss",
         family="regression",
-        fn=R.l1_loss,
+        fn=L.l1_loss,
         inputs=_SHARED,
         cases=(
             Case("catalogue", _shared, expected=1.14),
@@ -169,7 +170,7 @@ RECORDS = [
             Case("kink", lambda rng: (np.array([1.0, -1.0, 0.0]), np.zeros(3)), grad="finite"),
         ),
         reference=_ref(np.abs),
-        natives=(_torch_native("l1_loss"), _keras_native("mean_absolute_error")),
+        peers=(_torch_native("l1_loss"), _keras_native("mean_absolute_error")),
         bad_shape=_bad_shape,
         perfect=_perfect,
         symmetric=True,
@@ -178,7 +179,7 @@ RECORDS = [
     Record(
         name="mse_loss",
         family="regression",
-        fn=R.mse_loss,
+        fn=L.mse_loss,
         inputs=_SHARED,
         cases=(
             Case("catalogue", _shared, expected=1.858),
@@ -187,7 +188,7 @@ RECORDS = [
             *_common_cases((), {}),
         ),
         reference=_ref(lambda r: r * r),
-        natives=(_torch_native("mse_loss"), _optax_native("squared_error"),
+        peers=(_torch_native("mse_loss"), _optax_native("squared_error"),
                  _keras_native("mean_squared_error")),
         bad_shape=_bad_shape,
         perfect=_perfect,
@@ -197,7 +198,7 @@ RECORDS = [
     Record(
         name="smooth_l1_loss",
         family="regression",
-        fn=R.smooth_l1_loss,
+        fn=L.smooth_l1_loss,
         inputs=_SHARED,
         cases=(
             Case("catalogue", _shared, expected=0.729),
@@ -210,7 +211,7 @@ RECORDS = [
                  {"reduction": "sum"}, grad="finite"),
         ),
         reference=_ref(_ref_smooth_l1),
-        natives=(_torch_native("smooth_l1_loss"),),
+        peers=(_torch_native("smooth_l1_loss"),),
         bad_options=(({"beta": -1.0}, "beta"), ({"beta": float("nan")}, "beta")),
         bad_shape=_bad_shape,
         perfect=_perfect,
@@ -220,7 +221,7 @@ RECORDS = [
     Record(
         name="huber_loss",
         family="regression",
-        fn=R.huber_loss,
+        fn=L.huber_loss,
         inputs=_SHARED,
         cases=(
             Case("catalogue", _shared, expected=0.729),
@@ -230,7 +231,7 @@ RECORDS = [
             *_common_cases((0.5,), {"delta": 0.5})[:2],
         ),
         reference=_ref(_ref_huber),
-        natives=(_torch_native("huber_loss"), _optax_native("huber_loss"),
+        peers=(_torch_native("huber_loss"), _optax_native("huber_loss"),
                  _keras_native("huber")),
         bad_options=(({"delta": 0.0}, "delta"), ({"delta": -1.0}, "delta")),
         bad_shape=_bad_shape,
@@ -241,7 +242,7 @@ RECORDS = [
     Record(
         name="tukey_biweight_loss",
         family="regression",
-        fn=R.tukey_biweight_loss,
+        fn=L.tukey_biweight_loss,
         inputs=_SHARED + "; axis 0 is the batch over which the MAD scale is taken",
         cases=(
             Case("catalogue-unscaled", _shared, {"scale": None, "reduction": "none"},
@@ -274,7 +275,7 @@ RECORDS = [
     Record(
         name="log_cosh_loss",
         family="regression",
-        fn=R.log_cosh_loss,
+        fn=L.log_cosh_loss,
         inputs=_SHARED,
         cases=(
             Case("catalogue", _shared, expected=0.6447538),
@@ -285,10 +286,58 @@ RECORDS = [
             *_common_cases((), {}),
         ),
         reference=_ref(_ref_log_cosh),
-        natives=(_optax_native("log_cosh"), _keras_native("log_cosh")),
+        peers=(_optax_native("log_cosh"), _keras_native("log_cosh")),
         bad_shape=_bad_shape,
         perfect=_perfect,
         symmetric=True,
         sized=_sized,
     ),
 ]
+
+
+_LOG2 = math.log(2.0)
+
+
+# --- timing yardsticks (benchmark only: not references of the tests)
+
+
+def _hw_l1(p: np.ndarray, t: np.ndarray) -> Any:
+    return np.mean(np.abs(p - t))
+
+
+def _hw_mse(p: np.ndarray, t: np.ndarray) -> Any:
+    r = p - t
+    return np.mean(r * r)
+
+
+def _hw_smooth_l1(p: np.ndarray, t: np.ndarray) -> Any:
+    a = np.abs(p - t)
+    return np.mean(np.where(a < 1.0, 0.5 * a * a, a - 0.5))
+
+
+def _hw_huber(p: np.ndarray, t: np.ndarray) -> Any:
+    a = np.abs(p - t)
+    return np.mean(np.where(a <= 1.0, 0.5 * a * a, a - 0.5))
+
+
+def _hw_log_cosh(p: np.ndarray, t: np.ndarray) -> Any:
+    a = np.abs(p - t)
+    return np.mean(a + np.log1p(np.exp(-2.0 * a)) - np.float32(_LOG2))
+
+
+def _hw_tukey(p: np.ndarray, t: np.ndarray, c: float = 4.685) -> Any:
+    r = p - t
+    mad = np.median(np.abs(r - np.median(r, axis=0)), axis=0)
+    u = r / (np.float32(1.4826) * np.maximum(mad, np.float32(1e-12)))
+    q = np.minimum((u / np.float32(c)) ** 2, np.float32(1.0))
+    return np.mean(np.float32(c * c / 6.0) * (1.0 - (1.0 - q) ** 3))
+
+
+RECORDS = timed(RECORDS, {
+    "l1_loss": {"peers": (yardstick(_hw_l1),), "goals": ("torch-functional",)},
+    "mse_loss": {"peers": (yardstick(_hw_mse),), "goals": ("torch-functional",)},
+    "smooth_l1_loss": {"peers": (yardstick(_hw_smooth_l1),), "goals": ("torch-functional",)},
+    "huber_loss": {"peers": (yardstick(_hw_huber),), "goals": ("torch-functional",)},
+    "log_cosh_loss": {"peers": (yardstick(_hw_log_cosh),)},
+    "tukey_biweight_loss": {"peers": (yardstick(_hw_tukey),)},
+})

@@ -12,69 +12,22 @@
 The catalogue (``arrayloss.catalog``) holds one module of records per module here.
 """
 
-from ._geometry import box_convert
-from .binary import binary_cross_entropy, binary_cross_entropy_with_logits, sigmoid_focal_loss
-from .boxes import (
-    box_iou,
-    cdiou_loss,
-    ciou_loss,
-    diou_loss,
-    eiou_loss,
-    focal_eiou_loss,
-    giou_loss,
-    iou_loss,
-)
-from .categorical import cross_entropy, entropy, kl_divergence, softmax_focal_loss
-from .embedding import center_loss, update_centers
-from .lovasz import lovasz_hinge_loss, lovasz_softmax_loss
-from .margin import hinge_loss, multiclass_hinge_loss, ramp_loss, squared_hinge_loss
-from .overlap import dice_loss, focal_tversky_loss, jaccard_loss, tversky_loss
-from .regression import (
-    huber_loss,
-    l1_loss,
-    log_cosh_loss,
-    mse_loss,
-    smooth_l1_loss,
-    tukey_biweight_loss,
-)
+from . import binary, boxes, categorical, embedding, lovasz, margin, overlap, regression
+from .binary import *  # noqa: F403
+from .boxes import *  # noqa: F403
+from .categorical import *  # noqa: F403
+from .embedding import *  # noqa: F403
+from .lovasz import *  # noqa: F403
+from .margin import *  # noqa: F403
+from .overlap import *  # noqa: F403
+from .regression import *  # noqa: F403
 
-#: the public losses, module by module (the order of the catalogue)
+#: the modules of losses, in the catalogue's order (each has a catalogue module of the
+#: same name in ``arrayloss.catalog``)
 MODULES = ("regression", "boxes", "binary", "categorical", "margin", "embedding", "overlap",
            "lovasz")
 
-__all__ = [
-    "binary_cross_entropy",
-    "binary_cross_entropy_with_logits",
-    "box_convert",
-    "box_iou",
-    "cdiou_loss",
-    "center_loss",
-    "ciou_loss",
-    "cross_entropy",
-    "dice_loss",
-    "diou_loss",
-    "eiou_loss",
-    "entropy",
-    "focal_eiou_loss",
-    "focal_tversky_loss",
-    "giou_loss",
-    "hinge_loss",
-    "huber_loss",
-    "iou_loss",
-    "jaccard_loss",
-    "kl_divergence",
-    "l1_loss",
-    "log_cosh_loss",
-    "lovasz_hinge_loss",
-    "lovasz_softmax_loss",
-    "mse_loss",
-    "multiclass_hinge_loss",
-    "ramp_loss",
-    "sigmoid_focal_loss",
-    "smooth_l1_loss",
-    "softmax_focal_loss",
-    "squared_hinge_loss",
-    "tukey_biweight_loss",
-    "tversky_loss",
-    "update_centers",
-]
+#: every public loss: the ``__all__`` of each module (a new loss is added there only)
+__all__ = sorted({*regression.__all__, *boxes.__all__, *binary.__all__,
+                  *categorical.__all__, *margin.__all__, *embedding.__all__,
+                  *overlap.__all__, *lovasz.__all__})

@@ -17,9 +17,21 @@ from .._validate import (
     representable,
 )
 
-__all__ = ["ACTIVATIONS", "binary_target", "class_axis", "probabilities"]
+__all__ = ["ACTIVATIONS", "binary_target", "check_binary_shapes", "class_axis", "probabilities"]
 
 ACTIVATIONS = (None, "sigmoid", "softmax")
+
+
+def check_binary_shapes(fn: str, pred: Array, target: Array) -> None:
+    """Binary input without a class axis: ``pred`` and ``target`` of one shape, with a batch
+    axis (at least 1-D)."""
+    if tuple(pred.shape) != tuple(target.shape):
+        raise ValueError(
+            f"{fn}: without a class axis `pred` and `target` must have the same shape; got "
+            f"{tuple(pred.shape)} and {tuple(target.shape)}"
+        )
+    if pred.ndim < 1:
+        raise ValueError(f"{fn}: `pred` needs a batch axis (at least 1-D); got 0-D")
 
 
 def class_axis(fn: str, axis: Any, ndim: int, binary: str = "axis=None") -> int:

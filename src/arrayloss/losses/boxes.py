@@ -51,9 +51,10 @@ import math
 from .. import _ops
 from .._namespace import Array
 from .._validate import check_bool, check_choice, check_number
-from ._geometry import distance_penalty, eiou, start_boxes
+from ._geometry import box_convert, distance_penalty, eiou, start_boxes
 
 __all__ = [
+    "box_convert",
     "box_iou",
     "cdiou_loss",
     "ciou_loss",

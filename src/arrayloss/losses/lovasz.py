@@ -29,7 +29,7 @@ from .._validate import (
     integer_labels,
     representable,
 )
-from ._pixels import class_axis, probabilities
+from ._pixels import check_binary_shapes, class_axis, probabilities
 
 __all__ = ["lovasz_hinge_loss", "lovasz_softmax_loss"]
 
@@ -95,13 +95,7 @@ def lovasz_hinge_loss(
     check_bool(fn, "per_image", per_image)
     call = start(fn, pred, reduction=reduction, weight=weight, target=target)
     xp = call.xp
-    if tuple(pred.shape) != tuple(target.shape):
-        raise ValueError(
-            f"{fn}: `pred` and `target` must have the same shape; got {tuple(pred.shape)} and "
-            f"{tuple(target.shape)}"
-        )
-    if pred.ndim < 1:
-        raise ValueError(f"{fn}: `pred` needs a batch axis (at least 1-D); got 0-D")
+    check_binary_shapes(fn, pred, target)
     ii = check_ignore_index(fn, ignore_index, 2)
     if xp.isdtype(target.dtype, "integral"):  # compared in the default integer dtype
         target = integer_labels(fn, "target", xp, target)

@@ -55,7 +55,13 @@ from .._validate import (
     check_labels,
     check_number,
 )
-from ._pixels import ACTIVATIONS, binary_target, class_axis, probabilities
+from ._pixels import (
+    ACTIVATIONS,
+    binary_target,
+    check_binary_shapes,
+    class_axis,
+    probabilities,
+)
 
 __all__ = ["dice_loss", "focal_tversky_loss", "jaccard_loss", "tversky_loss"]
 
@@ -112,13 +118,7 @@ def _overlap_stats(
             )
         if class_weight is not None:
             raise ValueError(f"{fn}: `class_weight` needs a class axis; got axis=None (binary)")
-        if tuple(pred.shape) != tuple(target.shape):
-            raise ValueError(
-                f"{fn}: with axis=None `pred` and `target` must have the same shape; got "
-                f"{tuple(pred.shape)} and {tuple(target.shape)}"
-            )
-        if pred.ndim < 1:
-            raise ValueError(f"{fn}: `pred` needs a batch axis (at least 1-D); got 0-D")
+        check_binary_shapes(fn, pred, target)
         ax, labels, num_classes = None, False, 2
     else:
         ax = class_axis(fn, axis, pred.ndim)

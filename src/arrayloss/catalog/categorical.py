@@ -1,0 +1,446 @@
+"""Catalogue records of the losses over a class axis (``arrayloss.losses.categorical``):
+entropy, cross-entropy, KL divergence and the softmax focal loss."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from .. import losses as L
+from . import BadValue, Case, Peer, Record, np_reduce, timed, yardstick
+from ._classes import (
+    _BAD_LABELS,
+    _CLASS_BAD_OPTIONS,
+    _CLASS_INPUTS,
+    _LG,
+    Arrays,
+    _arrays,
+    _class_axis,
+    _class_bad_shape,
+    _const,
+    _no,
+    _rand_labels,
+    _reduce_any,
+    _sized_class,
+    _uniform,
+)
+from ._common import np_log_softmax, np_softmax
+
+_T = np.array([0, 1, 2])
+
+
+_SOFT = np.array([[0.7, 0.2, 0.1], [0.1, 0.8, 0.1], [1 / 3, 1 / 3, 1 / 3]])
+
+
+# part D's channels-first segmentation logits (2, 3, 2, 2) and labels (2, 2, 2)
+_LG4 = np.array([[[[2.0, 0.1], [0.3, -1.0]], [[0.5, 1.5], [0.2, 0.0]],
+                  [[-1.0, 0.2], [1.2, 2.0]]],
+                 [[[0.1, 0.2], [0.3, 0.4]], [[1.0, -0.5], [0.0, 0.3]],
+                  [[0.2, 0.9], [-0.3, 1.1]]]])
+
+
+_LAB4 = np.array([[[0, 1], [2, 2]], [[1, 1], [1, 2]]])
+
+
+def _rand_probs(shape: tuple[int, ...], axis: int = -1) -> Callable[..., Arrays]:
+    return lambda rng: (np_softmax(rng.normal(size=shape) * 1.5, axis),)
+
+
+def _rand_log_dist(shape: tuple[int, ...], axis: int = -1, log_target: bool = False
+                   ) -> Callable[..., Arrays]:
+    def make(rng: np.random.Generator) -> Arrays:
+        log_q = np_log_softmax(rng.normal(size=shape), axis)
+        lp = np_log_softmax(rng.normal(size=shape) * 1.5, axis)
+        return log_q, (lp if log_target else np.exp(lp))
+
+    return make
+
+
+def _sized_dist(rng: np.random.Generator, n: int) -> Arrays:
+    return (np_softmax(rng.normal(size=(max(n // 10, 1), 10))),)
+
+
+def _sized_log_dist(rng: np.random.Generator, n: int) -> Arrays:
+    shape = (max(n // 10, 1), 10)
+    return np_log_softmax(rng.normal(size=shape)), np_softmax(rng.normal(size=shape))
+
+
+def _perfect_kl(args: Arrays) -> Arrays:
+    p = args[1]
+    with np.errstate(divide="ignore"):
+        return np.log(p), p
+
+
+def _ref_entropy(p: np.ndarray, *, axis: int = -1, from_logits: bool = False,
+                 base: float | None = None, reduction: str = "mean",
+                 weight: np.ndarray | None = None) -> np.ndarray:
+    p = np.moveaxis(np.asarray(p, np.float64), axis, -1)
+    if from_logits:
+        lp = np_log_softmax(p)
+        q = np.exp(lp)
+        h = -np.sum(np.where(q > 0, q * np.where(q > 0, lp, 0.0), 0.0), axis=-1)
+    else:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            h = -np.sum(np.where(p > 0, p * np.log(p), 0.0), axis=-1)
+    if base is not None:
+        h = h / np.log(base)
+    return np_reduce(h, reduction, weight)
+
+
+def _ref_class_loss(focal: bool) -> Callable[..., np.ndarray]:
+    """cross_entropy (focal=False) and softmax_focal_loss: loops per sample, float64."""
+
+    def ref(pred: np.ndarray, target: np.ndarray, *, axis: int = -1, class_weight: Any = None,
+            ignore_index: int | None = None, label_smoothing: float = 0.0, gamma: float = 2.0,
+            alpha: Any = None, reduction: str = "mean", weight: np.ndarray | None = None
+            ) -> np.ndarray:
+        z, t = _class_axis(np.asarray(pred, np.float64), axis, target)
+        c = z.shape[-1]
+        w = np.ones(c) if class_weight is None else np.asarray(class_weight, np.float64)
+        a = np.ones(c) if alpha is None else np.asarray(alpha, np.float64)
+        lp = np_log_softmax(z)
+        flat_lp = lp.reshape(-1, c)
+        dense = t.shape == z.shape
+        rows = t.reshape(-1, c) if dense else t.reshape(-1)
+        loss = np.zeros(flat_lp.shape[0])
+        den = 0.0
+        for i in range(flat_lp.shape[0]):
+            if dense:
+                q = (1 - label_smoothing) * rows[i] + label_smoothing / c
+                g = (1 - np.exp(flat_lp[i])) ** gamma if focal else 1.0
+                keep = q > 0
+                loss[i] = -np.sum(np.where(keep, a * w * q * g * np.where(keep, flat_lp[i], 0), 0))
+                den += 1.0
+                continue
+            y = int(rows[i])
+            if ignore_index is not None and y == ignore_index:
+                continue
+            if focal:
+                pt = np.exp(flat_lp[i, y])
+                loss[i] = -a[y] * w[y] * (1 - pt) ** gamma * flat_lp[i, y]
+            else:
+                loss[i] = -(1 - label_smoothing) * w[y] * flat_lp[i, y]
+                if label_smoothing:
+                    loss[i] -= label_smoothing / c * np.sum(w * flat_lp[i])
+            den += w[y] if class_weight is not None else 1.0
+        return np_reduce(loss.reshape(lp.shape[:-1]), reduction, weight, count=den)
+
+    return ref
+
+
+def _ref_kl(log_q: np.ndarray, p: np.ndarray, *, axis: int = -1, log_target: bool = False,
+            reduction: str = "mean", weight: np.ndarray | None = None) -> np.ndarray:
+    pp = np.exp(p) if log_target else np.asarray(p, np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        terms = np.where(pp > 0, pp * (np.log(np.where(pp > 0, pp, 1.0)) - log_q), 0.0)
+    return np_reduce(np.sum(terms, axis=axis), reduction, weight)
+
+
+def _torch_classes(pred: Any, target: Any, axis: int) -> tuple[Any, Any]:
+    """Move the class axis to torch's dim 1 (and a dense target's with it)."""
+    import torch
+
+    dense = tuple(target.shape) == tuple(pred.shape)
+    if pred.ndim > 1:
+        pred = torch.movedim(pred, axis, 1)
+        if dense:
+            target = torch.movedim(target, axis, 1)
+    return pred, target
+
+
+def _torch_ce(pred: Any, target: Any, *, axis: int = -1, class_weight: Any = None,
+              ignore_index: int | None = None, label_smoothing: float = 0.0,
+              reduction: str = "mean") -> Any:
+    import torch
+    import torch.nn.functional as F
+
+    x, t = _torch_classes(pred, target, axis)
+    cw = None if class_weight is None else torch.as_tensor(class_weight, dtype=x.dtype)
+    return F.cross_entropy(x, t, weight=cw, reduction=reduction, label_smoothing=label_smoothing,
+                           ignore_index=-100 if ignore_index is None else ignore_index)
+
+
+def _optax_ce(pred: Any, target: Any, *, axis: int = -1, label_smoothing: float = 0.0,
+              reduction: str = "mean") -> Any:
+    import jax
+    import optax
+
+    c = pred.shape[axis]
+    if target.shape != pred.shape:
+        if not label_smoothing:
+            loss = optax.losses.softmax_cross_entropy_with_integer_labels(pred, target, axis=axis)
+            return _reduce_any(loss, reduction)
+        target = jax.numpy.moveaxis(jax.nn.one_hot(target, c, dtype=pred.dtype), -1, axis)
+    if label_smoothing:
+        target = (1 - label_smoothing) * target + label_smoothing / c
+    return _reduce_any(optax.losses.softmax_cross_entropy(pred, target, axis=axis), reduction)
+
+
+def _keras_ce(pred: Any, target: Any, *, axis: int = -1, ignore_index: int | None = None,
+              label_smoothing: float = 0.0, reduction: str = "mean") -> Any:
+    import keras
+
+    if target.shape == pred.shape:
+        out = keras.losses.categorical_crossentropy(target, pred, from_logits=True,
+                                                    label_smoothing=label_smoothing, axis=axis)
+        valid = np.ones(out.shape, dtype=bool)
+    else:
+        z = np.moveaxis(pred, axis, -1)
+        out = keras.losses.sparse_categorical_crossentropy(target, z, from_logits=True,
+                                                           ignore_class=ignore_index)
+        valid = target != ignore_index if ignore_index is not None else np.ones(out.shape, bool)
+    out = np.where(valid, np.asarray(keras.ops.convert_to_numpy(out), np.float64), 0.0)
+    return _reduce_any(out, reduction, count=max(int(valid.sum()), 1))
+
+
+def _entropy_torch(p: Any, *, axis: int = -1, from_logits: bool = False,
+                   base: float | None = None, reduction: str = "mean") -> Any:
+    import torch
+
+    x = torch.movedim(p, axis, -1)
+    if from_logits:
+        h = torch.distributions.Categorical(logits=x).entropy()
+    else:
+        h = torch.special.entr(x).sum(-1)
+    if base is not None:
+        h = h / math.log(base)
+    return _reduce_any(h, reduction)
+
+
+def _entropy_scipy(p: Any, *, axis: int = -1, base: float | None = None,
+                   reduction: str = "mean") -> Any:
+    import scipy.stats
+
+    return _reduce_any(np.asarray(scipy.stats.entropy(p, base=base, axis=axis)), reduction)
+
+
+def _torch_kl(log_q: Any, p: Any, *, axis: int = -1, log_target: bool = False,
+              weight: Any = None, reduction: str = "mean") -> Any:
+    import torch.nn.functional as F
+
+    per = F.kl_div(log_q, p, reduction="none", log_target=log_target).sum(axis)
+    return _reduce_any(per, reduction, weight)
+
+
+def _scipy_kl(log_q: Any, p: Any, *, axis: int = -1, weight: Any = None,
+              reduction: str = "mean") -> Any:
+    import scipy.special
+
+    per = scipy.special.rel_entr(p, np.exp(log_q)).sum(axis)
+    return _reduce_any(np.asarray(per), reduction, weight)
+
+
+def _optax_kl(log_q: Any, p: Any, *, axis: int = -1, log_target: bool = False,
+              weight: Any = None, reduction: str = "mean") -> Any:
+    import optax
+
+    f = optax.losses.kl_divergence_with_log_targets if log_target else \
+        optax.losses.kl_divergence
+    return _reduce_any(f(log_q, p, axis=axis), reduction, weight)
+
+
+def _kornia_softmax_focal(pred: Any, target: Any, *, axis: int = -1, gamma: float = 2.0,
+                          alpha: Any = None, weight: Any = None, reduction: str = "mean") -> Any:
+    """kornia's scalar alpha ``a`` is the vector ``[1 - a, a, ..., a]``; its ``"none"`` is
+    per class, summed here into per-sample values."""
+    import kornia
+
+    a = None
+    if alpha is not None:
+        a = float(alpha[1])
+        assert np.allclose(np.asarray(alpha), [1 - a] + [a] * (len(alpha) - 1))
+    x, t = _torch_classes(pred, target, axis)
+    if x.ndim == 1:
+        x, t = x[None], t[None]
+    out = kornia.losses.focal_loss(x, t, alpha=a, gamma=gamma, reduction="none").sum(1)
+    return _reduce_any(out.reshape(target.shape), reduction, weight)
+
+
+_CW3 = _arrays(class_weight=lambda rng: np.array([1.0, 2.0, 0.5]))
+
+
+RECORDS = [
+    Record(
+        name="entropy",
+        family="categorical",
+        fn=L.entropy,
+        inputs="p: probabilities (or logits with from_logits=True), classes on `axis`",
+        kind="distribution",
+        cases=(
+            Case("catalogue-none", _const(np.array([[0.7, 0.2, 0.1], [1.0, 0.0, 0.0]])),
+                 {"reduction": "none"}, grad="finite", expected=[0.8018185, 0.0]),
+            Case("catalogue-logits", _const(_LG), {"from_logits": True, "reduction": "none"},
+                 expected=[0.8467382, 0.4760876, 1.0986123]),
+            Case("masked-logit", _const(np.array([0.0, -np.inf, 1.0])), {"from_logits": True},
+                 expected=0.5822031),
+            Case("random-axis1-base2-weight", _rand_probs((2, 4, 3), axis=1),
+                 {"axis": 1, "base": 2.0}, arrays=_arrays(weight=_uniform((2, 3)))),
+            Case("empty", _const(np.zeros((0, 3))), expected=0.0, peers=False),
+        ),
+        reference=_ref_entropy,
+        peers=(
+            Peer("torch.special.entr / torch.distributions.Categorical", "torch",
+                   _entropy_torch, "torch", accepts=_no("weight")),
+            Peer("scipy.stats.entropy", "numpy", _entropy_scipy, "scipy",
+                   accepts=_no("weight", from_logits=False)),
+        ),
+        bad_options=(({"base": 1.0}, "base"), ({"base": -2.0}, "base"), ({"axis": 3}, "axis"),
+                     ({"from_logits": "yes"}, "from_logits")),
+        bad_values=(BadValue("p", _const(np.array([[0.5, 1.5, -1.0]]))),),
+        sized=_sized_dist,
+    ),
+    Record(
+        name="cross_entropy",
+        family="categorical",
+        fn=L.cross_entropy,
+        inputs=_CLASS_INPUTS + ", or dense probabilities of pred's shape",
+        kind="class_logits",
+        cases=(
+            Case("catalogue-none", _const(_LG, _T), {"reduction": "none"},
+                 expected=[0.4170299, 0.1531782, 1.0986123]),
+            Case("catalogue-soft-none", _const(_LG, _SOFT), {"reduction": "none"},
+                 expected=[0.8070299, 0.7031783, 1.0986123]),
+            Case("catalogue-weights", _const(_LG, _T),
+                 arrays=_arrays(weight=lambda rng: np.array([1.0, 0.5, 2.0]),
+                                class_weight=lambda rng: np.array([1.0, 2.0, 0.5])),
+                 expected=0.4768059),
+            Case("catalogue-class-weight-smoothing", _const(_LG, _T),
+                 {"class_weight": [1.0, 2.0, 0.5], "label_smoothing": 0.1}, expected=0.4467007),
+            Case("catalogue-ignore-smoothing", _const(_LG, np.array([0, -100, 2])),
+                 {"ignore_index": -100, "label_smoothing": 0.1}, expected=0.8061545),
+            Case("catalogue-pixelwise", _const(_LG4, _LAB4), {"axis": 1}, expected=0.7213735),
+            Case("all-ignored", _const(_LG, np.array([-100, -100, -100])),
+                 {"ignore_index": -100}, expected=0.0, peers=False),
+            Case("random-dense-axis1", _rand_labels((2, 4, 3), axis=1, dense=True),
+                 {"axis": 1, "label_smoothing": 0.2}, arrays=_arrays(
+                     class_weight=_uniform((4,), 0.2, 2.0))),
+        ),
+        reference=_ref_class_loss(focal=False),
+        peers=(
+            Peer("torch.nn.functional.cross_entropy", "torch", _torch_ce, "torch",
+                   accepts=_no("weight")),
+            Peer("optax.losses.softmax_cross_entropy[_with_integer_labels]", "jax", _optax_ce,
+                   "optax", accepts=_no("weight", "class_weight", "ignore_index"), jit=True),
+            Peer("keras.losses.(sparse_)categorical_crossentropy", "numpy", _keras_ce, "keras",
+                   rtol=1e-5, accepts=lambda o: _no("weight", "class_weight")(o) and not (
+                       o.get("ignore_index") is not None and o.get("label_smoothing"))),
+        ),
+        bad_options=(({"class_weight": [1.0, 2.0]}, "class_weight"),
+                     ({"class_weight": 2.0}, "class_weight"),
+                     ({"label_smoothing": 2.0}, "label_smoothing"),
+                     ({"label_smoothing": -0.5}, "label_smoothing"), *_CLASS_BAD_OPTIONS),
+        bad_values=(*_BAD_LABELS,
+                    BadValue("target", _const(_LG, _SOFT - 0.2)),
+                    BadValue("class_weight", _const(_LG, _T),
+                             {"class_weight": [1.0, -1.0, 1.0]})),
+        bad_shape=_class_bad_shape,
+        sized=_sized_class,
+    ),
+    Record(
+        name="kl_divergence",
+        family="categorical",
+        fn=L.kl_divergence,
+        inputs="log_q: log-probabilities; p: same-shape probabilities (log P with log_target)",
+        kind="log_dist",
+        grad_args=(0, 1),
+        cases=(
+            Case("catalogue-none",
+                 _const(np.log([[0.5, 0.3, 0.2], [0.25, 0.25, 0.5]]),
+                        np.array([[0.7, 0.2, 0.1], [0.5, 0.5, 0.0]])),
+                 {"reduction": "none"}, grad="finite", expected=[0.0851228, 0.6931472]),
+            Case("catalogue-masked", _const(np.array([[0.0, -np.inf]]), np.array([[1.0, 0.0]])),
+                 {"reduction": "none"}, grad="finite", expected=[0.0], peers=False),
+            Case("random-axis1-weight", _rand_log_dist((2, 4, 3), axis=1), {"axis": 1},
+                 arrays=_arrays(weight=_uniform((2, 3)))),
+            Case("random-log-target-sum", _rand_log_dist((3, 5), log_target=True),
+                 {"log_target": True, "reduction": "sum"}),
+            Case("empty", _const(np.zeros((0, 3)), np.zeros((0, 3))), expected=0.0,
+                 peers=False),
+        ),
+        reference=_ref_kl,
+        peers=(
+            Peer("torch.nn.functional.kl_div", "torch", _torch_kl, "torch"),
+            Peer("scipy.special.rel_entr", "numpy", _scipy_kl, "scipy",
+                   accepts=_no(log_target=False)),
+            Peer("optax.losses.kl_divergence[_with_log_targets]", "jax", _optax_kl, "optax",
+                   jit=True),
+        ),
+        bad_options=(({"log_target": "no"}, "log_target"), ({"axis": 2}, "axis")),
+        bad_values=(BadValue("p", _const(np.log([[0.5, 0.5]]), np.array([[1.1, -0.1]]))),
+                    BadValue("p", _const(np.log([[0.5, 0.5]]), np.array([[0.5, -0.5]])),
+                             {"log_target": True})),
+        bad_shape=lambda rng: (np.zeros((3, 4)), np.zeros((3, 5))),
+        perfect=_perfect_kl,
+        sized=_sized_log_dist,
+    ),
+    Record(
+        name="softmax_focal_loss",
+        family="categorical",
+        fn=L.softmax_focal_loss,
+        inputs=_CLASS_INPUTS + ", or dense probabilities of pred's shape",
+        kind="class_logits",
+        cases=(
+            Case("catalogue-none", _const(_LG, _T), {"reduction": "none"},
+                 expected=[0.0484923, 0.0030897, 0.4882722]),
+            Case("catalogue-alpha", _const(_LG, _T), {"alpha": [0.75, 0.25, 0.25],
+                                                      "reduction": "none"},
+                 expected=[0.0363692, 0.0007724, 0.1220680]),
+            Case("catalogue-class-weight", _const(_LG, _T), arrays=_CW3, expected=0.0853737),
+            Case("catalogue-soft-none", _const(_LG, _SOFT), {"reduction": "none"},
+                 expected=[0.3848716, 0.5173228, 0.4882722], peers=False),
+            Case("random-axis1-ignore", _rand_labels((2, 4, 3), axis=1, ignore=-1),
+                 {"axis": 1, "gamma": 0.5, "ignore_index": -1},
+                 arrays=_arrays(weight=_uniform((2, 3)))),
+        ),
+        reference=_ref_class_loss(focal=True),
+        peers=(
+            Peer("kornia.losses.focal_loss", "torch", _kornia_softmax_focal, "kornia",
+                   rtol=1e-6, accepts=_no("class_weight", "ignore_index")),
+        ),
+        bad_options=(({"alpha": 0.25}, "alpha"), ({"alpha": [0.5, 0.5]}, "alpha"),
+                     ({"gamma": -1.0}, "gamma"), ({"class_weight": [1.0]}, "class_weight"),
+                     *_CLASS_BAD_OPTIONS),
+        bad_values=(*_BAD_LABELS,
+                    BadValue("alpha", _const(_LG, _T), {"alpha": [0.5, 1.5, 0.5]})),
+        bad_shape=_class_bad_shape,
+        sized=_sized_class,
+    ),
+]
+
+
+# --- timing yardsticks (benchmark only: not references of the tests)
+
+
+def _hw_log_softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
+    s = x - np.max(x, axis=axis, keepdims=True)
+    return s - np.log(np.sum(np.exp(s), axis=axis, keepdims=True))
+
+
+def _hw_cross_entropy(logits: np.ndarray, labels: np.ndarray) -> Any:
+    if labels.shape == logits.shape:
+        return np.mean(-np.sum(labels * _hw_log_softmax(logits), axis=-1))
+    m = np.max(logits, axis=-1, keepdims=True)
+    lse = np.log(np.sum(np.exp(logits - m), axis=-1)) + m[..., 0]
+    picked = np.take_along_axis(logits, labels[..., None].astype(np.intp), axis=-1)[..., 0]
+    return np.mean(lse - picked)
+
+
+def _hw_kl(log_q: np.ndarray, p: np.ndarray) -> Any:
+    safe = np.where(p > 0, p, 1)
+    return np.mean(np.sum(np.where(p > 0, p * (np.log(safe) - log_q), 0), axis=-1))
+
+
+def _hw_entropy(p: np.ndarray) -> Any:
+    safe = np.where(p > 0, p, 1)
+    return np.mean(-np.sum(p * np.log(safe), axis=-1))
+
+
+RECORDS = timed(RECORDS, {
+    "entropy": {"peers": (yardstick(_hw_entropy),)},
+    "cross_entropy": {"peers": (yardstick(_hw_cross_entropy),), "goals": ("torch-functional",)},
+    "kl_divergence": {"peers": (yardstick(_hw_kl),), "goals": ("torch-functional",)},
+    "softmax_focal_loss": {"goals": ("best-torch-peer",)},
+})

@@ -1,0 +1,274 @@
+"""Catalogue records of the margin losses (``arrayloss.losses.margin``): hinge, squared
+hinge, ramp and multi-class hinge."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+
+from .. import losses as L
+from . import BadValue, Case, Peer, Record, np_reduce, timed, yardstick
+from ._classes import (
+    _BAD_LABELS,
+    _CLASS_BAD_OPTIONS,
+    _CLASS_INPUTS,
+    Arrays,
+    _arrays,
+    _binary_bad_shape,
+    _class_axis,
+    _class_bad_shape,
+    _const,
+    _no,
+    _rand_labels,
+    _reduce_any,
+    _sized_class,
+    _uniform,
+)
+
+_F = np.array([0.8, -0.5, 2.0, -1.5, 0.0])
+
+
+_FY = np.array([1, 1, -1, -1, 1])
+
+
+_S = np.array([[2.0, 1.5, -1.0], [0.2, 0.1, 0.3], [-0.5, -2.0, -1.0]])
+
+
+_ST = np.array([0, 1, 0])
+
+
+def _rand_signed(shape: tuple[int, ...], kinks: tuple[float, ...] = (1.0, -1.0, 0.5, 0.0)
+                 ) -> Callable[..., Arrays]:
+    """Scores whose margins ``y f`` stay >= 0.05 away from ``kinks``; labels in {-1, +1}."""
+
+    def make(rng: np.random.Generator) -> Arrays:
+        m = rng.uniform(-3.0, 3.0, size=shape)
+        for k in kinks:
+            m = np.where(np.abs(m - k) < 0.05, k + 0.1, m)
+        y = np.where(rng.uniform(size=shape) < 0.5, -1, 1)
+        return m * y, y
+
+    return make
+
+
+def _sized_signed(rng: np.random.Generator, n: int) -> Arrays:
+    return rng.normal(size=(n,)), np.where(rng.uniform(size=(n,)) < 0.5, -1.0, 1.0)
+
+
+def _perfect_signed(args: Arrays) -> Arrays:
+    y = np.where(args[1] > 0, 1.0, -1.0)
+    return 2.0 * y, y
+
+
+def _perfect_multiclass(args: Arrays) -> Arrays:
+    z, y = args
+    return 2.0 * np.eye(z.shape[-1])[y], y
+
+
+def _ref_hinge(kind: str) -> Callable[..., np.ndarray]:
+    def ref(pred: np.ndarray, target: np.ndarray, *, margin: float = 1.0, s: float = -1.0,
+            reduction: str = "mean", weight: np.ndarray | None = None) -> np.ndarray:
+        y = np.where(np.asarray(target).astype(np.float64) > 0, 1.0, -1.0)
+        m = y * pred
+        if kind == "ramp":
+            loss = np.maximum(0.0, 1 - m) - np.maximum(0.0, s - m)
+        else:
+            loss = np.maximum(0.0, margin - m)
+            if kind == "squared":
+                loss = loss**2
+        return np_reduce(loss, reduction, weight)
+
+    return ref
+
+
+def _ref_multiclass_hinge(pred: np.ndarray, target: np.ndarray, *, axis: int = -1,
+                          margin: float = 1.0, mode: str = "crammer_singer",
+                          squared: bool = False, ignore_index: int | None = None,
+                          reduction: str = "mean", weight: np.ndarray | None = None
+                          ) -> np.ndarray:
+    (f,) = _class_axis(np.asarray(pred, np.float64), axis)
+    c = f.shape[-1]
+    rows, labels = f.reshape(-1, c), target.reshape(-1)
+    loss = np.zeros(rows.shape[0])
+    n = 0
+    for i, (r, y) in enumerate(zip(rows, labels)):
+        if ignore_index is not None and y == ignore_index:
+            continue
+        n += 1
+        others = np.delete(r, y)
+        if mode == "crammer_singer":
+            loss[i] = max(0.0, margin + others.max() - r[y]) ** (2 if squared else 1)
+        else:
+            loss[i] = np.sum(np.maximum(0.0, margin + others - r[y]) ** (2 if squared else 1))
+    return np_reduce(loss.reshape(f.shape[:-1]), reduction, weight, count=n)
+
+
+def _signed_numpy(target: Any) -> Any:
+    return np.where(np.asarray(target) > 0, 1.0, -1.0)
+
+
+def _optax_hinge(pred: Any, target: Any, *, weight: Any = None, reduction: str = "mean") -> Any:
+    import jax.numpy as jnp
+    import optax
+
+    y = jnp.where(target > 0, 1.0, -1.0)
+    return _reduce_any(optax.losses.hinge_loss(pred, y), reduction, weight)
+
+
+def _keras_hinge(name: str) -> Callable[..., Any]:
+    def fn(pred: Any, target: Any, *, reduction: str = "mean") -> Any:
+        import keras
+
+        out = getattr(keras.losses, name)(_signed_numpy(target), pred)
+        return np.asarray(keras.ops.convert_to_numpy(out), np.float64).mean()
+
+    return fn
+
+
+def _optax_multiclass_hinge(pred: Any, target: Any, *, axis: int = -1, weight: Any = None,
+                            reduction: str = "mean") -> Any:
+    import jax.numpy as jnp
+    import optax
+
+    out = optax.losses.multiclass_hinge_loss(jnp.moveaxis(pred, axis, -1), target)
+    return _reduce_any(out, reduction, weight)
+
+
+def _torch_multi_margin(pred: Any, target: Any, *, axis: int = -1, margin: float = 1.0,
+                        squared: bool = False, weight: Any = None, reduction: str = "mean",
+                        mode: str = "weston_watkins") -> Any:
+    import torch
+    import torch.nn.functional as F
+
+    x = torch.movedim(pred, axis, -1)
+    c = x.shape[-1]
+    out = c * F.multi_margin_loss(x.reshape(-1, c), target.reshape(-1), p=2 if squared else 1,
+                                  margin=margin, reduction="none")
+    return _reduce_any(out.reshape(target.shape), reduction, weight)
+
+
+_SIGNED_BAD = (
+    BadValue("target", _const(_F, np.array([1, 0, -1, 1, 1]))),
+    BadValue("target", _const(_F, np.array([1, 2, -1, 1, 1]))),
+)
+
+
+_SIGNED_INPUTS = "pred: scores; target: same-shape labels in {-1, +1} (any numeric dtype) or bool"
+
+
+_SIGNED_REFERENCE = {"hinge_loss": "hinge", "squared_hinge_loss": "squared", "ramp_loss": "ramp"}
+
+
+def _signed_record(fn: Callable[..., Any], cases: tuple[Case, ...], *,
+                   bad_options: tuple[tuple[Mapping[str, Any], str], ...] = (
+                       ({"margin": -1.0}, "margin"),),
+                   **extra: Any) -> Record:
+    """A record of the hinge family: scores and same-shape {-1, +1} / bool labels."""
+    return Record(name=fn.__name__, family="margin", fn=fn, inputs=_SIGNED_INPUTS,
+                  kind="signed", cases=cases,
+                  reference=_ref_hinge(_SIGNED_REFERENCE[fn.__name__]),
+                  bad_options=bad_options, bad_values=_SIGNED_BAD, bad_shape=_binary_bad_shape,
+                  perfect=_perfect_signed, sized=_sized_signed, **extra)
+
+
+RECORDS = [
+    _signed_record(
+        L.hinge_loss,
+        (
+            Case("catalogue-none", _const(_F, _FY), {"reduction": "none"},
+                 expected=[0.2, 1.5, 3.0, 0.0, 1.0]),
+            Case("catalogue-margin", _const(_F, _FY), {"margin": 0.5, "reduction": "none"},
+                 expected=[0.0, 1.0, 2.5, 0.0, 0.5]),
+            Case("catalogue-bool", _const(_F, _FY > 0), expected=1.14),
+            Case("random-weight-sum", _rand_signed((3, 4)), {"reduction": "sum"},
+                 arrays=_arrays(weight=_uniform((4,)))),
+        ),
+        peers=(
+            Peer("optax.losses.hinge_loss", "jax", _optax_hinge, "optax",
+                   accepts=_no(margin=1.0), jit=True),
+            Peer("keras.losses.hinge", "numpy", _keras_hinge("hinge"), "keras", rtol=1e-6,
+                   accepts=_no("weight", margin=1.0, reduction="mean")),
+        ),
+    ),
+    _signed_record(
+        L.squared_hinge_loss,
+        (
+            Case("catalogue-none", _const(_F, _FY), {"reduction": "none"},
+                 expected=[0.04, 2.25, 9.0, 0.0, 1.0]),
+            Case("catalogue-bool", _const(_F, _FY > 0), expected=2.458),
+            Case("random-margin-weight", _rand_signed((3, 4)), {"margin": 0.5},
+                 arrays=_arrays(weight=_uniform((3, 4)))),
+        ),
+        peers=(
+            Peer("keras.losses.squared_hinge", "numpy", _keras_hinge("squared_hinge"), "keras",
+                   rtol=1e-6, accepts=_no("weight", margin=1.0, reduction="mean")),
+        ),
+    ),
+    _signed_record(
+        L.ramp_loss,
+        (
+            Case("catalogue-none", _const(_F, _FY), {"reduction": "none"},
+                 expected=[0.2, 1.5, 2.0, 0.0, 1.0]),
+            Case("catalogue-s0", _const(_F, _FY), {"s": 0.0}, grad="finite", expected=0.64),
+            Case("random-s-weight-sum", _rand_signed((3, 4)), {"s": -0.5, "reduction": "sum"},
+                 arrays=_arrays(weight=_uniform((3, 1)))),
+        ),
+        bad_options=(({"s": 1.0}, "s"), ({"s": 2.0}, "s")),
+        notes="golden (formula): no library implements the ramp loss",
+    ),
+    Record(
+        name="multiclass_hinge_loss",
+        family="margin",
+        fn=L.multiclass_hinge_loss,
+        inputs=_CLASS_INPUTS.replace("logits", "scores"),
+        kind="class_logits",
+        cases=(
+            Case("catalogue-cs-none", _const(_S, _ST), {"reduction": "none"},
+                 expected=[0.5, 1.2, 0.5]),
+            Case("catalogue-ww-none", _const(_S, _ST),
+                 {"mode": "weston_watkins", "reduction": "none"}, expected=[0.5, 2.3, 0.5]),
+            Case("catalogue-ww-squared", _const(_S, _ST),
+                 {"mode": "weston_watkins", "squared": True}, expected=1.05),
+            Case("random-axis1-ignore", _rand_labels((2, 4, 3), axis=1, ignore=-1),
+                 {"axis": 1, "margin": 0.5, "ignore_index": -1, "squared": True},
+                 arrays=_arrays(weight=_uniform((2, 3)))),
+            Case("random-ww-margin", _rand_labels((5, 4)),
+                 {"mode": "weston_watkins", "margin": 2.0, "reduction": "sum"}),
+        ),
+        reference=_ref_multiclass_hinge,
+        peers=(
+            Peer("optax.losses.multiclass_hinge_loss", "jax", _optax_multiclass_hinge,
+                   "optax", accepts=_no("ignore_index", mode="crammer_singer", margin=1.0,
+                                        squared=False), jit=True),
+            Peer("C * torch.nn.functional.multi_margin_loss", "torch", _torch_multi_margin,
+                   "torch", accepts=lambda o: "ignore_index" not in o
+                   and o.get("mode") == "weston_watkins"),
+        ),
+        bad_options=(({"mode": "ovr"}, "mode"), ({"margin": -1.0}, "margin"),
+                     ({"squared": "yes"}, "squared"), *_CLASS_BAD_OPTIONS),
+        bad_values=_BAD_LABELS,
+        bad_shape=_class_bad_shape,
+        perfect=_perfect_multiclass,
+        sized=_sized_class,
+    ),
+]
+
+
+# --- timing yardsticks (benchmark only: not references of the tests)
+
+
+def _hw_hinge(s: np.ndarray, y: np.ndarray) -> Any:
+    return np.mean(np.maximum(1 - y * s, 0))
+
+
+def _hw_squared_hinge(s: np.ndarray, y: np.ndarray) -> Any:
+    h = np.maximum(1 - y * s, 0)
+    return np.mean(h * h)
+
+
+RECORDS = timed(RECORDS, {
+    "hinge_loss": {"peers": (yardstick(_hw_hinge),)},
+    "squared_hinge_loss": {"peers": (yardstick(_hw_squared_hinge),)},
+})
