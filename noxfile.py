@@ -48,4 +48,4 @@ def docs(session: nox.Session) -> None:
 def bench(session: nox.Session) -> None:
     """Side-by-side benchmarks against the native implementations."""
     session.install(TORCH, "-e", CPU_EXTRAS)
-    session.run("python", "-m", "arrayloss", "bench", *session.posargs)
+    session.run("python", "benchmarks/run.py", *session.posargs)

@@ -4,7 +4,8 @@
     python benchmarks/run.py --quick         # small and medium sizes only
     python benchmarks/run.py --docs          # also write docs/benchmarks-table.md
 
-Same engine as ``python -m arrayloss bench`` (``src/arrayloss/_bench.py``): every loss
+The engine is ``benchmarks/engine.py`` (also ``python -m arrayloss bench`` from a
+checkout): every loss
 with a peer, small / medium / large inputs, forward and forward+backward, interleaved
 repeats, with the allocator pinned (the engine re-executes itself) and an out-of-the-box
 row. Extra arguments are passed through (``--losses``, ``--backends``, ``--threads``...).
@@ -27,7 +28,7 @@ def main(argv: list[str]) -> int:
     if "--quick" in args:
         args = [a for a in args if a != "--quick"] + ["--sizes", "small,medium"]
     out = os.path.join(HERE, "results")
-    rc = subprocess.call([sys.executable, "-m", "arrayloss", "bench", "--out", out, *args],
+    rc = subprocess.call([sys.executable, os.path.join(HERE, "engine.py"), "--out", out, *args],
                          cwd=ROOT)
     if rc == 0 and docs:
         shutil.copyfile(os.path.join(out, "bench.md"),

@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from arrayloss import __main__ as cli
-from arrayloss import _backends
+from arrayloss.testing import backends
 
 
 def test_report_numpy_only(capsys: pytest.CaptureFixture[str]) -> None:
@@ -24,14 +24,14 @@ def test_report_numpy_only(capsys: pytest.CaptureFixture[str]) -> None:
 def test_report_lists_missing_backends(monkeypatch: pytest.MonkeyPatch,
                                        capsys: pytest.CaptureFixture[str]) -> None:
     """With NumPy alone, the report still runs and says how to install the others."""
-    real = _backends.Backend.available
+    real = backends.Backend.available
 
-    def only_numpy(self: _backends.Backend) -> tuple[bool, str]:
+    def only_numpy(self: backends.Backend) -> tuple[bool, str]:
         if self.module != "numpy":
             return False, f"{self.module} is not installed ({self.install})"
         return real(self)
 
-    monkeypatch.setattr(_backends.Backend, "available", only_numpy)
+    monkeypatch.setattr(backends.Backend, "available", only_numpy)
     rc = cli.main(["--no-timing", "--family", "regression"])
     out = capsys.readouterr().out
     assert rc == 0
@@ -44,11 +44,11 @@ def test_report_all_backends_one_loss(capsys: pytest.CaptureFixture[str]) -> Non
     out = capsys.readouterr().out
     assert rc == 0, out
     for bid in ("numpy", "array_api_strict", "torch", "jax", "dask"):
-        if _backends.by_id(bid).available()[0]:
+        if backends.by_id(bid).available()[0]:
             assert re.search(rf"^smooth_l1_loss\s+{re.escape(bid)}\s+ok", out, re.M), bid
-    if _backends.by_id("torch").available()[0]:
+    if backends.by_id("torch").available()[0]:
         assert "compile ok" in out
-    if _backends.by_id("jax").available()[0]:
+    if backends.by_id("jax").available()[0]:
         assert "jit ok" in out
 
 

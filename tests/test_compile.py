@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 import arrayloss as al
-from arrayloss import _backends, catalog
+from arrayloss import catalog
+from arrayloss.testing import backends
 from conftest import require_backend
 
 AOT = {"backend": "aot_eager"}  # Dynamo's full graph capture, without inductor's codegen
@@ -28,9 +29,9 @@ def _split(options: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
 @pytest.mark.parametrize("record", RECORDS)
 @pytest.mark.parametrize("backend_id", ["numpy", "torch", "jax"])
 def test_compiled_equals_eager(backend_id: str, record: catalog.Record) -> None:
-    b = require_backend(_backends.by_id(backend_id))
+    b = require_backend(backends.by_id(backend_id))
     if b.module == "jax":
-        b = _backends.Backend("jax:eager", "jax")
+        b = backends.Backend("jax:eager", "jax")
     for case in record.cases[:2]:
         args, kw = case.inputs()
         static, arrays = _split({**case.options, **kw})
@@ -45,7 +46,7 @@ def test_compiled_equals_eager(backend_id: str, record: catalog.Record) -> None:
 @pytest.mark.parametrize("backend_id", ["torch", "jax"])
 def test_compiled_gradients_equal_eager(backend_id: str) -> None:
     record = catalog.get("huber_loss")
-    b = require_backend(_backends.by_id(backend_id))
+    b = require_backend(backends.by_id(backend_id))
     case = record.cases[3]
     args, _ = case.inputs()
     compiled = al.compile(record.fn, torch_kwargs=AOT, delta=0.5)
@@ -57,7 +58,7 @@ def test_compiled_gradients_equal_eager(backend_id: str) -> None:
 
 def test_inductor_default_and_per_call_weight() -> None:
     """The default torch path (inductor, fullgraph) with a weight array given per call."""
-    b = require_backend(_backends.by_id("torch"))
+    b = require_backend(backends.by_id("torch"))
     rng = np.random.default_rng(0)
     p, t, w = rng.normal(size=(6, 3)), rng.normal(size=(6, 3)), rng.uniform(size=(6, 1))
     (tp, tt), tw = b.convert((p, t), {"w": w}, "float32")
@@ -68,7 +69,7 @@ def test_inductor_default_and_per_call_weight() -> None:
 
 
 def test_cached_and_traced_once_jax() -> None:
-    b = require_backend(_backends.by_id("jax"))
+    b = require_backend(backends.by_id("jax"))
     traces = []
 
     def counting(pred: Any, target: Any, **kw: Any) -> Any:
@@ -87,7 +88,7 @@ def test_cached_and_traced_once_jax() -> None:
 
 
 def test_cached_and_traced_once_torch() -> None:
-    b = require_backend(_backends.by_id("torch"))
+    b = require_backend(backends.by_id("torch"))
     import torch._dynamo.utils as du
 
     fn = al.compile(al.l1_loss, torch_kwargs=AOT, reduction="sum")
@@ -121,7 +122,7 @@ def test_errors_and_repr() -> None:
 
 
 def test_bad_option_raises_under_torch_compile() -> None:
-    b = require_backend(_backends.by_id("torch"))
+    b = require_backend(backends.by_id("torch"))
     (x,), _ = b.convert((np.zeros(3),), {}, "float32")
     with pytest.raises(ValueError, match="smooth_l1_loss: `beta`"):
         al.compile(al.smooth_l1_loss, torch_kwargs=AOT, beta=-1.0)(x, x)

@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 
 import arrayloss as al
-from arrayloss import _backends, catalog
+from arrayloss import catalog
+from arrayloss.testing import backends
 from conftest import require_backend
 
 RECORDS = catalog.records()
@@ -63,7 +64,7 @@ def test_python_scalar_is_refused(record: catalog.Record) -> None:
 
 @pytest.mark.parametrize("record", ALL)
 def test_mixed_libraries(record: catalog.Record) -> None:
-    require_backend(_backends.by_id("torch"))
+    require_backend(backends.by_id("torch"))
     import torch
 
     args, kw = _first(record)
@@ -95,7 +96,7 @@ def test_weight_must_broadcast(record: catalog.Record) -> None:
 
 @pytest.mark.parametrize("record", REDUCING)
 def test_weight_must_share_the_library(record: catalog.Record) -> None:
-    require_backend(_backends.by_id("torch"))
+    require_backend(backends.by_id("torch"))
     import torch
 
     args, kw = _first(record)
@@ -124,7 +125,7 @@ BAD_VALUES = [pytest.param(r, bv, id=f"{r.name}-{bv.name}-{i}")
 @pytest.mark.parametrize("backend_id", EAGER)
 def test_bad_values_raise_when_concrete(backend_id: str, record: catalog.Record,
                                         bad: catalog.BadValue) -> None:
-    backend = require_backend(_backends.by_id(backend_id))
+    backend = require_backend(backends.by_id(backend_id))
     args, _ = backend.convert(bad.make(np.random.default_rng(0)), {})
     with pytest.raises(ValueError, match=rf"{record.name}: `{bad.name}`"):
         record.fn(*args, **bad.options)
@@ -138,7 +139,7 @@ def test_bad_values_are_not_checked_when_traced(backend_id: str, record: catalog
                                                 bad: catalog.BadValue) -> None:
     """Under jit / compile and on Dask the checks are skipped: no error, no graph break, no
     compute (the matrix's Dask scheduler forbids computing)."""
-    backend = require_backend(_backends.by_id(backend_id))
+    backend = require_backend(backends.by_id(backend_id))
     args, _ = backend.convert(bad.make(np.random.default_rng(0)), {})
     out = backend.call(record.fn, args, dict(bad.options))
     assert out.shape is not None

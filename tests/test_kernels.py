@@ -16,10 +16,11 @@ import numpy as np
 import pytest
 
 import arrayloss as al
-from arrayloss import _backends, _kernels, _namespace, _ops, catalog
+from arrayloss import _kernels, _namespace, _ops, catalog
+from arrayloss.testing import backends
 from conftest import require_backend
 
-CPU = [b.id for b in _backends.CPU_BACKENDS if b.mode != "inductor"]
+CPU = [b.id for b in backends.CPU_BACKENDS if b.mode != "inductor"]
 RNG = np.random.default_rng(7)
 X = np.concatenate([RNG.normal(scale=3.0, size=(4, 5)),
                     np.array([[-1e4, 1e4, 0.0, 2.0, -3.0], [25.0, 30.0, -25.0, 0.0, 1.0]])])
@@ -99,7 +100,7 @@ PRIMS = [
 ]
 
 
-def _both(b: _backends.Backend, fn: Callable[..., Any], args: tuple[np.ndarray, ...],
+def _both(b: backends.Backend, fn: Callable[..., Any], args: tuple[np.ndarray, ...],
           dtype: str) -> tuple[np.ndarray, np.ndarray]:
     conv, _ = b.convert(args, {}, dtype)
     fast = b.to_numpy(b.call(fn, conv, {}))
@@ -121,7 +122,7 @@ ROWS = [(b, d) for b in CPU for d in ("float64", "float32")
 @pytest.mark.parametrize(("backend_id", "dtype"), ROWS)
 def test_kernel_equals_generic(backend_id: str, pid: str, fn: Callable[..., Any],
                                args: tuple[np.ndarray, ...], rtol32: float, dtype: str) -> None:
-    b = require_backend(_backends.by_id(backend_id))
+    b = require_backend(backends.by_id(backend_id))
     fast, generic = _both(b, fn, args, dtype)
     assert fast.shape == generic.shape
     rtol = 1e-12 if dtype == "float64" else rtol32
@@ -132,7 +133,7 @@ def test_kernel_equals_generic(backend_id: str, pid: str, fn: Callable[..., Any]
 @pytest.mark.parametrize("backend_id", ["torch", "jax"])
 def test_kernel_gradient_equals_generic(backend_id: str, pid: str, fn: Callable[..., Any],
                                         args: tuple[np.ndarray, ...], rtol32: float) -> None:
-    b = require_backend(_backends.by_id(backend_id))
+    b = require_backend(backends.by_id(backend_id))
     w = np.random.default_rng(1).uniform(0.5, 1.5, size=np.shape(fn(*args)))
 
     def weighted(*xs: Any) -> Any:
@@ -151,7 +152,7 @@ def test_kernel_gradient_equals_generic(backend_id: str, pid: str, fn: Callable[
 
 def test_float32_softplus_threshold_is_below_rounding() -> None:
     """torch's softplus returns x past 20: in float32 that is the correctly rounded value."""
-    b = require_backend(_backends.by_id("torch"))
+    b = require_backend(backends.by_id("torch"))
     z = np.linspace(15.0, 40.0, 101)
     fast, _ = _both(b, _prim("softplus"), (z,), "float32")
     np.testing.assert_array_equal(fast, np.logaddexp(z, 0).astype(np.float32))
@@ -172,7 +173,7 @@ def test_generic_context_restores() -> None:
 @pytest.mark.parametrize("descending", [False, True])
 def test_sort_with_indices_kernel_indices(backend_id: str, descending: bool) -> None:
     """The fast sort gives the generic permutation (no ties in ``X``'s rows)."""
-    b = require_backend(_backends.by_id(backend_id))
+    b = require_backend(backends.by_id(backend_id))
 
     def idx(x: Any) -> Any:
         return _ops.sort_with_indices(_namespace.namespace("t", x=x), x, descending=descending)[1]
@@ -185,7 +186,7 @@ def test_sort_with_indices_kernel_indices(backend_id: str, descending: bool) -> 
 @pytest.mark.parametrize("backend_id", [b for b in CPU if b != "dask"])
 def test_value_range_kernel_equals_generic(backend_id: str) -> None:
     """min and max (the value checks' fast path), NaN propagating, on every eager backend."""
-    b = require_backend(_backends.by_id(backend_id))
+    b = require_backend(backends.by_id(backend_id))
     nan = X.copy()
     nan[1, 2] = np.nan
     for arr in (X, nan):
@@ -204,7 +205,7 @@ def test_value_range_kernel_equals_generic(backend_id: str) -> None:
 @pytest.mark.parametrize("backend_id", ["torch", "jax"])
 def test_mean_kernel_equals_generic(backend_id: str) -> None:
     """The large-input torch mean (``sum / n``): value and gradient as ``xp.mean``."""
-    b = require_backend(_backends.by_id(backend_id))
+    b = require_backend(backends.by_id(backend_id))
     big = np.random.default_rng(3).normal(size=((1 << 16) + 3,))  # past torch's sum / n
 
     def f(x: Any) -> Any:
@@ -259,7 +260,7 @@ def test_loss_with_and_without_kernels(backend_id: str, record: catalog.Record) 
 
     (JAX's one delegation, ``logsumexp``, is covered by the primitive tests above; a jitted
     run of every loss would cost seconds each.)"""
-    b = require_backend(_backends.by_id(backend_id))
+    b = require_backend(backends.by_id(backend_id))
     reason = record.unsupported.get(b.id) or record.unsupported.get(b.module)
     if reason:
         pytest.xfail(reason)

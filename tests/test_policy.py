@@ -20,7 +20,8 @@ import numpy as np
 import pytest
 
 import arrayloss as al
-from arrayloss import _backends, catalog
+from arrayloss import catalog
+from arrayloss.testing import backends
 from conftest import require_backend
 
 RECORDS = catalog.records()
@@ -133,7 +134,7 @@ def test_no_host_sync_under_the_gpu_policy(record: catalog.Record,
     """With arrays treated as device arrays (the policy of CUDA torch, CuPy, JAX on GPU), a
     call dispatches no scalar read at all; with ``validate="always"`` the value checks run
     (and read), which shows the counter sees them."""
-    b = require_backend(_backends.by_id("torch"))
+    b = require_backend(backends.by_id("torch"))
     import arrayloss._kernels.torch as torch_adapter
 
     monkeypatch.setattr(torch_adapter, "is_host", lambda x: False)
@@ -212,7 +213,7 @@ def test_weighted_mean_leaves_ignored_positions_out() -> None:
 @pytest.mark.parametrize("half", ["float16", "bfloat16"])
 @pytest.mark.parametrize("record", [pytest.param(r, id=r.name) for r in RECORDS])
 def test_half_precision_gives_float32(record: catalog.Record, half: str) -> None:
-    b = require_backend(_backends.by_id("torch"))
+    b = require_backend(backends.by_id("torch"))
     case = record.cases[0]
     args, kw = case.inputs()
     conv, ckw = b.convert(args, kw, half)
@@ -235,7 +236,7 @@ def test_inverted_predicted_boxes_are_measured(backend_id: str,
                                                record: catalog.Record) -> None:
     """An inverted predicted box is not an error: its area is 0 (IoU 0), values and
     gradients are finite. An inverted ground-truth box raises when readable."""
-    b = require_backend(_backends.by_id(backend_id))
+    b = require_backend(backends.by_id(backend_id))
     opts = {"reduction": "none"} if record.reduces else {}
     conv, _ = b.convert((_INVERTED, _TARGET), {}, "float64")
     out = b.to_numpy(b.call(record.fn, conv, opts))
@@ -273,7 +274,7 @@ def test_overlap_zero_denominator_is_a_miss_unless_both_are_empty() -> None:
     p, t = np.zeros((2, 3)), np.zeros((2, 3))
     for fn in (al.dice_loss, al.jaccard_loss, al.tversky_loss, al.focal_tversky_loss):
         np.testing.assert_array_equal(fn(p, t, axis=None, reduction="none"), 0.0)
-    b = require_backend(_backends.by_id("torch"))
+    b = require_backend(backends.by_id("torch"))
     g = b.grad(al.dice_loss, (p, t), {"axis": None}, (0,))[0]
     assert np.all(np.isfinite(g))
 

@@ -16,7 +16,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from arrayloss import _backends, catalog
+from arrayloss import catalog
+from arrayloss.testing import backends
 from conftest import require_backend
 
 _FLOATS = st.floats(-1e3, 1e3, allow_nan=False, allow_subnormal=False, width=64)
@@ -46,7 +47,7 @@ def _boxes(draw: st.DrawFn) -> tuple[np.ndarray, ...]:
     return corners(), corners()
 
 
-# --- classification kinds (arrayloss.catalog.classification)
+# --- kinds of the binary, categorical, margin and embedding losses
 
 _LOGITS = st.floats(-50.0, 50.0, allow_nan=False, allow_subnormal=False, width=64)
 _UNIT = st.floats(0.0, 1.0, allow_nan=False, allow_subnormal=False, width=64)
@@ -126,7 +127,7 @@ def _center(draw: st.DrawFn) -> tuple[np.ndarray, ...]:
     return x, y, draw(hnp.arrays(np.float64, (k, d), elements=_FLOATS))
 
 
-# --- segmentation kinds (arrayloss.catalog.segmentation)
+# --- kinds of the overlap and Lovász losses
 
 
 @st.composite
@@ -167,7 +168,7 @@ SETTINGS = settings(max_examples=25, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 
-def _run(backend: _backends.Backend, record: catalog.Record, args: tuple, **options: object):
+def _run(backend: backends.Backend, record: catalog.Record, args: tuple, **options: object):
     conv, _ = backend.convert(args, {}, "float64")
     return backend.to_numpy(record.fn(*conv, **options))
 
@@ -181,7 +182,7 @@ def test_every_kind_has_a_strategy() -> None:
                                     if r.nonnegative])
 @pytest.mark.parametrize("backend_id", BACKENDS)
 def test_nonnegative(backend_id: str, record: catalog.Record) -> None:
-    backend = require_backend(_backends.by_id(backend_id))
+    backend = require_backend(backends.by_id(backend_id))
 
     @SETTINGS
     @given(STRATEGIES[record.kind]())
@@ -197,7 +198,7 @@ def test_nonnegative(backend_id: str, record: catalog.Record) -> None:
 @pytest.mark.parametrize("record", [pytest.param(r, id=r.name) for r in RECORDS if r.perfect])
 @pytest.mark.parametrize("backend_id", BACKENDS)
 def test_zero_at_perfect_prediction(backend_id: str, record: catalog.Record) -> None:
-    backend = require_backend(_backends.by_id(backend_id))
+    backend = require_backend(backends.by_id(backend_id))
 
     @SETTINGS
     @given(STRATEGIES[record.kind]())
@@ -212,7 +213,7 @@ def test_zero_at_perfect_prediction(backend_id: str, record: catalog.Record) -> 
                                     if r.symmetric])
 @pytest.mark.parametrize("backend_id", BACKENDS)
 def test_symmetric(backend_id: str, record: catalog.Record) -> None:
-    backend = require_backend(_backends.by_id(backend_id))
+    backend = require_backend(backends.by_id(backend_id))
 
     @SETTINGS
     @given(STRATEGIES[record.kind]())

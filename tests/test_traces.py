@@ -20,7 +20,8 @@ import numpy as np
 import pytest
 
 import arrayloss as al
-from arrayloss import _backends, catalog
+from arrayloss import catalog
+from arrayloss.testing import backends
 from conftest import require_backend
 
 RECORDS = catalog.records()
@@ -45,7 +46,7 @@ def _eager(record: catalog.Record, case: catalog.Case) -> np.ndarray:
 def test_jax_jit_captured_arrays(record: catalog.Record, case: catalog.Case) -> None:
     """Only the first argument is traced; the others and every array option are closure
     constants (concrete JAX arrays staged by the trace)."""
-    b = require_backend(_backends.by_id("jax"))
+    b = require_backend(backends.by_id("jax"))
     import jax
 
     args, kw = case.inputs()
@@ -63,7 +64,7 @@ def test_jax_jit_captured_arrays(record: catalog.Record, case: catalog.Case) -> 
 def test_jax_vmap_in_axes_none(record: catalog.Record, case: catalog.Case) -> None:
     """``jax.jit(jax.vmap(f, in_axes=(0, None, ...)))``: the first argument batched, the others
     (and the array options, passed as arguments) shared by every slice."""
-    b = require_backend(_backends.by_id("jax"))
+    b = require_backend(backends.by_id("jax"))
     import jax
 
     args, kw = case.inputs()
@@ -111,7 +112,7 @@ def test_torch_compile_one_graph_no_warnings(record: catalog.Record,
     """A compiled call compiles once, without any warning, and its graph stays valid: after
     eager calls of other losses, libraries, dtypes and option settings, calling it again
     compiles nothing."""
-    b = require_backend(_backends.by_id("torch"))
+    b = require_backend(backends.by_id("torch"))
     import torch
     import torch._dynamo.utils as du
 
@@ -135,7 +136,7 @@ def test_torch_compile_one_graph_no_warnings(record: catalog.Record,
 
 @pytest.mark.parametrize(("record", "case"), FIRST)
 def test_jax_jit_no_warnings(record: catalog.Record, case: catalog.Case) -> None:
-    b = require_backend(_backends.by_id("jax"))
+    b = require_backend(backends.by_id("jax"))
     import jax
 
     args, kw = case.inputs()
@@ -152,7 +153,7 @@ def test_jax_jit_no_warnings(record: catalog.Record, case: catalog.Case) -> None
 def test_twenty_compiled_losses_under_the_default_recompile_limit() -> None:
     """Twenty compiled losses and option sets in one program: each has its own Dynamo cache
     entry, so none counts against another's recompilation limit (8 by default)."""
-    b = require_backend(_backends.by_id("torch"))
+    b = require_backend(backends.by_id("torch"))
     import torch
     import torch._dynamo.config as cfg
 

@@ -18,18 +18,19 @@ import numpy as np
 import pytest
 
 import arrayloss as al
-from arrayloss import _backends, catalog
+from arrayloss import catalog
+from arrayloss.testing import backends
 from conftest import require_backend
 
 RECORDS = catalog.records()
 EAGER = ["numpy", "array_api_strict", "torch", "jax:eager", "dask"]
 
 
-def _backend(backend_id: str) -> _backends.Backend:
+def _backend(backend_id: str) -> backends.Backend:
     if backend_id == "jax:eager":
-        require_backend(_backends.by_id("jax"))
-        return _backends.Backend("jax:eager", "jax")
-    return require_backend(_backends.by_id(backend_id))
+        require_backend(backends.by_id("jax"))
+        return backends.Backend("jax:eager", "jax")
+    return require_backend(backends.by_id(backend_id))
 
 
 def _plain_case(record: catalog.Record) -> catalog.Case:
@@ -111,7 +112,7 @@ LIMITS = [
                          ids=[f"{row[0]}-{i}" for i, row in enumerate(LIMITS)])
 def test_infinite_logits_give_the_limit(backend_id: str, name: str, pred: list, target: Any,
                                         options: dict, expected: Any) -> None:
-    b = require_backend(_backends.by_id(backend_id))
+    b = require_backend(backends.by_id(backend_id))
     fn = getattr(al, name)
     args = [np.asarray(pred, dtype=np.float64)]
     if target is not None:
@@ -183,11 +184,11 @@ def test_ignored_positions_get_zero_gradient(backend_id: str, poison: float,
 # ----------------------------------------------------------------------------- label dtypes
 
 
-def _int_dtypes(b: _backends.Backend) -> list[str]:
+def _int_dtypes(b: backends.Backend) -> list[str]:
     return ["int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64"]
 
 
-def _cast(b: _backends.Backend, a: np.ndarray, dtype: str) -> Any:
+def _cast(b: backends.Backend, a: np.ndarray, dtype: str) -> Any:
     """``a`` as integer ``dtype`` on backend ``b``."""
     x = b.asarray(a)
     if b.module == "numpy":
@@ -222,7 +223,7 @@ LABEL_ROWS = [
 def test_every_integer_label_dtype(backend_id: str, record: catalog.Record,
                                    case: catalog.Case) -> None:
     """Every integer dtype that holds a case's labels gives the int64 result."""
-    b = require_backend(_backends.by_id(backend_id))
+    b = require_backend(backends.by_id(backend_id))
     args, kw = case.inputs()
     k = _int_arg(case)
     assert k is not None
@@ -268,7 +269,7 @@ def test_class_count_beyond_the_label_dtype(backend_id: str, record: catalog.Rec
                                             dtype: str, num_classes: int) -> None:
     """Narrow labels with C on either side of the dtype's range: labels up to the dtype's
     maximum (or C - 1) are valid and give the int64 result."""
-    b = require_backend(_backends.by_id(backend_id))
+    b = require_backend(backends.by_id(backend_id))
     top = min(int(np.iinfo(dtype).max), num_classes - 1)
     args, kw = _beyond_range_inputs(record, num_classes, top, np.random.default_rng(0))
     k = next(i for i, a in enumerate(args) if np.issubdtype(a.dtype, np.integer))
@@ -285,7 +286,7 @@ def test_class_count_beyond_the_label_dtype(backend_id: str, record: catalog.Rec
 def test_unsigned_label_is_not_an_ignore_index(backend_id: str, name: str) -> None:
     """uint8 label 255 (156) with ignore_index -1 (-100) is a real label, not ignored: the
     comparison is made in the default integer dtype, where -1 does not wrap to 255."""
-    b = require_backend(_backends.by_id(backend_id))
+    b = require_backend(backends.by_id(backend_id))
     fn = getattr(al, name)
     rng = np.random.default_rng(1)
     for top, ii in ((255, -1), (156, -100)):

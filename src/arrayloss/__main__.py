@@ -15,6 +15,7 @@ import importlib.util
 import json
 import math
 import os
+import subprocess
 import sys
 import time
 import warnings
@@ -23,7 +24,9 @@ from typing import Any
 
 import numpy as np
 
-from . import __version__, _backends, catalog
+from . import __version__, catalog
+from .testing import backends
+from .testing.timing import interleaved
 
 _GRAD_BACKENDS = ("torch", "jax")
 _ROW_BACKENDS = ("numpy", "array_api_strict", "torch", "jax", "dask", "cupy", "torch:cuda",
@@ -40,10 +43,10 @@ def _version(module: str) -> str:
         return "?"
 
 
-def _eager(b: _backends.Backend) -> _backends.Backend:
+def _eager(b: backends.Backend) -> backends.Backend:
     """The eager variant of a backend row (jax rows run eagerly for the agreement column)."""
     if b.mode == "jit":
-        return _backends.Backend(b.id + ":eager", b.module, mode="eager", gpu=b.gpu)
+        return backends.Backend(b.id + ":eager", b.module, mode="eager", gpu=b.gpu)
     return b
 
 
@@ -52,67 +55,37 @@ def _close(a: np.ndarray, b: np.ndarray, dtype: str = "float64") -> bool:
     return a.shape == b.shape and bool(np.allclose(a, b, rtol=rtol, atol=atol, equal_nan=False))
 
 
-def _median_ratio(ours: Callable[[], Any], theirs: Callable[[], Any], sync: Callable[[Any], Any],
-                  budget_s: float = 0.4, min_reps: int = 5) -> float:
-    """Interleaved repeats of both callables; the median of the per-pair time ratios."""
-    sync(ours())
-    sync(theirs())  # warm up (compiles, caches)
-    ratios: list[float] = []
-    start = time.perf_counter()
-    while len(ratios) < min_reps or (time.perf_counter() - start < budget_s and len(ratios) < 50):
-        t0 = time.perf_counter()
-        sync(ours())
-        t1 = time.perf_counter()
-        sync(theirs())
-        t2 = time.perf_counter()
-        ratios.append((t1 - t0) / max(t2 - t1, 1e-9))
-    return float(np.median(ratios))
-
-
-def _sync_for(b: _backends.Backend) -> Callable[[Any], Any]:
-    if b.module == "jax":
-        return lambda x: x.block_until_ready()
-    if b.module == "torch" and b.gpu:
-        import torch
-
-        return lambda x: torch.cuda.synchronize()
-    if b.module == "cupy":
-        import cupy
-
-        return lambda x: cupy.cuda.get_current_stream().synchronize()
-    return lambda x: x
-
-
-def _time_against_native(record: catalog.Record, b: _backends.Backend, size: int
+def _time_against_peer(record: catalog.Record, b: backends.Backend, size: int
                          ) -> tuple[str, float] | None:
-    """(native library, ratio arrayloss / native) at ``size`` elements, or None."""
+    """(peer library, ratio arrayloss / peer) at ``size`` elements, or None."""
     if record.sized is None:
         return None
     backend_key = "torch" if b.module == "torch" else b.module
-    for native in record.natives:
-        if native.backend != backend_key or backend_key == "numpy" or not native.accepts({}):
+    for peer in record.peers:
+        if (peer.backend != backend_key or backend_key == "numpy" or peer.timing_only
+                or not peer.accepts({})):
             continue
-        if importlib.util.find_spec(native.module) is None:
+        if importlib.util.find_spec(peer.module) is None:
             continue
         args, _ = b.convert(record.sized(np.random.default_rng(0), size), {}, "float32")
         ours_fn: Callable[..., Any] = record.fn
-        theirs_fn: Callable[..., Any] = native.fn
-        if native.jit:
+        theirs_fn: Callable[..., Any] = peer.fn
+        if peer.jit:
             import jax
 
-            ours_fn, theirs_fn = jax.jit(record.fn), jax.jit(native.fn)
-        ratio = _median_ratio(functools.partial(ours_fn, *args),
-                              functools.partial(theirs_fn, *args), _sync_for(b))
-        return native.library, ratio
+            ours_fn, theirs_fn = jax.jit(record.fn), jax.jit(peer.fn)
+        ratio = interleaved(functools.partial(ours_fn, *args),
+                                   functools.partial(theirs_fn, *args))[2]
+        return peer.library, ratio
     if b.module == "numpy":
         args, _ = b.convert(record.sized(np.random.default_rng(0), size), {}, "float64")
-        ratio = _median_ratio(lambda: record.fn(*args), lambda: record.reference(*args),
-                              lambda x: x)
+        ratio = interleaved(lambda: record.fn(*args),
+                                   lambda: record.reference(*args))[2]
         return "NumPy reference", ratio
     return None
 
 
-def _row(record: catalog.Record, b: _backends.Backend, timing: bool, size: int
+def _row(record: catalog.Record, b: backends.Backend, timing: bool, size: int
          ) -> dict[str, Any]:
     """One (loss, backend) row of the report."""
     row: dict[str, Any] = {"loss": record.name, "backend": b.id}
@@ -142,15 +115,15 @@ def _row(record: catalog.Record, b: _backends.Backend, timing: bool, size: int
             ok = all(np.all(np.isfinite(g)) for g in grads)
             if ok and gcase.grad == "fd":
                 for i, g in zip(record.grad_args, grads):
-                    fd = _backends.finite_difference(record.fn, gargs, opts, i)
+                    fd = backends.finite_difference(record.fn, gargs, opts, i)
                     ok = ok and bool(np.allclose(g, fd, rtol=1e-5, atol=1e-8))
             row["grad"] = "ok" if ok else "MISMATCH"
         except Exception as exc:
             row["grad"] = f"error: {type(exc).__name__}"
     row["jit"] = "-"
     mode_id = _MODE_OF.get(b.id)
-    if mode_id is not None and _backends.by_id(mode_id).mode in ("compile", "jit", "lazy"):
-        mb = _backends.by_id(mode_id)
+    if mode_id is not None and backends.by_id(mode_id).mode in ("compile", "jit", "lazy"):
+        mb = backends.by_id(mode_id)
         try:
             conv, ckw = mb.convert(args, kw, "float64")
             got = mb.to_numpy(mb.call(record.fn, conv, {**case.options, **ckw}))
@@ -161,7 +134,7 @@ def _row(record: catalog.Record, b: _backends.Backend, timing: bool, size: int
     row["time"] = "-"
     if timing:
         try:
-            res = _time_against_native(record, b, size)
+            res = _time_against_peer(record, b, size)
             if res is not None:
                 row["time"] = f"{res[1]:.2f}x {res[0]}"
                 row["ratio"], row["native"] = res[1], res[0]
@@ -195,15 +168,15 @@ def report(argv: Sequence[str] | None = None) -> int:
     args = p.parse_args(argv)
 
     warnings.filterwarnings("ignore")
-    _backends.configure()
+    backends.configure()
     print(f"arrayloss {__version__}: losses written once against the array API")
     print()
     print("Backends")
     rows_b = []
-    usable: list[_backends.Backend] = []
+    usable: list[backends.Backend] = []
     wanted = set(args.backends.split(",")) if args.backends else None
     for bid in _ROW_BACKENDS:
-        b = _backends.by_id(bid)
+        b = backends.by_id(bid)
         ok, reason = b.available()
         if wanted is not None and bid not in wanted:
             continue
@@ -239,7 +212,7 @@ def report(argv: Sequence[str] | None = None) -> int:
     if missing:
         print("Missing backends are skipped; install them with:")
         for r in missing:
-            print(f"  {r['backend']}: {_backends.by_id(r['backend']).install}")
+            print(f"  {r['backend']}: {backends.by_id(r['backend']).install}")
     if args.json:
         with open(args.json, "w") as fh:
             json.dump({"version": __version__, "backends": rows_b, "rows": rows}, fh,
@@ -251,10 +224,21 @@ def report(argv: Sequence[str] | None = None) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["bench"]:
-        from . import _bench
-
-        return _bench.main(argv[1:])
+        return _bench(argv[1:])
     return report(argv)
+
+
+def _bench(argv: list[str]) -> int:
+    """``python -m arrayloss bench``: run the benchmark engine of the repository this
+    package is installed from (an editable install); the engine is not in the wheel."""
+    engine = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
+        os.path.abspath(__file__)))), "benchmarks", "engine.py")
+    if not os.path.isfile(engine):
+        print("python -m arrayloss bench: the benchmark engine lives in the arrayloss "
+              "repository (benchmarks/engine.py), not in the installed package; from a "
+              "checkout run `python benchmarks/run.py` or `nox -s bench`", file=sys.stderr)
+        return 2
+    return subprocess.call([sys.executable, engine, *argv])
 
 
 if __name__ == "__main__":

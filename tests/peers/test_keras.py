@@ -64,7 +64,7 @@ import numpy as np
 import pytest
 
 import arrayloss as al
-from arrayloss import _backends
+from arrayloss.testing import backends
 from conftest import require_backend
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -851,7 +851,7 @@ def test_dtype_arg(case, fn, pred, target, kw) -> None:
     matching call passes bfloat16 inputs, which are computed in float32 and return float32
     (contract), close to the float32 result. Dice/Tversky reuse Keras's non-probability
     inputs, so their value checks are switched off."""
-    require_backend(_backends.by_id("torch"))
+    require_backend(backends.by_id("torch"))
     import torch
 
     p = torch.tensor(np.asarray(pred, dtype=np.float32)).to(torch.bfloat16)

@@ -1,8 +1,14 @@
-"""``python -m arrayloss bench``: arrayloss side by side with each framework's own losses.
+"""The benchmark engine: arrayloss side by side with each framework's own losses.
+
+    python benchmarks/engine.py [--losses ...] [--sizes small,medium] [--out DIR] ...
+
+(also ``python -m arrayloss bench`` from a checkout, ``python benchmarks/run.py`` and
+``nox -s bench``). It lives in the repository, not in the installed package.
 
 For every registered loss with a ``sized`` input maker, on every installed CPU backend
-(NumPy, eager torch, JAX eager and under ``jax.jit``) and against every peer (the record's
-``natives`` plus the hand-written ones of ``arrayloss._bench_natives``), the engine times
+(NumPy, eager torch, JAX eager and under ``jax.jit``) and against every peer of its
+catalogue record (other libraries' losses and the timing-only yardsticks: hand-written
+NumPy, torchvision-style torch), called with the record's ``timing_options``, the engine times
 small / medium / large inputs, forward and forward+backward, with interleaved repeats
 (alternating which of the pair goes first), and reports medians and the median of the
 per-pair ratios arrayloss / peer. Before timing, both results are compared: a peer that
@@ -13,7 +19,8 @@ Large inputs are memory-bound: their forward time is also reported as a multiple
 in NumPy, torch and jitted JAX), and the peak extra resident memory of one call is
 measured (``malloc_trim``, then the kernel's peak-RSS counter reset through
 ``/proc/self/clear_refs``). The sparse cross-entropy over a 50k-class vocabulary is
-measured separately against the "at most twice the logits" goal.
+measured separately against the "at most twice the logits" goal. The goals and the losses
+each one covers come from the records (``Record.goals``).
 
 glibc's default allocator returns large temporaries to the kernel after every call, so
 each call page-faults them in again by amounts that change with unrelated imports. The
@@ -47,7 +54,8 @@ from typing import Any
 
 import numpy as np
 
-from . import __version__, catalog
+from arrayloss import __version__, catalog
+from arrayloss.testing import timing
 
 __all__ = ["PINNED", "SIZES", "main", "run"]
 
@@ -60,13 +68,6 @@ LARGE_CALL_S = 0.25
 BUDGET_S = {"small": 0.25, "medium": 0.3, "large": 1.0}
 MIN_REPS = {"small": 15, "medium": 9, "large": 5}
 MAX_REPS = 400
-#: losses of the torch "<= 1.3 against torch.nn.functional" goal (forward+backward)
-TORCH_F_GOAL = ("cross_entropy", "binary_cross_entropy", "binary_cross_entropy_with_logits",
-                "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "kl_divergence")
-#: losses of the torch "<= 1.0 against the best torch peer" goal
-TORCH_PEER_GOAL = ("sigmoid_focal_loss", "softmax_focal_loss", "dice_loss", "tversky_loss",
-                   "giou_loss", "diou_loss", "ciou_loss", "lovasz_hinge_loss",
-                   "lovasz_softmax_loss")
 VOCAB = (128, 50_000)
 
 
@@ -112,34 +113,12 @@ class Setting:
 # timing and memory
 
 
-def _sync(x: Any) -> Any:
-    """Wait for asynchronous results (JAX); a no-op for NumPy and CPU torch."""
-    for leaf in x if isinstance(x, (tuple, list)) else (x,):
-        for y in leaf if isinstance(leaf, (tuple, list)) else (leaf,):
-            if hasattr(y, "block_until_ready"):
-                y.block_until_ready()
-    return x
-
-
 def _pair(ours: Callable[[], Any], theirs: Callable[[], Any], size: str
           ) -> tuple[float, float, float, int]:
-    """Interleaved repeats (alternating order); (median ours s, median peer s, median of
-    the per-pair ratios, repeats)."""
-    for _ in range(2):
-        _sync(ours())
-        _sync(theirs())
-    to: list[float] = []
-    tt: list[float] = []
-    start = time.perf_counter()
-    budget, lo = BUDGET_S[size], MIN_REPS[size]
-    while len(to) < lo or (time.perf_counter() - start < budget and len(to) < MAX_REPS):
-        order = ((ours, to), (theirs, tt)) if len(to) % 2 == 0 else ((theirs, tt), (ours, to))
-        for fn, acc in order:
-            t0 = time.perf_counter()
-            _sync(fn())
-            acc.append(time.perf_counter() - t0)
-    ratios = [a / max(b, 1e-9) for a, b in zip(to, tt)]
-    return float(np.median(to)), float(np.median(tt)), float(np.median(ratios)), len(to)
+    """Interleaved repeats (``arrayloss.testing.timing``) within the size's time budget:
+    (median ours s, median peer s, median of the per-pair ratios, repeats)."""
+    return timing.interleaved(ours, theirs, budget_s=BUDGET_S[size], min_reps=MIN_REPS[size],
+                              max_reps=MAX_REPS, warmup=2)
 
 
 _LIBC: Any = None
@@ -175,7 +154,7 @@ def peak_extra_mb(fn: Callable[[], Any]) -> float:
     in pages it already holds.
     """
     libc = _libc()
-    _sync(fn())  # compile / warm up outside the measurement
+    timing.sync(fn())  # compile / warm up outside the measurement
     gc.collect()
     if libc:
         libc.malloc_trim(0)
@@ -185,7 +164,7 @@ def peak_extra_mb(fn: Callable[[], Any]) -> float:
     except OSError:
         return math.nan
     base = _status_kb("VmRSS")
-    out = _sync(fn())
+    out = timing.sync(fn())
     peak = _status_kb("VmHWM")
     del out
     if base is None or peak is None:
@@ -212,11 +191,11 @@ def _bandwidth() -> dict[str, float]:
         jsum = jax.jit(jnp.sum)
         fns["jax"] = lambda: jsum(jx)
     for name, f in fns.items():
-        _sync(f())
+        timing.sync(f())
         ts = []
         for _ in range(7):
             t0 = time.perf_counter()
-            _sync(f())
+            timing.sync(f())
             ts.append(time.perf_counter() - t0)
         out[name] = round(x.nbytes / float(np.median(ts)) / 1e9, 2)
     return out
@@ -296,17 +275,16 @@ def _agree(ours: Any, theirs: Any) -> str:
     return f"MISMATCH {float(np.max(np.abs(a - b))):.2g}"
 
 
-def _peers(record: catalog.Record, backend: str) -> list[catalog.Native]:
-    from . import _bench_natives
-
+def _peers(record: catalog.Record, backend: str) -> list[catalog.Peer]:
+    """The record's peers on ``backend`` that take its timing options and are installed."""
     out = []
-    opts = _bench_natives.options(record.name)
-    for nat in (*record.natives, *_bench_natives.extra(record.name)):
-        if nat.backend != backend or not nat.accepts(opts):
+    opts = dict(record.timing_options)
+    for peer in record.peers:
+        if peer.backend != backend or not peer.accepts(opts):
             continue
-        if importlib.util.find_spec(nat.module) is None:
+        if importlib.util.find_spec(peer.module) is None:
             continue
-        out.append(nat)
+        out.append(peer)
     return out
 
 
@@ -360,11 +338,9 @@ def _large_n(ours_medium_s: float, medium_n: int) -> int:
 def _measure_loss(record: catalog.Record, backend_id: str, sizes: Sequence[str],
                   modes: Sequence[str], memory: bool, bw: float, log: Callable[[str], None]
                   ) -> list[Row]:
-    from . import _bench_natives
-
     lib, bmodes = BACKEND_MODES[backend_id]
     peers = _peers(record, lib)
-    opts = _bench_natives.options(record.name)  # the options both sides are called with
+    opts = dict(record.timing_options)  # the options both sides are called with
     ours_fn = functools.partial(record.fn, **opts) if opts else record.fn
     shown = ", ".join(f"{k}={v!r}" for k, v in opts.items())
     if backend_id == "jax:eager":
@@ -379,9 +355,9 @@ def _measure_loss(record: catalog.Record, backend_id: str, sizes: Sequence[str],
             if medium_s is None:
                 args0 = _convert(lib, record.sized(np.random.default_rng(0), SIZES["medium"]))
                 f0 = jax_or_plain(ours_fn, backend_id)
-                _sync(f0(*args0))
+                timing.sync(f0(*args0))
                 t0 = time.perf_counter()
-                _sync(f0(*args0))
+                timing.sync(f0(*args0))
                 medium_s = time.perf_counter() - t0
             n = _large_n(medium_s, SIZES["medium"])
         raw = record.sized(np.random.default_rng(0), n)
@@ -392,7 +368,7 @@ def _measure_loss(record: catalog.Record, backend_id: str, sizes: Sequence[str],
             peer_fn = functools.partial(peer.fn, **opts) if opts else peer.fn
             theirs = _impl(peer_fn, args, record.grad_args, backend_id, peer.library)
             try:
-                agree = _agree(_sync(ours.fwd()), _sync(theirs.fwd()))
+                agree = _agree(timing.sync(ours.fwd()), timing.sync(theirs.fwd()))
             except Exception as exc:  # a peer that cannot run these inputs
                 log(f"  {record.name} {backend_id} {peer.library}: {type(exc).__name__}: {exc}")
                 continue
@@ -497,6 +473,11 @@ def _fmt(x: float, spec: str = ".2f") -> str:
     return "-" if x is None or (isinstance(x, float) and math.isnan(x)) else format(x, spec)
 
 
+def _goal_losses(goal: str) -> set[str]:
+    """The losses whose records take part in ``goal``."""
+    return {r.name for r in catalog.records() if goal in r.goals}
+
+
 def goals(rows: Sequence[Row], setting: Setting) -> list[dict[str, Any]]:
     """Each performance goal, met or not, with the rows that decide it."""
     ok = [r for r in rows if r.agree == "ok" and r.malloc == "pinned"]
@@ -516,19 +497,20 @@ def goals(rows: Sequence[Row], setting: Setting) -> list[dict[str, Any]]:
     goal("NumPy <= +5 us per call at small sizes", small,
          [r for r in small if r.delta_us > 5], lambda r: f"{r.delta_us:+.1f} us")
     tf = [r for r in ok if r.backend == "torch" and r.mode == "forward+backward"
-          and r.size == "large" and r.loss in TORCH_F_GOAL
+          and r.size == "large" and r.loss in _goal_losses("torch-functional")
           and r.peer.startswith("torch.nn.functional")]
-    goal("torch eager forward+backward <= 1.3x torch.nn.functional (large)", tf,
+    goal(catalog.GOALS["torch-functional"], tf,
          [r for r in tf if r.ratio > 1.3], lambda r: f"{r.ratio:.2f}x")
     best: dict[tuple[str, str], Row] = {}
     for r in ok:
-        if r.backend == "torch" and r.size == "large" and r.loss in TORCH_PEER_GOAL:
+        if (r.backend == "torch" and r.size == "large"
+                and r.loss in _goal_losses("best-torch-peer")):
             key = (r.loss, r.mode)
             if key not in best or r.peer_us < best[key].peer_us:
                 best[key] = r
     tp = list(best.values())
-    goal("torch eager <= 1.0x the best torch peer (focal, Dice, Tversky, GIoU, DIoU, CIoU, "
-         "Lovász; large)", tp, [r for r in tp if r.ratio > 1.0], lambda r: f"{r.ratio:.2f}x")
+    goal(catalog.GOALS["best-torch-peer"], tp, [r for r in tp if r.ratio > 1.0],
+         lambda r: f"{r.ratio:.2f}x")
     ts = [r for r in ok if r.backend == "torch" and r.size == "small"]
     goal("torch eager <= +10 us per call at small sizes", ts,
          [r for r in ts if r.delta_us > 10], lambda r: f"{r.delta_us:+.1f} us")
@@ -682,11 +664,11 @@ def _out_of_the_box(argv: Sequence[str], log: Callable[[str], None]) -> list[Row
     if not names:
         return []
     out = os.path.join(argv[0], "default-malloc") if argv else "default-malloc"
-    cmd = [sys.executable, "-m", "arrayloss", "bench", "--losses", ",".join(names),
+    cmd = [sys.executable, os.path.abspath(__file__), "--losses", ",".join(names),
            "--sizes", "large", "--backends", "numpy,torch,jax:jit", "--no-memory",
            "--no-vocab", "--no-default-malloc", "--out", out, "--quiet",
            "--threads", str(threads)]
-    log("out-of-the-box allocator: " + " ".join(cmd[3:]))
+    log("out-of-the-box allocator: " + " ".join(cmd[2:]))
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         log(proc.stderr[-2000:])
@@ -724,10 +706,10 @@ def _jsonable(obj: Any) -> Any:
 
 def main(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(
-        prog="python -m arrayloss bench",
+        prog="python benchmarks/engine.py",
         description="Time arrayloss against each framework's own losses, side by side.")
     p.add_argument("--losses", help="comma-separated loss names (default: every registered "
-                   "loss with a native peer)")
+                   "loss with a peer)")
     p.add_argument("--backends", help="comma-separated: " + ", ".join(BACKEND_MODES))
     p.add_argument("--sizes", default="small,medium,large",
                    help="comma-separated of small (1k), medium (100k), large (10M)")
@@ -749,7 +731,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.no_pin and os.environ.get(_CHILD) is None and any(
             os.environ.get(k) != v for k, v in PINNED.items()):
         env = {**os.environ, **PINNED, **_thread_env(args.threads), _CHILD: "pinned"}
-        os.execve(sys.executable, [sys.executable, "-m", "arrayloss", "bench",
+        os.execve(sys.executable, [sys.executable, os.path.abspath(__file__),
                                    *list(argv or [])], env)
     os.environ.setdefault("KERAS_BACKEND", "numpy")
     log = (lambda s: None) if args.quiet else (lambda s: print(s, flush=True))
@@ -783,3 +765,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{len(rows)} rows in {time.perf_counter() - t0:.0f} s; written to "
               f"{os.path.join(args.out, 'bench.json')} and bench.md")
     return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
