@@ -1,4 +1,5 @@
-"""The namespace shim, the checks and the reduction helper, on every CPU backend."""
+"""Namespaces, the shared array-API operations (`_ops`), the checks and the reduction helper,
+on every CPU backend."""
 
 from __future__ import annotations
 
@@ -6,19 +7,20 @@ import numpy as np
 import pytest
 
 import arrayloss as al
-from arrayloss import _backends, _namespace, _ops, _validate
+from arrayloss import _namespace, _ops, _validate
 from arrayloss._reduce import start
+from arrayloss.testing import backends
 from conftest import require_backend
 
-CPU = [b.id for b in _backends.CPU_BACKENDS if b.mode not in ("inductor",)]
+CPU = [b.id for b in backends.CPU_BACKENDS if b.mode not in ("inductor",)]
 
 
 @pytest.fixture(params=CPU)
-def cpu(request: pytest.FixtureRequest) -> _backends.Backend:
-    return require_backend(_backends.by_id(request.param))
+def cpu(request: pytest.FixtureRequest) -> backends.Backend:
+    return require_backend(backends.by_id(request.param))
 
 
-def _run(b: _backends.Backend, fn, *arrays: np.ndarray, dtype: str = "float64") -> np.ndarray:
+def _run(b: backends.Backend, fn, *arrays: np.ndarray, dtype: str = "float64") -> np.ndarray:
     conv, _ = b.convert(arrays, {}, dtype)
     return b.to_numpy(b.call(lambda *xs: fn(_namespace.namespace("t", x=xs[0]), *xs), conv, {}))
 
@@ -31,7 +33,7 @@ def _np_logsumexp(x: np.ndarray, axis: int = -1) -> np.ndarray:
     return np.squeeze(m, axis) + np.log(np.sum(np.exp(x - m), axis=axis))
 
 
-def test_logsumexp_and_log_softmax(cpu: _backends.Backend) -> None:
+def test_logsumexp_and_log_softmax(cpu: backends.Backend) -> None:
     got = _run(cpu, lambda xp, x: _ops.logsumexp(xp, x, axis=-1), X)
     np.testing.assert_allclose(got, _np_logsumexp(X), rtol=1e-12)
     ls = _run(cpu, lambda xp, x: _ops.log_softmax(xp, x, axis=-1), X)
@@ -42,12 +44,12 @@ def test_logsumexp_and_log_softmax(cpu: _backends.Backend) -> None:
     np.testing.assert_allclose(sm, e / e.sum(0), rtol=1e-12)
 
 
-def test_logsumexp_all_minus_inf_row_is_minus_inf(cpu: _backends.Backend) -> None:
+def test_logsumexp_all_minus_inf_row_is_minus_inf(cpu: backends.Backend) -> None:
     got = _run(cpu, lambda xp, x: _ops.logsumexp(xp, x), np.full((2, 3), -np.inf))
     assert np.all(got == -np.inf)
 
 
-def test_softplus_log_sigmoid_mul0(cpu: _backends.Backend) -> None:
+def test_softplus_log_sigmoid_mul0(cpu: backends.Backend) -> None:
     z = np.array([-800.0, -30.0, -1.0, 0.0, 2.0, 40.0, 800.0])
     np.testing.assert_allclose(_run(cpu, _ops.softplus, z), np.logaddexp(z, 0), rtol=1e-12)
     np.testing.assert_allclose(_run(cpu, _ops.log_sigmoid, z), -np.logaddexp(-z, 0), rtol=1e-12)
@@ -55,7 +57,7 @@ def test_softplus_log_sigmoid_mul0(cpu: _backends.Backend) -> None:
     np.testing.assert_allclose(_run(cpu, _ops.mul0, c, x), [0, 0, -1.0, 2.0, 0])
 
 
-def test_safe_functions(cpu: _backends.Backend) -> None:
+def test_safe_functions(cpu: backends.Backend) -> None:
     x = np.array([0.0, 4.0, -1.0])
     np.testing.assert_allclose(_run(cpu, _ops.safe_sqrt, x), [0, 2, 0])
     np.testing.assert_allclose(_run(cpu, lambda xp, a, b: _ops.safe_div(xp, a, b, 7.0),
@@ -66,7 +68,7 @@ def test_safe_functions(cpu: _backends.Backend) -> None:
 
 @pytest.mark.parametrize("bid", ["torch", "jax"])
 def test_safe_functions_have_finite_gradients_at_the_singular_point(bid: str) -> None:
-    b = require_backend(_backends.by_id(bid))
+    b = require_backend(backends.by_id(bid))
 
     def f(x, y):
         xp = _namespace.namespace("t", x=x)
@@ -79,7 +81,7 @@ def test_safe_functions_have_finite_gradients_at_the_singular_point(bid: str) ->
 
 @pytest.mark.parametrize("bid", ["torch", "jax"])
 def test_stop_gradient(bid: str) -> None:
-    b = require_backend(_backends.by_id(bid))
+    b = require_backend(backends.by_id(bid))
 
     def f(x):
         xp = _namespace.namespace("t", x=x)
@@ -90,14 +92,14 @@ def test_stop_gradient(bid: str) -> None:
 
 
 @pytest.mark.parametrize("n", [1, 4, 5])
-def test_median_is_the_true_median(cpu: _backends.Backend, n: int) -> None:
+def test_median_is_the_true_median(cpu: backends.Backend, n: int) -> None:
     rng = np.random.default_rng(n)
     x = rng.normal(size=(n, 3))
     np.testing.assert_allclose(_run(cpu, lambda xp, a: _ops.median(xp, a, axis=0), x),
                                np.median(x, axis=0), rtol=1e-12)
 
 
-def test_take_along_axis_and_one_hot(cpu: _backends.Backend) -> None:
+def test_take_along_axis_and_one_hot(cpu: backends.Backend) -> None:
     x = np.arange(24.0).reshape(2, 3, 4)
     idx = np.array([[[0], [3], [1]], [[2], [2], [0]]])
     conv, _ = cpu.convert((x, idx), {})
@@ -134,7 +136,7 @@ def test_namespace_errors() -> None:
     with pytest.raises(TypeError, match=r"f: `b` must be an array .* got float"):
         _namespace.namespace("f", a=np.zeros(1), b=1.0)
     assert _namespace.namespace("f", a=np.zeros(1), b=None) is not None
-    require_backend(_backends.by_id("array_api_strict"))
+    require_backend(backends.by_id("array_api_strict"))
     import array_api_strict as xs
 
     with pytest.raises(TypeError, match="f: `a` is a numpy array but `b` is a array_api_strict"):
@@ -145,7 +147,7 @@ def test_namespace_errors() -> None:
 
 def test_is_concrete_per_backend() -> None:
     assert _namespace.is_concrete(np.zeros(2))
-    torch_b = require_backend(_backends.by_id("torch"))
+    torch_b = require_backend(backends.by_id("torch"))
     import torch
 
     seen: list[bool] = []
@@ -156,13 +158,13 @@ def test_is_concrete_per_backend() -> None:
 
     assert _namespace.is_concrete(torch.zeros(2))
     torch_b.call(probe, [torch.zeros(3)], {})
-    _backends.by_id("torch:compile").call(probe, [torch.zeros(4)], {})
-    jax_b = require_backend(_backends.by_id("jax"))
+    backends.by_id("torch:compile").call(probe, [torch.zeros(4)], {})
+    jax_b = require_backend(backends.by_id("jax"))
     import jax.numpy as jnp
 
     assert _namespace.is_concrete(jnp.zeros(2))
     jax_b.call(probe, [jnp.zeros(3)], {})
-    dask_b = require_backend(_backends.by_id("dask"))
+    dask_b = require_backend(backends.by_id("dask"))
     dask_b.call(probe, dask_b.convert((np.zeros(3),), {})[0], {})
     assert seen == [True, False, False, False]
 
@@ -187,7 +189,7 @@ def test_option_checks() -> None:
 @pytest.mark.parametrize("bid", ["numpy", "array_api_strict", "array_api_strict:device1", "torch"])
 def test_label_and_probability_checks(bid: str) -> None:
     """Value checks on concrete arrays (the traced/lazy rows are in test_contract.py)."""
-    cpu = require_backend(_backends.by_id(bid))
+    cpu = require_backend(backends.by_id(bid))
     xp = cpu.xp
     (lab,), _ = cpu.convert((np.array([0, 2, -100]),), {})
     _validate.check_labels("f", "target", xp, lab, 3, ignore_index=-100)
