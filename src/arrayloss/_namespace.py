@@ -43,6 +43,7 @@ __all__ = [
 ]
 
 _LIBRARIES = "NumPy, CuPy, PyTorch, JAX, Dask or array-api-strict"
+_NDARRAY = _kernels.adapter("numpy").ARRAY_TYPE  # type: ignore[union-attr]
 
 
 def _is_type(t: type, module: str, name: str) -> bool:
@@ -100,7 +101,7 @@ def _fast_namespace(present: list[tuple[str, Any]]) -> Namespace | None:
         return None
     first = present[0][1]
     t = type(first)
-    if _is_type(t, "numpy", "ndarray"):
+    if t is _NDARRAY:
         for _, v in present:
             if type(v) is not t:
                 return None
@@ -219,7 +220,7 @@ def to_result(xp: Namespace, x: Array, dtype: Any) -> Array:
     """Cast a computed loss to the result dtype; NumPy scalars become 0-d arrays."""
     x = astype(xp, x, dtype)
     if backend_name(xp) == "numpy":
-        x = xp.asarray(x)  # no copy for an ndarray; a NumPy scalar becomes 0-d
+        x = _kernels.adapter("numpy").as_array(x)  # type: ignore[union-attr]
     return x
 
 
@@ -240,6 +241,8 @@ def is_concrete(x: Array) -> bool:
     ``torch.compile`` traces, tensors wrapped by ``torch.func`` transforms, fake/meta
     tensors, and Dask arrays (reading them would trigger a compute).
     """
+    if type(x) is _NDARRAY:
+        return True
     adapter = _kernels.adapter(_kernels.library(x))
     if adapter is not None:
         return bool(adapter.is_concrete(x))
@@ -249,5 +252,7 @@ def is_concrete(x: Array) -> bool:
 def is_host(x: Array) -> bool:
     """True when ``x`` lives in host memory (NumPy, array-api-strict, CPU torch, CPU JAX):
     reading its values costs no device-to-host synchronisation."""
+    if type(x) is _NDARRAY:
+        return True
     adapter = _kernels.adapter(_kernels.library(x))
     return adapter is not None and bool(adapter.is_host(x))

@@ -28,6 +28,11 @@ from typing import Any
 
 __all__ = ["adapter", "generic", "kernel", "library"]
 
+# NumPy's and array-api-strict's adapters import nothing heavy: loaded with the package, so
+# their lookup is a name (the others are imported on first use, by an ``import`` statement)
+from . import array_api_strict as _strict_adapter
+from . import numpy as _numpy_adapter
+
 #: the kernel switch; changed only by ``generic()`` (a compiled graph that read it is
 #: retraced when it changes, which is what the oracle wants)
 _KERNELS_ON = {"on": True}
@@ -42,14 +47,12 @@ def library(x: Any) -> str:
 def adapter(name: str) -> ModuleType | None:
     """The adapter module of the backend ``name`` (see ``arrayloss._namespace.backend_name``),
     or ``None`` for a library that needs none (array-api-strict, CuPy)."""
+    if name == "numpy":
+        return _numpy_adapter
     if name == "torch":
         from . import torch as torch_adapter
 
         return torch_adapter
-    if name == "numpy":
-        from . import numpy as numpy_adapter
-
-        return numpy_adapter
     if name == "jax":
         from . import jax as jax_adapter
 
@@ -59,9 +62,7 @@ def adapter(name: str) -> ModuleType | None:
 
         return dask_adapter
     if name == "array_api_strict":
-        from . import array_api_strict as strict_adapter
-
-        return strict_adapter
+        return _strict_adapter
     if name == "cupy":
         from . import cupy as cupy_adapter
 
@@ -73,6 +74,8 @@ def kernel(op: str, name: str) -> Callable[..., Any] | None:
     """The library ``name``'s faster path for ``op``, or ``None`` (use the generic one)."""
     if not _KERNELS_ON["on"]:
         return None
+    if name == "numpy":
+        return _numpy_adapter.KERNELS.get(op)
     module = adapter(name)
     if module is None:
         return None

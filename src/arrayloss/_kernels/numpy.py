@@ -21,8 +21,17 @@ _LOG2 = math.log(2.0)
 # ---------------------------------------------------------------------------- adapters
 
 
+#: the array type of the namespace fast path
+ARRAY_TYPE = np.ndarray
+
+
 def is_concrete(x: Any) -> bool:
     return True
+
+
+def as_array(x: Any) -> Any:
+    """A NumPy scalar (what NumPy's full reductions return) as a 0-d array."""
+    return np.asarray(x) if isinstance(x, np.generic) else x
 
 
 def is_host(x: Any) -> bool:

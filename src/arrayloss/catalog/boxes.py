@@ -236,7 +236,7 @@ def _monai_giou() -> Peer:
         return BoxGIoULoss(reduction=reduction)(pred, target)
 
     return Peer("monai.losses.BoxGIoULoss", "torch", fn, "monai", rtol=1e-5,
-                  accepts=_monai_accepts)
+                accepts=_monai_accepts)
 
 
 def _monai_accepts(options: Any) -> bool:

@@ -283,9 +283,9 @@ RECORDS = [
         reference=_ref_entropy,
         peers=(
             Peer("torch.special.entr / torch.distributions.Categorical", "torch",
-                   _entropy_torch, "torch", accepts=_no("weight")),
+                 _entropy_torch, "torch", accepts=_no("weight")),
             Peer("scipy.stats.entropy", "numpy", _entropy_scipy, "scipy",
-                   accepts=_no("weight", from_logits=False)),
+                 accepts=_no("weight", from_logits=False)),
         ),
         bad_options=(({"base": 1.0}, "base"), ({"base": -2.0}, "base"), ({"axis": 3}, "axis"),
                      ({"from_logits": "yes"}, "from_logits")),
@@ -321,11 +321,11 @@ RECORDS = [
         reference=_ref_class_loss(focal=False),
         peers=(
             Peer("torch.nn.functional.cross_entropy", "torch", _torch_ce, "torch",
-                   accepts=_no("weight")),
+                 accepts=_no("weight")),
             Peer("optax.losses.softmax_cross_entropy[_with_integer_labels]", "jax", _optax_ce,
-                   "optax", accepts=_no("weight", "class_weight", "ignore_index"), jit=True),
+                 "optax", accepts=_no("weight", "class_weight", "ignore_index"), jit=True),
             Peer("keras.losses.(sparse_)categorical_crossentropy", "numpy", _keras_ce, "keras",
-                   rtol=1e-5, accepts=lambda o: _no("weight", "class_weight")(o) and not (
+                 rtol=1e-5, accepts=lambda o: _no("weight", "class_weight")(o) and not (
                        o.get("ignore_index") is not None and o.get("label_smoothing"))),
         ),
         bad_options=(({"class_weight": [1.0, 2.0]}, "class_weight"),
@@ -364,9 +364,9 @@ RECORDS = [
         peers=(
             Peer("torch.nn.functional.kl_div", "torch", _torch_kl, "torch"),
             Peer("scipy.special.rel_entr", "numpy", _scipy_kl, "scipy",
-                   accepts=_no(log_target=False)),
+                 accepts=_no(log_target=False)),
             Peer("optax.losses.kl_divergence[_with_log_targets]", "jax", _optax_kl, "optax",
-                   jit=True),
+                 jit=True),
         ),
         bad_options=(({"log_target": "no"}, "log_target"), ({"axis": 2}, "axis")),
         bad_values=(BadValue("p", _const(np.log([[0.5, 0.5]]), np.array([[1.1, -0.1]]))),
@@ -398,7 +398,7 @@ RECORDS = [
         reference=_ref_class_loss(focal=True),
         peers=(
             Peer("kornia.losses.focal_loss", "torch", _kornia_softmax_focal, "kornia",
-                   rtol=1e-6, accepts=_no("class_weight", "ignore_index")),
+                 rtol=1e-6, accepts=_no("class_weight", "ignore_index")),
         ),
         bad_options=(({"alpha": 0.25}, "alpha"), ({"alpha": [0.5, 0.5]}, "alpha"),
                      ({"gamma": -1.0}, "gamma"), ({"class_weight": [1.0]}, "class_weight"),

@@ -187,9 +187,9 @@ RECORDS = [
         ),
         peers=(
             Peer("optax.losses.hinge_loss", "jax", _optax_hinge, "optax",
-                   accepts=_no(margin=1.0), jit=True),
+                 accepts=_no(margin=1.0), jit=True),
             Peer("keras.losses.hinge", "numpy", _keras_hinge("hinge"), "keras", rtol=1e-6,
-                   accepts=_no("weight", margin=1.0, reduction="mean")),
+                 accepts=_no("weight", margin=1.0, reduction="mean")),
         ),
     ),
     _signed_record(
@@ -203,7 +203,7 @@ RECORDS = [
         ),
         peers=(
             Peer("keras.losses.squared_hinge", "numpy", _keras_hinge("squared_hinge"), "keras",
-                   rtol=1e-6, accepts=_no("weight", margin=1.0, reduction="mean")),
+                 rtol=1e-6, accepts=_no("weight", margin=1.0, reduction="mean")),
         ),
     ),
     _signed_record(
@@ -240,11 +240,11 @@ RECORDS = [
         reference=_ref_multiclass_hinge,
         peers=(
             Peer("optax.losses.multiclass_hinge_loss", "jax", _optax_multiclass_hinge,
-                   "optax", accepts=_no("ignore_index", mode="crammer_singer", margin=1.0,
+                 "optax", accepts=_no("ignore_index", mode="crammer_singer", margin=1.0,
                                         squared=False), jit=True),
             Peer("C * torch.nn.functional.multi_margin_loss", "torch", _torch_multi_margin,
-                   "torch", accepts=lambda o: "ignore_index" not in o
-                   and o.get("mode") == "weston_watkins"),
+                 "torch", accepts=lambda o: "ignore_index" not in o
+                 and o.get("mode") == "weston_watkins"),
         ),
         bad_options=(({"mode": "ovr"}, "mode"), ({"margin": -1.0}, "margin"),
                      ({"squared": "yes"}, "squared"), *_CLASS_BAD_OPTIONS),

@@ -188,8 +188,8 @@ def _monai_native(name: str, **fixed: Any) -> Peer:
 
     jaccard = bool(fixed.get("jaccard"))
     return Peer(f"monai.losses.{name}" + ("(jaccard=True)" if jaccard else ""), "torch", fn,
-                  "monai", accepts=lambda o: _monai_accepts(o, jaccard) and
-                  (name == "DiceLoss" or "class_weight" not in o))
+                "monai", accepts=lambda o: _monai_accepts(o, jaccard) and
+                (name == "DiceLoss" or "class_weight" not in o))
 
 
 _OVERLAP_INPUTS = ("pred: probabilities (or logits with activation) (B, *spatial, C) with classes "

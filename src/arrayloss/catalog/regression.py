@@ -76,7 +76,7 @@ def _torch_native(name: str, **rename: str) -> Peer:
         return getattr(F, name)(pred, target, reduction=reduction, **kw)
 
     return Peer(f"torch.nn.functional.{name}", "torch", fn, "torch",
-                  accepts=lambda o: "weight" not in o)
+                accepts=lambda o: "weight" not in o)
 
 
 def _reduce_any(loss: Any, reduction: str, weight: Any) -> Any:
@@ -109,7 +109,7 @@ def _keras_native(name: str, **rename: str) -> Peer:
         return np.asarray(keras.ops.convert_to_numpy(out)).mean()
 
     return Peer(f"keras.losses.{name}", "numpy", fn, "keras", rtol=1e-5,
-                  accepts=lambda o: o.get("reduction", "mean") == "mean" and "weight" not in o)
+                accepts=lambda o: o.get("reduction", "mean") == "mean" and "weight" not in o)
 
 
 # --- float64 NumPy references, written directly from the formulas (piecewise, not clipped)
