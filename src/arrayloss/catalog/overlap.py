@@ -89,7 +89,8 @@ def _ref_overlap(score: Callable[..., tuple[float, float]], *,
     def ref(pred: np.ndarray, target: np.ndarray, *, axis: Any = -1, activation: Any = None,
             per_image: bool = True, smooth: float = 0.0, eps: float = 1e-7, log: bool = False,
             class_weight: Any = None, ignore_index: Any = None, weight: Any = None,
-            reduction: str = "mean", **options: Any) -> np.ndarray:
+            include_background: bool = True, reduction: str = "mean",
+            **options: Any) -> np.ndarray:
         p, g, valid = _ref_inputs(pred, target, axis, activation, ignore_index)
         if not per_image:
             p, g, valid = p.reshape(1, -1, p.shape[-1]), g.reshape(1, -1, g.shape[-1]), \
@@ -106,6 +107,8 @@ def _ref_overlap(score: Callable[..., tuple[float, float]], *,
         if class_weight is not None:
             loss = loss * np.asarray(class_weight, np.float64)
         counted = np.broadcast_to((valid.sum(axis=1) > 0)[:, None], loss.shape)
+        if not include_background:
+            loss, counted = loss[:, 1:], counted[:, 1:]
         if axis is None:
             loss, counted = loss[:, 0], counted[:, 0]
         if not per_image:
@@ -170,6 +173,7 @@ def _monai_native(name: str, **fixed: Any) -> Peer:
         kw: dict[str, Any] = {"softmax": act == "softmax",
                               "sigmoid": act == "sigmoid", "smooth_nr": smooth,
                               "smooth_dr": smooth, "batch": not options.get("per_image", True),
+                              "include_background": options.get("include_background", True),
                               "reduction": "none" if reduction == "none" else reduction, **fixed}
         if name == "DiceLoss":
             kw["squared_pred"] = options.get("squared", False)
@@ -213,6 +217,9 @@ def _overlap_cases(extra: Mapping[str, Any]) -> list[Case]:
              {**o, "activation": "softmax", "ignore_index": 255}, arrays=_class_weight),
         Case("all-ignored", _all_ignored((2, 2, 2), 3), {**o, "ignore_index": 255},
              expected=0.0, peers=False, grad="finite"),
+        Case("no-background-cf", _random_labels((2, 3, 3), 3, axis=1, logits=True),
+             {**o, "axis": 1, "activation": "softmax", "include_background": False,
+              "reduction": "none"}),
     ]
 
 
@@ -222,6 +229,8 @@ def _bad_overlap_options() -> tuple[tuple[Mapping[str, Any], str], ...]:
                                                                "activation"),
         ({"axis": 0}, "axis"), ({"axis": 4}, "axis"), ({"per_image": 1}, "per_image"),
         ({"ignore_index": 1}, "ignore_index"), ({"class_weight": [1.0, 2.0]}, "class_weight"),
+        ({"include_background": 0}, "include_background"),
+        ({"axis": None, "include_background": False}, "include_background"),
     )
 
 

@@ -99,6 +99,7 @@ def _overlap_stats(
     eps: Any,
     class_weight: Any,
     ignore_index: Any,
+    include_background: Any,
     weight: Array | None,
     reduction: str,
     squares: bool = False,
@@ -108,6 +109,7 @@ def _overlap_stats(
     eps = check_number(fn, "eps", eps, gt=0.0)
     check_choice(fn, "activation", activation, ACTIVATIONS)
     check_bool(fn, "per_image", per_image)
+    check_bool(fn, "include_background", include_background)
     call = start(fn, pred, reduction=reduction, weight=weight, target=target)
     xp = call.xp
     ax: int | None
@@ -118,6 +120,9 @@ def _overlap_stats(
             )
         if class_weight is not None:
             raise ValueError(f"{fn}: `class_weight` needs a class axis; got axis=None (binary)")
+        if not include_background:
+            raise ValueError(f"{fn}: `include_background` False needs a class axis; got "
+                             "axis=None (binary)")
         check_binary_shapes(fn, pred, target)
         ax, labels, num_classes = None, False, 2
     else:
@@ -125,6 +130,9 @@ def _overlap_stats(
         labels = not check_label_shape(fn, pred, target, ax)
         num_classes = pred.shape[ax]
         check_classes(fn, num_classes)
+        if not include_background and num_classes < 2:
+            raise ValueError(f"{fn}: `include_background` False drops class 0 and needs at "
+                             f"least 2 classes; got {num_classes} on axis {axis}")
         call.classes = num_classes
     ii = check_ignore_index(fn, ignore_index, num_classes)
     if ii is not None and not xp.isdtype(target.dtype, "integral"):
@@ -155,6 +163,12 @@ def _overlap_stats(
     if valid is not None:
         nvalid = _sum(xp, xp.astype(valid, call.dtype), axes)  # class axis of size 1 if any
         counted = xp.zeros_like(tp) + xp.astype(nvalid > 0, call.dtype)
+    if not include_background:  # the class is the last axis of every statistic
+        tp, sp, sg = tp[..., 1:], sp[..., 1:], sg[..., 1:]
+        sp2 = sp2[..., 1:] if sp2 is not None else None
+        sg2 = sg2[..., 1:] if sg2 is not None else None
+        counted = counted[..., 1:] if counted is not None else None
+        class_w = class_w[1:] if class_w is not None else None
     return _Stats(call, tp, sp, sg, sp2, sg2, counted, class_w, smooth, eps)
 
 
@@ -226,6 +240,7 @@ def dice_loss(
     eps: float = 1e-7,
     class_weight: Any = None,
     ignore_index: int | None = None,
+    include_background: bool = True,
     weight: Array | None = None,
     reduction: str = "mean",
 ) -> Array:
@@ -234,8 +249,9 @@ def dice_loss(
     check_bool(fn, "log", log)
     s = _overlap_stats(fn, pred, target, axis=axis, activation=activation, per_image=per_image,
                        smooth=smooth, eps=eps, class_weight=class_weight,
-                       ignore_index=ignore_index, weight=weight, reduction=reduction,
-                       squares=squared)
+                       ignore_index=ignore_index,
+                       include_background=include_background, weight=weight,
+                       reduction=reduction, squares=squared)
     den = (s.sp2 + s.sg2 if squared and s.sp2 is not None and s.sg2 is not None
            else s.sp + s.sg)
     return _overlap_loss(s, _score(s, 2.0 * s.tp, den), log=log)
@@ -266,6 +282,7 @@ def jaccard_loss(
     eps: float = 1e-7,
     class_weight: Any = None,
     ignore_index: int | None = None,
+    include_background: bool = True,
     weight: Array | None = None,
     reduction: str = "mean",
 ) -> Array:
@@ -273,7 +290,9 @@ def jaccard_loss(
     check_bool(fn, "log", log)
     s = _overlap_stats(fn, pred, target, axis=axis, activation=activation, per_image=per_image,
                        smooth=smooth, eps=eps, class_weight=class_weight,
-                       ignore_index=ignore_index, weight=weight, reduction=reduction)
+                       ignore_index=ignore_index,
+                       include_background=include_background, weight=weight,
+                       reduction=reduction)
     return _overlap_loss(s, _score(s, s.tp, s.sp + s.sg - s.tp), log=log)
 
 
@@ -312,13 +331,15 @@ def tversky_loss(
     eps: float = 1e-7,
     class_weight: Any = None,
     ignore_index: int | None = None,
+    include_background: bool = True,
     weight: Array | None = None,
     reduction: str = "mean",
 ) -> Array:
     return _tversky("tversky_loss", pred, target, alpha=alpha, beta=beta, gamma=None,
                     axis=axis, activation=activation, per_image=per_image, smooth=smooth,
                     eps=eps, class_weight=class_weight, ignore_index=ignore_index,
-                    weight=weight, reduction=reduction)
+                    include_background=include_background, weight=weight,
+                    reduction=reduction)
 
 
 tversky_loss.__doc__ = _doc(
@@ -348,6 +369,7 @@ def focal_tversky_loss(
     eps: float = 1e-7,
     class_weight: Any = None,
     ignore_index: int | None = None,
+    include_background: bool = True,
     weight: Array | None = None,
     reduction: str = "mean",
 ) -> Array:
@@ -355,7 +377,8 @@ def focal_tversky_loss(
     gamma = check_number(fn, "gamma", gamma, gt=0.0)
     return _tversky(fn, pred, target, alpha=alpha, beta=beta, gamma=gamma, axis=axis,
                     activation=activation, per_image=per_image, smooth=smooth, eps=eps,
-                    class_weight=class_weight, ignore_index=ignore_index, weight=weight,
+                    class_weight=class_weight, ignore_index=ignore_index,
+                    include_background=include_background, weight=weight,
                     reduction=reduction)
 
 
