@@ -189,3 +189,30 @@ def test_compile_cache_keys_are_typed_and_weak() -> None:
     del held
     gc.collect()
     assert key not in _compile._CACHE
+
+
+@pytest.mark.parametrize(("record", "case"), FIRST)
+def test_torch_compile_takes_parameters(record: catalog.Record, case: catalog.Case) -> None:
+    """Every floating argument given as an ``nn.Parameter`` (learned centres, learned class
+    weights, a parameter as the prediction): compiled with ``fullgraph=True`` (a parameter's
+    type must not be read by its module name, which Dynamo cannot trace) and equal to eager."""
+    b = require_backend(backends.by_id("torch"))
+    import torch
+
+    args, kw = case.inputs()
+    conv, ckw = b.convert(args, kw, "float32")
+
+    def param(x: Any) -> Any:
+        return torch.nn.Parameter(x) if isinstance(x, torch.Tensor) and \
+            x.is_floating_point() else x
+
+    conv = [param(x) for x in conv]
+    arrays = {k: param(v) for k, v in {**case.options, **ckw}.items()
+              if isinstance(v, torch.Tensor)}
+    static = {k: v for k, v in case.options.items() if k not in arrays}
+    torch._dynamo.reset()
+    compiled = torch.compile(lambda *xs, **a: record.fn(*xs, **static, **a), fullgraph=True,
+                             backend="aot_eager")
+    got = compiled(*conv, **arrays)
+    want = record.fn(*conv, **static, **arrays)
+    np.testing.assert_allclose(b.to_numpy(got), b.to_numpy(want), rtol=1e-6)

@@ -46,10 +46,6 @@ _LIBRARIES = "NumPy, CuPy, PyTorch, JAX, Dask or array-api-strict"
 _NDARRAY = _kernels.adapter("numpy").ARRAY_TYPE  # type: ignore[union-attr]
 
 
-def _is_type(t: type, module: str, name: str) -> bool:
-    return t.__module__ == module and t.__name__ == name
-
-
 def namespace(fn: str, /, **arrays: Any) -> Namespace:
     """Return the array namespace shared by ``arrays`` (``None`` values are skipped).
 
@@ -93,10 +89,10 @@ def namespace(fn: str, /, **arrays: Any) -> Namespace:
 
 def _fast_namespace(present: list[tuple[str, Any]]) -> Namespace | None:
     """The per-call fast path of ``namespace``: every argument a plain ``numpy.ndarray``, or a
-    plain ``torch.Tensor`` on one device (the general path costs several microseconds, more
-    than a small loss). It reads only types, and under ``torch.compile`` it is the only path
-    taken (the general one calls ``functools.lru_cache``-wrapped helpers, which Dynamo warns
-    about)."""
+    ``torch.Tensor`` or ``nn.Parameter`` on one device (the general path costs several
+    microseconds, more than a small loss). It reads only types, and under ``torch.compile``
+    it is the only path taken (the general one calls ``functools.lru_cache``-wrapped
+    helpers, which Dynamo warns about)."""
     if not present:
         return None
     first = present[0][1]
@@ -108,10 +104,10 @@ def _fast_namespace(present: list[tuple[str, Any]]) -> Namespace | None:
         import array_api_compat.numpy as np_ns
 
         return np_ns
-    if _is_type(t, "torch", "Tensor"):
+    if _kernels.plain_torch(first):
         dev = first.device
         for _, v in present:
-            if type(v) is not t or v.device != dev:
+            if not _kernels.plain_torch(v) or v.device != dev:
                 return None
         import array_api_compat.torch as torch_ns
 
@@ -128,7 +124,7 @@ def _device_or_none(x: Array) -> Any:
 
 def device(x: Array) -> Any:
     """The device of ``x`` (``None`` under ``jax.jit``)."""
-    if _is_type(type(x), "torch", "Tensor"):
+    if _kernels.plain_torch(x):
         return x.device
     return _device_or_none(x)
 

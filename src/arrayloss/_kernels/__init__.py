@@ -22,11 +22,12 @@ Adapters are imported with ``import`` statements, which Dynamo folds.
 from __future__ import annotations
 
 import contextlib
+import sys
 from collections.abc import Callable, Iterator
 from types import ModuleType
 from typing import Any
 
-__all__ = ["adapter", "generic", "kernel", "library"]
+__all__ = ["adapter", "generic", "kernel", "library", "plain_torch"]
 
 # NumPy's and array-api-strict's adapters import nothing heavy: loaded with the package, so
 # their lookup is a name (the others are imported on first use, by an ``import`` statement)
@@ -38,8 +39,21 @@ from . import numpy as _numpy_adapter
 _KERNELS_ON = {"on": True}
 
 
+def plain_torch(x: Any) -> bool:
+    """True for a ``torch.Tensor`` or an ``nn.Parameter`` (not another subclass). Reads torch
+    from ``sys.modules`` (never imports it): the check costs a lookup, and ``torch.compile``
+    traces it without a graph break, also for parameters."""
+    torch = sys.modules.get("torch")
+    return torch is not None and type(x) in (torch.Tensor, torch.nn.Parameter)
+
+
 def library(x: Any) -> str:
-    """The library of an array by the top-level module of its type (``jaxlib`` is ``jax``)."""
+    """The library of an array by the top-level module of its type (``jaxlib`` is ``jax``);
+    any ``torch.Tensor`` subclass is torch (checked first: under ``torch.compile`` the module
+    name of a subclass is not readable)."""
+    torch = sys.modules.get("torch")
+    if torch is not None and isinstance(x, torch.Tensor):
+        return "torch"
     mod = type(x).__module__.split(".")[0]
     return "jax" if mod == "jaxlib" else mod
 
