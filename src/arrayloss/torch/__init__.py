@@ -1,0 +1,156 @@
+"""torch modules for every arrayloss loss, with torch's conventions.
+
+``arrayloss.torch.CrossEntropyLoss`` is used like ``torch.nn.CrossEntropyLoss``; each module
+calls one core function of ``arrayloss`` and only translates its conventions:
+
+- **class axis 1** (channels-first ``(B, C, *spatial)``; ``axis=`` changes it), where the core
+  functions default to the last axis;
+- **``weight=`` means class weights** where torch's (or MONAI's) module means that
+  (``CrossEntropyLoss``, ``MultiMarginLoss``, ``SoftmaxFocalLoss``, the overlap losses and the
+  compounds); on ``BCELoss``/``BCEWithLogitsLoss`` it is torch's per-element weight. Weights
+  per sample or per element are ``forward(input, target, sample_weight=None)``;
+- ``ignore_index=-100`` by default on the cross-entropy modules, as torch (applied to integer
+  targets only; probability targets ignore it, as torch);
+- ``reduction`` ``"mean"`` (default), ``"sum"``, ``"none"`` (and the core's
+  ``"weighted_mean"``; ``"batchmean"`` for ``KLDivLoss``);
+- **array options are buffers** (class weights, ``pos_weight``, ``alpha`` vectors): they are in
+  ``state_dict``, follow ``.to(device)``/``.half()`` and are saved with the model; numbers stay
+  Python numbers (static under ``torch.compile``).
+
+Every module runs under ``torch.compile(fullgraph=True)`` and inside DDP models; ``repr``
+shows its options. ``SPECS`` is the table the classes are built from (module, core function,
+options, peer); ``NOT_ADAPTED`` lists the registered functions without a module and why.
+``DiceCELoss`` and ``DiceFocalLoss`` are the compounds (``lambda_dice * Dice + lambda_ce * CE``).
+"""
+
+from __future__ import annotations
+
+from .. import losses
+from ._base import AdapterLoss, Spec, build
+from ._compound import DiceCELossBase, DiceFocalLossBase
+from ._special import CenterLossBase, EntropyLossBase, KLDivLossBase, MultiMarginLossBase
+from ._specs import COMPOUNDS, NOT_ADAPTED
+from ._specs import SPECS as _SINGLE
+
+__all__ = [
+    "NOT_ADAPTED",
+    "SPECS",
+    "AdapterLoss",
+    "BCELoss",
+    "BCEWithLogitsLoss",
+    "CDIoULoss",
+    "CIoULoss",
+    "CenterLoss",
+    "CrossEntropyLoss",
+    "DIoULoss",
+    "DiceCELoss",
+    "DiceFocalLoss",
+    "DiceLoss",
+    "EIoULoss",
+    "EntropyLoss",
+    "FocalEIoULoss",
+    "FocalTverskyLoss",
+    "GIoULoss",
+    "HingeLoss",
+    "HuberLoss",
+    "IoULoss",
+    "JaccardLoss",
+    "KLDivLoss",
+    "L1Loss",
+    "LogCoshLoss",
+    "LovaszHingeLoss",
+    "LovaszSoftmaxLoss",
+    "MSELoss",
+    "MultiClassHingeLoss",
+    "MultiMarginLoss",
+    "RampLoss",
+    "SigmoidFocalLoss",
+    "SmoothL1Loss",
+    "SoftmaxFocalLoss",
+    "SquaredHingeLoss",
+    "TukeyBiweightLoss",
+    "TverskyLoss",
+    "adapted",
+]
+
+#: every module's spec, the compounds last
+SPECS: tuple[Spec, ...] = (*_SINGLE, *COMPOUNDS)
+
+_BASES: dict[str, type[AdapterLoss]] = {
+    "EntropyLoss": EntropyLossBase,
+    "KLDivLoss": KLDivLossBase,
+    "MultiMarginLoss": MultiMarginLossBase,
+    "CenterLoss": CenterLossBase,
+    "DiceCELoss": DiceCELossBase,
+    "DiceFocalLoss": DiceFocalLossBase,
+}
+
+
+def _doc(spec: Spec) -> str:
+    core = getattr(losses, spec.fn)
+    summary = (core.__doc__ or "").strip().split("\n\n")[0]
+    lines = [f"{spec.cls}: ``arrayloss.{spec.fn}`` as a torch module.", "",
+             " ".join(line.strip() for line in summary.splitlines()), ""]
+    options = ", ".join(f"{k}={v!r}" for k, v in spec.defaults.items())
+    lines.append(f"Options (defaults): {options}.")
+    if spec.axis is not None:
+        lines.append(f"Class axis {spec.axis} (channels-first) unless ``axis=`` says otherwise.")
+    for torch_name, core_name in spec.rename.items():
+        meaning = ("torch's per-element weight, multiplied into ``sample_weight``"
+                   if core_name.startswith("*") else f"the core's ``{core_name}``")
+        lines.append(f"``{torch_name}`` is {meaning}.")
+    if spec.buffers:
+        lines.append(f"Buffers (in ``state_dict``, moved by ``.to()``): "
+                     f"{', '.join(spec.buffers)}.")
+    if spec.peer:
+        lines.append(f"Counterpart: ``{spec.peer}``.")
+    return "\n".join(lines)
+
+
+def _build(name: str) -> type[AdapterLoss]:
+    spec = next(s for s in SPECS if s.cls == name)
+    return build(spec, _doc(spec), _BASES.get(name, AdapterLoss))
+
+
+L1Loss = _build("L1Loss")
+MSELoss = _build("MSELoss")
+SmoothL1Loss = _build("SmoothL1Loss")
+HuberLoss = _build("HuberLoss")
+TukeyBiweightLoss = _build("TukeyBiweightLoss")
+LogCoshLoss = _build("LogCoshLoss")
+IoULoss = _build("IoULoss")
+GIoULoss = _build("GIoULoss")
+DIoULoss = _build("DIoULoss")
+CIoULoss = _build("CIoULoss")
+EIoULoss = _build("EIoULoss")
+FocalEIoULoss = _build("FocalEIoULoss")
+CDIoULoss = _build("CDIoULoss")
+BCELoss = _build("BCELoss")
+BCEWithLogitsLoss = _build("BCEWithLogitsLoss")
+SigmoidFocalLoss = _build("SigmoidFocalLoss")
+EntropyLoss = _build("EntropyLoss")
+CrossEntropyLoss = _build("CrossEntropyLoss")
+KLDivLoss = _build("KLDivLoss")
+SoftmaxFocalLoss = _build("SoftmaxFocalLoss")
+HingeLoss = _build("HingeLoss")
+SquaredHingeLoss = _build("SquaredHingeLoss")
+RampLoss = _build("RampLoss")
+MultiClassHingeLoss = _build("MultiClassHingeLoss")
+MultiMarginLoss = _build("MultiMarginLoss")
+CenterLoss = _build("CenterLoss")
+DiceLoss = _build("DiceLoss")
+JaccardLoss = _build("JaccardLoss")
+TverskyLoss = _build("TverskyLoss")
+FocalTverskyLoss = _build("FocalTverskyLoss")
+LovaszHingeLoss = _build("LovaszHingeLoss")
+LovaszSoftmaxLoss = _build("LovaszSoftmaxLoss")
+DiceCELoss = _build("DiceCELoss")
+DiceFocalLoss = _build("DiceFocalLoss")
+
+
+def adapted() -> dict[str, list[str]]:
+    """Core function name -> the modules that call it (the compounds under ``dice_loss``)."""
+    out: dict[str, list[str]] = {}
+    for spec in SPECS:
+        out.setdefault(spec.fn, []).append(spec.cls)
+    return out

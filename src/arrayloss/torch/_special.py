@@ -1,0 +1,105 @@
+"""Modules whose ``forward`` is more than one core call with renamed options: a loss without
+a target (entropy), torch's elementwise KL divergence and its ``"batchmean"``, torch's
+``MultiMarginLoss`` (class weights gathered per sample, the sum divided by C) and a
+``CenterLoss`` that owns its centres."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import nn
+
+from .. import losses
+from ._base import REDUCTIONS, AdapterLoss
+
+__all__ = ["CenterLossBase", "EntropyLossBase", "KLDivLossBase", "MultiMarginLossBase"]
+
+
+class EntropyLossBase(AdapterLoss):
+    arity = 1
+
+    def forward(self, input: torch.Tensor,  # type: ignore[override]
+                sample_weight: torch.Tensor | None = None) -> torch.Tensor:
+        return self.call_core(losses.entropy, input, **self.core_options(None),
+                              weight=sample_weight, reduction=self.reduction)
+
+
+class KLDivLossBase(AdapterLoss):
+    """Elementwise as torch: ``"none"`` keeps the input's shape, ``"mean"`` averages over every
+    element, ``"batchmean"`` divides the sum by the batch size (the KL divergence per sample
+    when the class axis is summed), ``"sum"`` sums."""
+
+    def _reductions(self) -> tuple[str, ...]:
+        return (*REDUCTIONS, "batchmean")
+
+    def forward(self, input: torch.Tensor, target: torch.Tensor,
+                sample_weight: torch.Tensor | None = None) -> torch.Tensor:
+        # a trailing axis of size 1 makes the core's per-distribution sum the identity, so
+        # the core's "none" is torch's elementwise term, with the core's limit rules
+        batchmean = self.reduction == "batchmean"
+        out = self.call_core(losses.kl_divergence, input[..., None], target[..., None],
+                             axis=-1, log_target=self.log_target,
+                             weight=None if sample_weight is None else sample_weight[..., None],
+                             reduction="sum" if batchmean else self.reduction)
+        if batchmean:
+            return out / (input.shape[0] if input.ndim else 1)
+        return out
+
+
+class MultiMarginLossBase(AdapterLoss):
+    """torch's multi-class margin loss: the Weston-Watkins hinge summed over the other classes
+    and divided by C, ``p=2`` squaring each term, ``weight[y]`` scaling each sample."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.p not in (1, 2):
+            raise ValueError(f"{self.spec.cls}: `p` must be 1 or 2; got {self.p!r}")
+
+    def forward(self, input: torch.Tensor, target: torch.Tensor,
+                sample_weight: torch.Tensor | None = None) -> torch.Tensor:
+        classes = input.shape[self.axis] if input.ndim > self.axis else 1
+        per_sample = torch.full((), 1.0 / classes, dtype=input.dtype, device=input.device)
+        if self.weight is not None:
+            # clamped so that an out-of-range label reaches the core's clear error
+            per_sample = self.weight[target.clamp(0, classes - 1)] / classes
+        if sample_weight is not None:
+            per_sample = per_sample * sample_weight
+        return self.call_core(losses.multiclass_hinge_loss, input, target, axis=self.axis,
+                              margin=self.margin, mode="weston_watkins", squared=self.p == 2,
+                              weight=per_sample, reduction=self.reduction)
+
+
+class CenterLossBase(AdapterLoss):
+    """Owns the centres ``(num_classes, feat_dim)``: a parameter learned by the optimiser
+    (``update="sgd"``) or a buffer moved by the paper's rule in ``forward`` while training
+    (``update="ema"``, rate ``alpha``, as ``arrayloss.update_centers``)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cls = self.spec.cls
+        for name in ("num_classes", "feat_dim"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"{cls}: `{name}` must be a positive int; got {value!r}")
+        if self.update not in ("sgd", "ema"):
+            raise ValueError(f"{cls}: `update` must be 'sgd' (centres are a parameter) or "
+                             f"'ema' (the paper's update in forward); got {self.update!r}")
+        centers = torch.randn(self.num_classes, self.feat_dim)
+        if self.update == "sgd":
+            self.centers = nn.Parameter(centers)
+        else:
+            self.register_buffer("centers", centers)
+
+    def forward(self, features: torch.Tensor, labels: torch.Tensor,
+                sample_weight: torch.Tensor | None = None) -> torch.Tensor:
+        loss = self.call_core(losses.center_loss, features, labels, self.centers,
+                              ignore_index=self.ignore_index, weight=sample_weight,
+                              reduction=self.reduction)
+        if self.update == "ema" and self.training:
+            with torch.no_grad():
+                new = self.call_core(losses.update_centers, features.detach(), labels,
+                                     self.centers, alpha=self.alpha,
+                                     ignore_index=self.ignore_index)
+                self.centers.copy_(new)
+        return loss
