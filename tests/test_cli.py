@@ -13,7 +13,8 @@ from arrayloss.testing import backends
 
 
 def test_report_numpy_only(capsys: pytest.CaptureFixture[str]) -> None:
-    rc = cli.main(["--backends", "numpy", "--losses", "huber_loss,l1_loss", "--size", "1000"])
+    rc = cli.main(["--backends", "numpy", "--losses", "huber_loss,l1_loss", "--size", "1000",
+                   "--no-adapters"])
     out = capsys.readouterr().out
     assert rc == 0
     assert "huber_loss" in out and "l1_loss" in out
@@ -32,7 +33,7 @@ def test_report_lists_missing_backends(monkeypatch: pytest.MonkeyPatch,
         return real(self)
 
     monkeypatch.setattr(backends.Backend, "available", only_numpy)
-    rc = cli.main(["--no-timing", "--family", "regression"])
+    rc = cli.main(["--no-timing", "--family", "regression", "--no-adapters"])
     out = capsys.readouterr().out
     assert rc == 0
     assert "missing: torch is not installed" in out
@@ -50,6 +51,24 @@ def test_report_all_backends_one_loss(capsys: pytest.CaptureFixture[str]) -> Non
         assert "compile ok" in out
     if backends.by_id("jax").available()[0]:
         assert "jit ok" in out
+    # a row per adapter: it imports, covers every registered loss, agrees with the core
+    for adapter in ("arrayloss.torch", "arrayloss.keras"):
+        row = re.search(rf"^{re.escape(adapter)}\s+yes .*$", out, re.M)
+        assert row is not None, out
+        assert "MISSING" not in row.group(0) and "MISMATCH" not in row.group(0)
+        done = re.search(r"(\d+)/(\d+) with the core", row.group(0))
+        assert done is not None and done.group(1) == done.group(2) and int(done.group(1)) > 25
+
+
+def test_an_adapter_mismatch_fails_the_report(monkeypatch: pytest.MonkeyPatch,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    from arrayloss.testing import adapters
+
+    monkeypatch.setattr(adapters, "_keras_agreement", lambda: (29, 30, ["Huber"]))
+    rc = cli.main(["--backends", "numpy", "--no-timing", "--losses", "mse_loss"])
+    out = capsys.readouterr().out
+    assert rc == 1
+    assert "29/30 with the core; MISMATCH: Huber" in out
 
 
 def test_unknown_loss_is_an_error() -> None:
@@ -59,7 +78,7 @@ def test_unknown_loss_is_an_error() -> None:
 
 def test_module_entry_point_runs() -> None:
     proc = subprocess.run([sys.executable, "-m", "arrayloss", "--backends", "numpy",
-                           "--no-timing", "--losses", "mse_loss"],
+                           "--no-timing", "--losses", "mse_loss", "--no-adapters"],
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
     assert "mse_loss" in proc.stdout and "Backends" in proc.stdout

@@ -164,6 +164,8 @@ def report(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--no-timing", action="store_true", help="skip the timing column")
     p.add_argument("--size", type=int, default=100_000,
                    help="elements of the timing inputs (default 100000)")
+    p.add_argument("--no-adapters", action="store_true",
+                   help="skip the rows of arrayloss.torch and arrayloss.keras")
     p.add_argument("--json", metavar="PATH", help="also write the rows as JSON")
     args = p.parse_args(argv)
 
@@ -208,6 +210,16 @@ def report(argv: Sequence[str] | None = None) -> int:
     print()
     print(f"{len(rows)} rows in {time.perf_counter() - t0:.1f} s; "
           f"{len(bad)} with a mismatch or error.")
+    adapter_rows: list[dict[str, str]] = []
+    if not args.no_adapters:
+        from .testing import adapters
+
+        adapter_rows = adapters.report()
+        print()
+        print("Adapters (torch modules and Keras losses; each class against its core function "
+              "on a catalogue case, float64)")
+        print(_table(adapter_rows, ["adapter", "imports", "classes", "agrees"]))
+        bad += [r for r in adapter_rows if "MISMATCH" in r["agrees"] + r["classes"]]
     missing = [r for r in rows_b if r["status"].startswith("missing")]
     if missing:
         print("Missing backends are skipped; install them with:")
@@ -215,13 +227,16 @@ def report(argv: Sequence[str] | None = None) -> int:
             print(f"  {r['backend']}: {backends.by_id(r['backend']).install}")
     if args.json:
         with open(args.json, "w") as fh:
-            json.dump({"version": __version__, "backends": rows_b, "rows": rows}, fh,
+            json.dump({"version": __version__, "backends": rows_b, "rows": rows,
+                       "adapters": adapter_rows}, fh,
                       indent=1, default=lambda o: None if isinstance(o, float) and
                       math.isnan(o) else str(o))
     return 1 if bad else 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # the Keras adapter row runs Keras on NumPy unless the user chose a backend
+    os.environ.setdefault("KERAS_BACKEND", "numpy")
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["bench"]:
         return _bench(argv[1:])
@@ -242,5 +257,4 @@ def _bench(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    os.environ.setdefault("KERAS_BACKEND", "numpy")
     raise SystemExit(main())
