@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import pathlib
 import sys
 
 ROOT = pathlib.Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT.parent / "src"))
 sys.path.insert(0, str(ROOT))
+
+# the Keras adapters are documented from Keras's NumPy backend (no TensorFlow needed)
+os.environ.setdefault("KERAS_BACKEND", "numpy")
 
 import gen_catalogue  # noqa: E402
 
