@@ -304,7 +304,18 @@ HINTS = [
      "cast them to an integer dtype"),
     ("hinge_loss", (np.zeros(3), np.array([0.0, 1.0, 1.0])), {}, "2\\*y - 1"),
     ("lovasz_softmax_loss", (np.array([0.5, 0.5]), np.array([0])), {}, "lovasz_hinge_loss"),
+    ("dice_loss", (np.full((1, 2, 3), 0.5), np.array([[0, 255]])), {}, "ignore_index=255"),
+    ("huber_loss", (np.zeros(2), np.ones(2)), {"delta": np.ones(1)}, r"float\(x\)"),
 ]
+
+
+def test_a_traced_option_names_the_fix() -> None:
+    b = require_backend(backends.by_id("jax"))
+    import jax
+
+    x = b.xp.asarray(np.zeros(3))
+    with pytest.raises(TypeError, match=r"huber_loss: `delta`.*mark it static"):
+        jax.jit(lambda p, t, d: al.huber_loss(p, t, delta=d))(x, x, 0.5)
 
 
 @pytest.mark.parametrize(("name", "args", "options", "fix"), HINTS,

@@ -97,8 +97,15 @@ def check_number(
 ) -> float:
     """``value`` must be a finite real Python (or NumPy) number within the given bounds."""
     if is_bool(value) or not isinstance(value, numbers.Real):
+        hint = ""
+        if "Tracer" in type(value).__name__:
+            hint = ("; options are Python numbers fixed when a function is traced: close "
+                    "over the value or mark it static (jax.jit static_argnames)")
+        elif hasattr(value, "shape"):
+            hint = "; pass a Python number (float(x) for a one-element array)"
         raise TypeError(
             f"{fn}: `{name}` must be a real number, got {type(value).__name__} {value!r}"
+            f"{hint}"
         )
     v = float(value)
     ok = v == v and abs(v) != math.inf  # math.isfinite is a graph break under dynamo
@@ -334,6 +341,9 @@ def check_labels(
                     + (" (torch's default)" if value == -100 else ""))
         if value == num_classes and ignore_index is None:
             return "; labels count from 0"
+        if value == 255 and ignore_index is None:
+            return ("; if 255 marks void pixels (segmentation datasets' usual label), pass "
+                    "ignore_index=255")
         return ""
 
     check_values(fn, name, xp, y, bad, expected, within=(0, num_classes, True), hint=hint)
