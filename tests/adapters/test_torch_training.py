@@ -47,7 +47,7 @@ def _train(criterion: Callable[[Any, Any], Any], target_of: Callable[[Any], Any]
         loss = criterion(net(x), target_of(y))
         loss.backward()
         opt.step()
-        history.append(float(loss))
+        history.append(float(loss.detach()))
     return history, [p.detach().clone() for p in net.parameters()]
 
 
