@@ -245,6 +245,22 @@ class TestBoxIou:
         np.testing.assert_allclose(al.box_iou(p, t), theirs.numpy(), rtol=1e-5, atol=1e-6)
         np.testing.assert_allclose(theirs[:3].numpy(), [0.1666667, 0.0, 1.0], atol=1e-6)
 
+    def test_pairwise_is_the_matrix_whose_diagonal_is_the_aligned_iou(self) -> None:
+        p, t = CB.PRED, CB.TARGET
+        m = al.box_iou(p, t, pairwise=True)
+        assert m.shape == (len(p), len(t))
+        np.testing.assert_array_equal(np.diagonal(m), al.box_iou(p, t))
+        np.testing.assert_allclose(m[0], CB.geometry(p[:1], t)["iou"], rtol=1e-12)
+        assert al.box_iou(p[:0], t, pairwise=True).shape == (0, len(t))
+        assert al.box_iou(p[None], t[None, :2], pairwise=True).shape == (1, len(p), 2)
+
+    def test_pairwise_shapes_are_checked(self) -> None:
+        p, t = CB.PRED, CB.TARGET
+        with pytest.raises(ValueError, match=r"box_iou: with pairwise=True .*\(\.\.\., N, 4\)"):
+            al.box_iou(p[None], t, pairwise=True)
+        with pytest.raises(ValueError, match="box_iou"):
+            al.box_iou(p[0], t[0], pairwise=True)
+
 
 class TestGiouLoss:
     def test_matches_monai_on_random_pairs(self) -> None:

@@ -222,8 +222,30 @@ def _reference(per_box: Callable[..., np.ndarray]) -> Callable[..., np.ndarray]:
 
 
 def _ref_box_iou(pred: np.ndarray, target: np.ndarray, *, box_format: str = "xyxy",
-                 eps: float = 1e-7) -> np.ndarray:
+                 eps: float = 1e-7, pairwise: bool = False) -> np.ndarray:
+    if pairwise:  # every pair, by broadcasting (..., N, 1, 4) against (..., 1, M, 4)
+        pred, target = pred[..., :, None, :], target[..., None, :, :]
     return geometry(pred, target, box_format, eps)["iou"]
+
+
+def _pairwise(n: int, m: int, lead: tuple[int, ...] = ()) -> Callable[..., Any]:
+    """``n`` predicted and ``m`` target boxes (``lead`` leading axes), for every pair."""
+    def make(rng: np.random.Generator) -> tuple[np.ndarray, ...]:
+        return random_pairs(rng, (*lead, n))[0], random_pairs(rng, (*lead, m))[1]
+
+    return make
+
+
+def _monai_pairwise_iou() -> Peer:
+    """monai.data.box_utils.box_iou: the N x M matrix, float32 machine epsilon added."""
+    def fn(pred: Any, target: Any, **options: Any) -> Any:
+        from monai.data.box_utils import box_iou
+
+        return box_iou(pred, target)
+
+    return Peer("monai.data.box_utils.box_iou", "torch", fn, "monai", rtol=1e-6,
+                accepts=lambda o: o.get("pairwise", False) is True
+                and o.get("box_format", "xyxy") == "xyxy" and "eps" not in o)
 
 
 # --- peers
@@ -313,17 +335,20 @@ RECORDS = [
                  expected=[0.1666667]),
             Case("random", _random((5,)), {}),
             Case("empty", _empty, {}, expected=np.zeros((0,)), peers=False),
+            Case("random-pairwise", _pairwise(3, 4), {"pairwise": True}),
+            Case("random-pairwise-batch-cxcywh", _pairwise(2, 3, (2,)),
+                 {"pairwise": True, "box_format": "cxcywh"}),
         ),
         reference=_ref_box_iou,
         kind="boxes",
-        bad_options=_COMMON_BAD,
+        peers=(_monai_pairwise_iou(),),
+        bad_options=(*_COMMON_BAD, ({"pairwise": 1}, "pairwise")),
         bad_values=_BAD_VALUES,
         bad_shape=_bad_shape,
         reduces=False,
         sized=_sized,
-        notes="not a loss: elementwise IoU of aligned pairs, no reduction; MONAI's pairwise "
-              "box_iou (diagonal) is compared in tests/losses/test_boxes.py, not registered as a "
-              "native: its N x M matrix would make the CLI's timing ratio meaningless",
+        notes="not a loss: the IoU of aligned pairs (default) or, with pairwise=True, the "
+              "N x M matrix of torchvision's and MONAI's box_iou; no reduction",
     ),
     _loss("iou_loss", ref_iou, [0.8333333, 1.0, _ID, 1.0],
           extra=(Case("catalogue-xywh", _row_a("xywh"), {"box_format": "xywh"},

@@ -180,6 +180,27 @@ def start_boxes(
     return call, box_terms(xp, call.float(pred), call.float(target), box_format, eps)
 
 
+def start_pairs(fn: str, pred: Array, target: Array, box_format: str, eps: float
+                ) -> tuple[Call, Terms]:
+    """``start_boxes`` for every pair of ``pred`` ``(..., N, 4)`` and ``target`` ``(..., M, 4)``
+    (same leading axes): the geometry has shape ``(..., N, M)``."""
+    check_choice(fn, "box_format", box_format, BOX_FORMATS)
+    eps = check_number(fn, "eps", eps, ge=0.0)
+    call = start(fn, pred, reduction="none", weight=None, target=target)
+    _check_box_shape(fn, "pred", pred)
+    _check_box_shape(fn, "target", target)
+    if pred.ndim < 2 or target.ndim < 2 or tuple(pred.shape[:-2]) != tuple(target.shape[:-2]):
+        raise ValueError(
+            f"{fn}: with pairwise=True `pred` must be (..., N, 4) and `target` (..., M, 4) "
+            f"with the same leading axes; got {tuple(pred.shape)} and {tuple(target.shape)}"
+        )
+    xp = call.xp
+    _check_ordered(fn, "target", xp, target, box_format)
+    p = xp.expand_dims(call.float(pred), axis=-2)
+    t = xp.expand_dims(call.float(target), axis=-3)
+    return call, box_terms(xp, p, t, box_format, eps)
+
+
 def distance_penalty(g: Terms, eps: float) -> Array:
     """DIoU's normalised centre distance ``rho2 / (c2 + eps)``."""
     return g.rho2 / (g.c2 + eps)

@@ -51,7 +51,7 @@ import math
 from .. import _ops
 from .._namespace import Array
 from .._validate import check_bool, check_choice, check_number
-from ._geometry import box_convert, distance_penalty, eiou, start_boxes
+from ._geometry import box_convert, distance_penalty, eiou, start_boxes, start_pairs
 
 __all__ = [
     "box_convert",
@@ -70,20 +70,34 @@ _FOUR_OVER_PI2 = 4.0 / math.pi**2
 
 
 def box_iou(
-    pred: Array, target: Array, /, *, box_format: str = "xyxy", eps: float = 1e-7
+    pred: Array,
+    target: Array,
+    /,
+    *,
+    pairwise: bool = False,
+    box_format: str = "xyxy",
+    eps: float = 1e-7,
 ) -> Array:
-    """Elementwise IoU of aligned box pairs: ``IoU_i = inter_i / (union_i + eps)``.
+    """IoU of boxes: ``IoU = inter / (union + eps)``, of aligned pairs or of every pair.
 
-    Shapes: ``pred`` and ``target`` ``(..., 4)``, identical; the result is
-    ``pred.shape[:-1]``, in ``[0, 1)``. Not a loss: no ``reduction`` and no ``weight``.
-    Identical boxes give ``area / (area + eps)`` (0.99999998 for area 6), disjoint or
-    edge-touching boxes 0, and two zero-area boxes 0 (``0 / (0 + eps)``).
-    References: torchvision ``ops.box_iou`` and ``monai.data.box_utils.box_iou`` compute the
-    pairwise ``N x M`` matrix without (torchvision) or with ``finfo(float32).eps`` (MONAI)
-    in the denominator; this is its diagonal with ``eps`` in the denominator.
-    Inverted boxes: see the module docstring (``ValueError`` when concrete).
+    ``pairwise=False`` (default): aligned pairs; ``pred`` and ``target`` ``(..., 4)``,
+    identical shapes; the result is ``pred.shape[:-1]``. ``pairwise=True``: every box of
+    ``pred`` ``(..., N, 4)`` with every box of ``target`` ``(..., M, 4)`` (same leading axes);
+    the result is the ``(..., N, M)`` matrix that torchvision's and MONAI's ``box_iou``
+    return (N or M may be 0). Values in ``[0, 1)``. Not a loss: no ``reduction`` and no
+    ``weight``. Identical boxes give ``area / (area + eps)`` (0.99999998 for area 6),
+    disjoint or edge-touching boxes 0, and two zero-area boxes 0 (``0 / (0 + eps)``).
+    References: torchvision ``ops.box_iou`` (no ``eps``: ``eps=0`` matches it except for
+    zero-area pairs, where it gives NaN) and ``monai.data.box_utils.box_iou`` (float32
+    machine epsilon in the denominator). Inverted boxes: see the module docstring
+    (``ValueError`` for the target's when concrete).
     """
-    call, g = start_boxes("box_iou", pred, target, box_format, eps, "none", None)
+    fn = "box_iou"
+    check_bool(fn, "pairwise", pairwise)
+    if pairwise:
+        call, g = start_pairs(fn, pred, target, box_format, eps)
+    else:
+        call, g = start_boxes(fn, pred, target, box_format, eps, "none", None)
     return call.finish(g.iou)
 
 
