@@ -355,7 +355,10 @@ def _example(spec) -> tuple[Any, dict[str, Any], tuple[Any, ...]]:
         return module, {}, tuple(_t(a) for a in args)
     core_buffers = {spec.rename.get(b, b) for b in spec.buffers}
     cases = [c for c in catalog.get(spec.fn).cases if c.id != "empty"]
-    case = next((c for c in cases if core_buffers & set(c.inputs(1)[1])), cases[0])
+    def arrays_of(c: Any) -> set[str]:  # array options given as arrays or as lists
+        return set(c.inputs(1)[1]) | {k for k, v in c.options.items() if isinstance(v, list)}
+
+    case = next((c for c in cases if core_buffers & arrays_of(c)), cases[0])
     args, arrays = case.inputs(1)
     kw = torch_module_options(spec, case.options, arrays, _t)
     return getattr(alt, spec.cls)(**kw), {}, tuple(_t(a) for a in args)

@@ -80,10 +80,13 @@ def _ref_binary(logits: bool) -> Callable[..., np.ndarray]:
 
 
 def _ref_sigmoid_focal(pred: np.ndarray, target: np.ndarray, *, alpha: float | None = 0.25,
-                       gamma: float = 2.0, reduction: str = "mean",
+                       gamma: float = 2.0, pos_weight: Any = None,
+                       label_smoothing: float = 0.0, reduction: str = "mean",
                        weight: np.ndarray | None = None) -> np.ndarray:
     p = 1.0 / (1.0 + np.exp(-pred))
-    bce = np.logaddexp(0.0, -pred) * target + np.logaddexp(0.0, pred) * (1 - target)
+    target = target * (1.0 - label_smoothing) + 0.5 * label_smoothing
+    pw = 1.0 if pos_weight is None else np.asarray(pos_weight, np.float64)
+    bce = pw * np.logaddexp(0.0, -pred) * target + np.logaddexp(0.0, pred) * (1 - target)
     d = target * (1 - p) + (1 - target) * p
     at = 1.0 if alpha is None else alpha * target + (1 - alpha) * (1 - target)
     return np_reduce(at * d**gamma * bce, reduction, weight)
@@ -141,12 +144,14 @@ def _kornia_sigmoid_focal(pred: Any, target: Any, *, alpha: float | None = 0.25,
 
 
 def _keras_sigmoid_focal(pred: Any, target: Any, *, alpha: float | None = 0.25,
-                         gamma: float = 2.0, reduction: str = "mean") -> Any:
+                         gamma: float = 2.0, label_smoothing: float = 0.0,
+                         reduction: str = "mean") -> Any:
     import keras
 
     out = keras.losses.binary_focal_crossentropy(
         target, pred, apply_class_balancing=alpha is not None,
-        alpha=0.25 if alpha is None else alpha, gamma=gamma, from_logits=True)
+        alpha=0.25 if alpha is None else alpha, gamma=gamma, from_logits=True,
+        label_smoothing=label_smoothing)
     return np.asarray(keras.ops.convert_to_numpy(out), np.float64).mean()
 
 
@@ -237,20 +242,24 @@ RECORDS = [
                  _const(np.array([40.0, -40.0, 100.0, -100.0, 1e4, -1e4]),
                         np.array([1.0, 0.0, 0.0, 1.0, 1.0, 0.0])),
                  {"gamma": 0.5, "reduction": "none"}, grad="finite", peers=False),
+            Case("catalogue-label-smoothing", _const(_Z, _Y), {"label_smoothing": 0.2}),
+            Case("random-pos-weight-array", _rand_binary_logits((3, 4)),
+                 {"pos_weight": [0.5, 1.0, 2.0, 3.0], "reduction": "sum"}),
         ),
         reference=_ref_sigmoid_focal,
         peers=(
             Peer("optax.losses.sigmoid_focal_loss", "jax", _optax_sigmoid_focal, "optax",
-                 jit=True),
+                 jit=True, accepts=_no("pos_weight", label_smoothing=0.0)),
             # kornia weights the two terms of a soft target separately (p^gamma, (1-p)^gamma),
             # unlike torchvision/optax: compared on hard labels only (the weighted case is soft)
             Peer("kornia.losses.binary_focal_loss_with_logits", "torch", _kornia_sigmoid_focal,
-                 "kornia", rtol=1e-6, accepts=_no("weight")),
+                 "kornia", rtol=1e-6, accepts=_no("weight", "pos_weight", label_smoothing=0.0)),
             Peer("keras.losses.binary_focal_crossentropy", "numpy", _keras_sigmoid_focal,
-                 "keras", rtol=1e-5, accepts=_no("weight", reduction="mean")),
+                 "keras", rtol=1e-5, accepts=_no("weight", "pos_weight", reduction="mean")),
         ),
         bad_options=(({"alpha": 1.5}, "alpha"), ({"alpha": -0.25}, "alpha"),
-                     ({"gamma": -1.0}, "gamma")),
+                     ({"gamma": -1.0}, "gamma"), ({"label_smoothing": 1.5}, "label_smoothing"),
+                     ({"pos_weight": -1.0}, "pos_weight")),
         bad_values=(BadValue("target", _const(_Z, np.array([1.0, 0.0, 2.0, 1.0]))),),
         bad_shape=_binary_bad_shape,
         sized=_sized_binary,

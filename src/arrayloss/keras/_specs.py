@@ -77,13 +77,14 @@ SPECS: tuple[Spec, ...] = (
          "``binary_cross_entropy_with_logits`` (log-sigmoid form). ``label_smoothing`` moves "
          "targets towards 0.5 (Keras's rule); ``pos_weight`` (arrayloss) weighs positives."),
     Spec("BinaryFocalCrossentropy", ("sigmoid_focal_loss",),
-         {"apply_class_balancing": False, "alpha": 0.25, "gamma": 2.0, "from_logits": False},
+         {"apply_class_balancing": False, "alpha": 0.25, "gamma": 2.0, "from_logits": False,
+          "label_smoothing": 0.0, "pos_weight": None},
          c.binary_focal, "BinaryFocalCrossentropy",
          adapter_only=("apply_class_balancing", "from_logits"),
          doc=_ELEMENTWISE + " ``alpha`` weighs class 1 (``1 - alpha`` class 0) only with "
          "``apply_class_balancing=True``, as Keras. ``from_logits=False``: probabilities are "
-         "passed as ``logit(clip(y_pred, epsilon, 1 - epsilon))``. Keras's "
-         "``label_smoothing`` is not offered (``sigmoid_focal_loss`` has none)."),
+         "passed as ``logit(clip(y_pred, epsilon, 1 - epsilon))``. ``label_smoothing`` moves "
+         "targets towards 0.5 (Keras's rule); ``pos_weight`` (arrayloss) weighs positives."),
     # categorical
     Spec("CategoricalCrossentropy", ("cross_entropy",),
          {"from_logits": False, "label_smoothing": 0.0, "axis": -1, "class_weight": None},

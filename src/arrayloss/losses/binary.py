@@ -172,6 +172,8 @@ def sigmoid_focal_loss(
     *,
     alpha: float | None = 0.25,
     gamma: float = 2.0,
+    pos_weight: Any = None,
+    label_smoothing: float = 0.0,
     weight: Array | None = None,
     reduction: str = "mean",
 ) -> Array:
@@ -188,7 +190,12 @@ def sigmoid_focal_loss(
     when concrete). Options: ``alpha=0.25`` in ``[0, 1]`` or None (torchvision's negative
     alpha is an error here), ``gamma=2.0 >= 0`` (the paper's best pair). ``"mean"`` is the
     plain elementwise mean; RetinaNet sums and divides by the number of foreground anchors
-    (``"sum"`` then divide). The factor is not detached.
+    (``"sum"`` then divide). The factor is not detached. ``label_smoothing`` (in ``[0, 1]``)
+    moves the target to ``y (1 - ls) + ls / 2`` before everything else, as
+    ``binary_cross_entropy`` and Keras's ``binary_focal_crossentropy`` do. ``pos_weight``
+    (None, a number or an array broadcasting to ``pred``, ``>= 0``) multiplies the positive
+    term of the BCE factor, as in ``binary_cross_entropy_with_logits`` (kornia's
+    ``pos_weight`` on hard labels).
 
     ``d`` is the sum of two non-negative terms, each sigmoid evaluated in its exact tail
     (``sigma(-z)``, never ``1 - sigma(z)``): no saturation at large logits (keras's
@@ -209,10 +216,10 @@ def sigmoid_focal_loss(
     if alpha is not None:
         alpha = check_number(fn, "alpha", alpha, ge=0.0, le=1.0)
     gamma = check_number(fn, "gamma", gamma, ge=0.0)
-    call, z, y = elementwise(fn, pred, target, reduction=reduction, weight=weight)
+    call, z, y, pw = _binary_start(fn, pred, target, pos_weight, label_smoothing, weight,
+                                   reduction)
     xp = call.xp
-    check_probabilities(fn, "target", xp, target)
-    loss = _bce_with_logits(xp, z, y)
+    loss = _bce_with_logits(xp, z, y, pw)
     if gamma != 0.0:
         # d = 1 - p_t: a sum of two non-negative terms (no cancellation), each exact in
         # its tail, so d only underflows to 0 where the loss itself does

@@ -41,7 +41,9 @@ SPECS: tuple[Spec, ...] = (
          (("weight", None), ("pos_weight", None), ("label_smoothing", 0.0)),
          rename=_ELEMENT_W, buffers=("weight", "pos_weight"),
          positional=("weight",), peer="torch.nn.BCEWithLogitsLoss"),
-    Spec("SigmoidFocalLoss", "sigmoid_focal_loss", (("alpha", 0.25), ("gamma", 2.0)),
+    Spec("SigmoidFocalLoss", "sigmoid_focal_loss",
+         (("alpha", 0.25), ("gamma", 2.0), ("pos_weight", None), ("label_smoothing", 0.0)),
+         buffers=("pos_weight",),
          peer="kornia.losses.binary_focal_loss_with_logits"),
     # categorical: class axis 1, `weight` = class weights, ignore_index=-100 as torch
     Spec("EntropyLoss", "entropy", (("from_logits", False), ("base", None)), axis=1,
