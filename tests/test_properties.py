@@ -127,6 +127,18 @@ def _center(draw: st.DrawFn) -> tuple[np.ndarray, ...]:
     return x, y, draw(hnp.arrays(np.float64, (k, d), elements=_FLOATS))
 
 
+@st.composite
+def _linear_logits(draw: st.DrawFn) -> tuple[np.ndarray, ...]:
+    """Features ``(N, D)``, a projection ``(C, D)`` and integer labels ``(N,)`` in [0, C)
+    (entries in [-30, 30]: logits up to a few thousand)."""
+    n, c = draw(_class_shape())
+    d = draw(st.integers(1, 3))
+    small = st.floats(-30.0, 30.0, allow_nan=False, allow_subnormal=False, width=64)
+    x = draw(hnp.arrays(np.float64, (n, d), elements=small))
+    w = draw(hnp.arrays(np.float64, (c, d), elements=small))
+    return x, w, draw(hnp.arrays(np.int64, (n,), elements=st.integers(0, c - 1)))
+
+
 # --- kinds of the overlap and Lovász losses
 
 
@@ -158,6 +170,7 @@ STRATEGIES: dict[str, Callable[[], st.SearchStrategy]] = {
     "log_dist": _log_dist,
     "signed": _signed,
     "center": _center,
+    "linear_logits": _linear_logits,
     "segmentation-probabilities": _segmentation_probabilities,
     "segmentation-binary-logits": _segmentation_binary_logits,
 }

@@ -163,7 +163,8 @@ def test_ignored_positions_get_zero_gradient(backend_id: str, poison: float,
     args, kw = case.inputs()
     opts = {**case.options, **kw, "reduction": "sum"}
     ii = case.options["ignore_index"]
-    ignored = np.asarray(args[1]) == ii
+    k = next(i for i, a in enumerate(args) if np.issubdtype(np.asarray(a).dtype, np.integer))
+    ignored = np.asarray(args[k]) == ii
     ax = case.options.get("axis", -1)
     pred = args[0].copy()
     if record.kind.startswith("segmentation-binary"):
@@ -249,6 +250,8 @@ def _beyond_range_inputs(record: catalog.Record, num_classes: int, top: int,
         feats = rng.normal(size=(2, 2))
         centers = rng.normal(size=(num_classes, 2))
         return [feats, labels[0], centers], {}
+    if record.name == "linear_cross_entropy":
+        return [rng.normal(size=(2, 2)), rng.normal(size=(num_classes, 2)), labels[0]], {}
     if record.kind.startswith("segmentation"):
         p = rng.uniform(size=(1, 2, num_classes))
         return [p / p.sum(-1, keepdims=True), labels], {}

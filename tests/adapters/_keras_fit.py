@@ -36,6 +36,8 @@ def _data(kind: str, k: int) -> tuple[np.ndarray, np.ndarray]:
         y = np.eye(k)[rng.integers(0, k, size=N)]
     elif kind == "sparse":
         y = rng.integers(0, k, size=(N, 1))
+    elif kind == "sparse-flat":  # (N,) labels, for Keras losses that mishandle (N, 1)
+        y = rng.integers(0, k, size=N)
     elif kind == "soft":
         y = rng.dirichlet(np.ones(k), size=N)
     else:
@@ -83,6 +85,8 @@ CASES = [
     ("Dice(per_image)", ak.Dice(per_image=True), L.Dice(axis=(1,)), "binary", 5, "sigmoid"),
     ("Tversky", ak.Tversky(alpha=0.7, beta=0.3), L.Tversky(alpha=0.7, beta=0.3), "binary", 5,
      "sigmoid"),
+    ("CategoricalGeneralizedCrossEntropy", ak.CategoricalGeneralizedCrossEntropy(q=0.7),
+     L.CategoricalGeneralizedCrossEntropy(q=0.7), "sparse-flat", 4, "softmax"),
     # integer labels against Keras's loss on the one-hot labels
     ("SparseCategoricalFocalCrossentropy~CategoricalFocalCrossentropy",
      ak.SparseCategoricalFocalCrossentropy(), L.CategoricalFocalCrossentropy(), "sparse", 4,
@@ -92,6 +96,8 @@ CASES = [
 # no Keras peer: they must train (finite, decreasing epoch losses) on the backend
 RUNS = [
     ("MulticlassHinge", ak.MulticlassHinge(), "sparse", 4, None),
+    ("SparseCategoricalPolyCrossentropy", ak.SparseCategoricalPolyCrossentropy(from_logits=True),
+     "sparse", 4, None),
     ("Dice(axis=-1, sparse labels)", ak.Dice(axis=-1, per_image=True), "sparse", 4,
      "softmax"),
     ("LovaszSoftmax(per_image)", ak.LovaszSoftmax(per_image=True), "sparse", 4, "softmax"),

@@ -187,6 +187,10 @@ def _peer_cases() -> dict[str, list[tuple[str, Any, Any, np.ndarray, np.ndarray]
             ("probs", {}, {}, onehot, _softmax(scores)),
             ("logits", {"from_logits": True, "alpha": 0.5, "gamma": 1.0},
              {"from_logits": True, "alpha": 0.5, "gamma": 1.0}, onehot, scores)],
+        "CategoricalGeneralizedCrossEntropy": [
+            ("probs", {}, {}, labels, _softmax(scores)),
+            # (N,) labels only: Keras's own loss broadcasts (N, 1) labels to an (N, N) loss
+            ("q-0.7", {"q": 0.7}, {"q": 0.7}, labels, _softmax(2 * scores))],
         "Hinge": [("01", {}, {}, bits, logits), ("pm1", {}, {}, 2 * bits - 1, logits)],
         "SquaredHinge": [("01", {}, {}, bits, logits), ("pm1", {}, {}, 2 * bits - 1, logits)],
         "Dice": [("pooled", {}, {}, seg_t, seg_p),

@@ -132,6 +132,36 @@ def _keras(name: str) -> Callable[..., Any]:
     return fn
 
 
+def _keras_gce(q: float, reduction: str) -> Callable[..., Any]:
+    """Keras's generalised cross-entropy on the softmax of channels-first logits (values)."""
+    require_module("keras")
+    import keras
+
+    def fn(x: Any, y: Any) -> Any:
+        p = torch.softmax(_cf(x.detach()), -1).numpy()
+        keras_reduction = "sum_over_batch_size" if reduction == "mean" else reduction
+        out = keras.losses.CategoricalGeneralizedCrossEntropy(q=q, reduction=keras_reduction)(
+            y.numpy(), p)
+        return torch.tensor(np.asarray(out), dtype=F64)
+
+    return fn
+
+
+def _same_projection(module: Any) -> Any:
+    """A linear cross-entropy module (ours or torch's) with fixed float64 projection weights."""
+    g = np.random.default_rng(5)
+    with torch.no_grad():
+        module.linear.weight.copy_(_t(g.normal(size=tuple(module.linear.weight.shape))))
+        module.linear.bias.copy_(_t(g.normal(size=tuple(module.linear.bias.shape))))
+    return module.double()
+
+
+def _features(rng):
+    y = rng.integers(0, 4, size=(6,))
+    y[2] = -100
+    return rng.normal(size=(6, 3)), y
+
+
 def _onehot(y: Any, c: int) -> Any:
     return torch.nn.functional.one_hot(y, c).movedim(-1, 1).to(F64)
 
@@ -164,6 +194,21 @@ PEERS: list[tuple[str, Callable[[str], Any], Callable[[str], Any], Any, tuple[st
     ("CrossEntropyLoss-probabilities", lambda r: alt.CrossEntropyLoss(_t(W4), reduction=r),
      lambda r: torch.nn.CrossEntropyLoss(_t(W4), reduction=r), _soft_classes,
      ("mean", "sum", "none")),
+    ("NLLLoss", lambda r: alt.NLLLoss(_t(W4), reduction=r),
+     lambda r: torch.nn.NLLLoss(_t(W4), reduction=r), _labels, ("mean", "sum", "none")),
+    ("LinearCrossEntropyLoss", lambda r: _same_projection(alt.LinearCrossEntropyLoss(
+        3, 4, bias=True, weight=_t(W4), label_smoothing=0.1, reduction=r)),
+     lambda r: _same_projection(torch.nn.LinearCrossEntropyLoss(
+         3, 4, bias=True, weight=_t(W4), ignore_index=-100, label_smoothing=0.1, reduction=r)),
+     _features, ("mean", "sum", "none")),
+    ("LinearCrossEntropyLoss-chunked", lambda r: _same_projection(alt.LinearCrossEntropyLoss(
+        3, 4, bias=True, chunk_size=3, reduction=r)),
+     lambda r: _same_projection(torch.nn.LinearCrossEntropyLoss(3, 4, bias=True,
+                                                                reduction=r)),
+     _features, ("mean", "sum")),
+    ("GeneralizedCrossEntropyLoss", lambda r: alt.GeneralizedCrossEntropyLoss(q=0.7,
+                                                                              reduction=r),
+     lambda r: _keras_gce(0.7, r), _labels_no_ignore, ("mean", "sum")),
     ("KLDivLoss", lambda r: alt.KLDivLoss(reduction=r),
      lambda r: torch.nn.KLDivLoss(reduction=r), _kl, ("mean", "sum", "none", "batchmean")),
     ("KLDivLoss-log-target", lambda r: alt.KLDivLoss(log_target=True, reduction=r),
@@ -293,7 +338,8 @@ def test_peer_rows_cover_every_peer_named_in_the_table() -> None:
 
 
 # ------------------------------------------------------------------------ the registry
-_SPECIAL = {"KLDivLoss", "MultiMarginLoss", "CenterLoss", "DiceCELoss", "DiceFocalLoss"}
+_SPECIAL = {"KLDivLoss", "MultiMarginLoss", "CenterLoss", "DiceCELoss", "DiceFocalLoss",
+            "LinearCrossEntropyLoss"}
 GENERIC = [s for s in alt.SPECS if s.cls not in _SPECIAL]
 
 
@@ -347,6 +393,8 @@ def _example(spec) -> tuple[Any, dict[str, Any], tuple[Any, ...]]:
         "KLDivLoss": (alt.KLDivLoss(reduction="batchmean"), _kl(rng)),
         "MultiMarginLoss": (alt.MultiMarginLoss(weight=_t(W4)), _rows(rng)),
         "CenterLoss": (alt.CenterLoss(4, 3), _centres(rng)),
+        "LinearCrossEntropyLoss": (alt.LinearCrossEntropyLoss(3, 4, bias=True, weight=_t(W4)),
+                                   _centres(rng)),
         "DiceCELoss": (alt.DiceCELoss(weight=_t(W4)), _labels(rng)),
         "DiceFocalLoss": (alt.DiceFocalLoss(alpha=_t([0.1, 0.3, 0.3, 0.3])), _labels(rng)),
     }

@@ -30,6 +30,8 @@ def take_along_axis(x: Any, indices: Any, axis: int) -> Any:
     k = im.shape[-1]
     n = math.prod(xm.shape) // c if c else 0
     rows = da.reshape(da.arange(n), (*xm.shape[:-1], 1))
+    if n * c == 0 or k == 0:  # empty: Dask cannot reshape empty arrays of several chunks
+        return da.moveaxis(da.zeros((*xm.shape[:-1], k), dtype=x.dtype), -1, axis)
     flat = da.take(da.reshape(xm, (-1,)), da.reshape(rows * c + im, (-1,)))
     return da.moveaxis(da.reshape(flat, (*xm.shape[:-1], k)), -1, axis)
 

@@ -72,6 +72,18 @@ def _class_axis(z: np.ndarray, axis: int, *others: np.ndarray) -> tuple[np.ndarr
     return tuple(out)
 
 
+def _torch_classes(pred: Any, target: Any, axis: int) -> tuple[Any, Any]:
+    """Move the class axis to torch's dim 1 (and a dense target's with it)."""
+    import torch
+
+    dense = tuple(target.shape) == tuple(pred.shape)
+    if pred.ndim > 1:
+        pred = torch.movedim(pred, axis, 1)
+        if dense:
+            target = torch.movedim(target, axis, 1)
+    return pred, target
+
+
 def _reduce_any(loss: Any, reduction: str, weight: Any = None, count: Any = None) -> Any:
     """A peer's unreduced loss reduced the arrayloss way (mean over ``count``, default all)."""
     if weight is not None:

@@ -1,5 +1,6 @@
 """Catalogue records of the losses over a class axis (``arrayloss.losses.categorical``):
-entropy, cross-entropy, KL divergence and the softmax focal loss."""
+entropy, cross-entropy, KL divergence, the softmax focal loss and the generalised KL
+divergence."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from ._classes import (
     _rand_labels,
     _reduce_any,
     _sized_class,
+    _torch_classes,
     _uniform,
 )
 from ._common import np_log_softmax, np_softmax
@@ -139,18 +141,6 @@ def _ref_kl(log_q: np.ndarray, p: np.ndarray, *, axis: int = -1, log_target: boo
     return np_reduce(np.sum(terms, axis=axis), reduction, weight)
 
 
-def _torch_classes(pred: Any, target: Any, axis: int) -> tuple[Any, Any]:
-    """Move the class axis to torch's dim 1 (and a dense target's with it)."""
-    import torch
-
-    dense = tuple(target.shape) == tuple(pred.shape)
-    if pred.ndim > 1:
-        pred = torch.movedim(pred, axis, 1)
-        if dense:
-            target = torch.movedim(target, axis, 1)
-    return pred, target
-
-
 def _torch_ce(pred: Any, target: Any, *, axis: int = -1, class_weight: Any = None,
               ignore_index: int | None = None, label_smoothing: float = 0.0,
               reduction: str = "mean") -> Any:
@@ -257,6 +247,31 @@ def _kornia_softmax_focal(pred: Any, target: Any, *, axis: int = -1, gamma: floa
         x, t = x[None], t[None]
     out = kornia.losses.focal_loss(x, t, alpha=a, gamma=gamma, reduction="none").sum(1)
     return _reduce_any(out.reshape(target.shape), reduction, weight)
+
+
+def _ref_gkl(log_q: np.ndarray, p: np.ndarray, *, axis: int = -1, log_target: bool = False,
+             reduction: str = "mean", weight: np.ndarray | None = None) -> np.ndarray:
+    pp = np.exp(p) if log_target else np.asarray(p, np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        terms = np.where(pp > 0, pp * (np.log(np.where(pp > 0, pp, 1.0)) - log_q), 0.0)
+    return np_reduce(np.sum(terms - pp + np.exp(log_q), axis=axis), reduction, weight)
+
+
+def _gkl_peer(optax_peer: bool) -> Callable[..., Any]:
+    """optax's (last axis) or scipy's ``kl_div(p, q)`` summed over ``axis``."""
+    def peer(log_q: Any, p: Any, *, axis: int = -1, weight: Any = None,
+             reduction: str = "mean") -> Any:
+        if optax_peer:
+            import optax
+
+            per = optax.losses.generalized_kl_divergence(log_q, p, axis=axis)
+        else:
+            import scipy.special
+
+            per = np.asarray(scipy.special.kl_div(p, np.exp(log_q)).sum(axis))
+        return _reduce_any(per, reduction, weight)
+
+    return peer
 
 
 _CW3 = _arrays(class_weight=lambda rng: np.array([1.0, 2.0, 0.5]))
@@ -407,6 +422,43 @@ RECORDS = [
                     BadValue("alpha", _const(_LG, _T), {"alpha": [0.5, 1.5, 0.5]})),
         bad_shape=_class_bad_shape,
         sized=_sized_class,
+    ),
+    Record(
+        name="generalized_kl_divergence",
+        family="categorical",
+        fn=L.generalized_kl_divergence,
+        inputs="log_q: log-measure; p: same-shape measure >= 0 (log P with log_target)",
+        kind="log_dist",
+        grad_args=(0, 1),
+        cases=(
+            Case("catalogue-none", _const(np.log([[0.5, 0.6, 0.2], [1.0, 0.25, 0.5]]),
+                                          np.array([[1.4, 0.2, 0.1], [0.5, 2.0, 0.0]])),
+                 {"reduction": "none"}, grad="finite", expected=[0.7524300, 3.062309]),
+            Case("catalogue-normalised",
+                 _const(np.log([[0.5, 0.3, 0.2], [0.25, 0.25, 0.5]]),
+                        np.array([[0.7, 0.2, 0.1], [0.5, 0.5, 0.0]])),
+                 {"reduction": "none"}, grad="finite", expected=[0.0851228, 0.6931472]),
+            Case("masked", _const(np.array([[0.0, -np.inf]]), np.array([[1.0, 0.0]])),
+                 {"reduction": "none"}, grad="finite", expected=[0.0], peers=False),
+            Case("random-axis1-weight", lambda rng: (rng.normal(size=(2, 4, 3)), rng.uniform(
+                0.1, 2.0, (2, 4, 3))), {"axis": 1}, arrays=_arrays(weight=_uniform((2, 3)))),
+            Case("random-log-target-sum", _rand_log_dist((3, 5), log_target=True),
+                 {"log_target": True, "reduction": "sum"}),
+            Case("empty", _const(np.zeros((0, 3)), np.zeros((0, 3))), expected=0.0,
+                 peers=False),
+        ),
+        reference=_ref_gkl,
+        peers=(
+            Peer("optax.losses.generalized_kl_divergence", "jax", _gkl_peer(True), "optax",
+                 accepts=_no(log_target=False), jit=True),
+            Peer("scipy.special.kl_div", "numpy", _gkl_peer(False), "scipy",
+                 accepts=_no(log_target=False)),
+        ),
+        bad_options=(({"log_target": "no"}, "log_target"), ({"axis": 2}, "axis")),
+        bad_values=(BadValue("p", _const(np.log([[0.5, 0.5]]), np.array([[1.5, -0.1]]))),),
+        bad_shape=lambda rng: (np.zeros((3, 4)), np.zeros((3, 5))),
+        perfect=_perfect_kl,
+        sized=_sized_log_dist,
     ),
 ]
 

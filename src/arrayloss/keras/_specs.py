@@ -119,6 +119,26 @@ SPECS: tuple[Spec, ...] = (
          c.sparse_classes, adapter_only=("from_logits",),
          doc=_CLASS + _SPARSE + _PROBS + " ``alpha`` as ``CategoricalFocalCrossentropy`` "
          "(this is that loss with integer labels)."),
+    # classifier
+    Spec("CategoricalPolyCrossentropy", ("poly_cross_entropy",),
+         {"epsilon": 2.0, "from_logits": False, "label_smoothing": 0.0, "axis": -1,
+          "class_weight": None},
+         c.dense_classes, adapter_only=("from_logits",),
+         doc=_CLASS + " ``y_true`` is a dense target of ``y_pred``'s shape." + _PROBS +
+         " ``epsilon`` weighs the Poly-1 term ``1 - p``; ``label_smoothing`` and "
+         "``class_weight`` as ``CategoricalCrossentropy``."),
+    Spec("SparseCategoricalPolyCrossentropy", ("poly_cross_entropy",),
+         {"epsilon": 2.0, "from_logits": False, "ignore_index": None, "axis": -1,
+          "label_smoothing": 0.0, "class_weight": None},
+         c.sparse_classes, adapter_only=("from_logits",),
+         doc=_CLASS + _SPARSE + _PROBS + " ``epsilon`` weighs the Poly-1 term ``1 - p``."),
+    Spec("CategoricalGeneralizedCrossEntropy", ("generalized_cross_entropy",),
+         {"q": 0.5, "from_logits": False, "axis": -1, "class_weight": None,
+          "ignore_index": None},
+         c.sparse_classes, "CategoricalGeneralizedCrossEntropy", adapter_only=("from_logits",),
+         doc=_CLASS + _SPARSE + _PROBS + " Keras's own loss reads ``p_t`` from ``y_pred`` "
+         "as given (no clip, no normalisation): the two agree on normalised probabilities "
+         "above ``epsilon``."),
     # margin
     Spec("Hinge", ("hinge_loss",), {"margin": 1.0}, c.signed, "Hinge", doc=_SIGNED),
     Spec("SquaredHinge", ("squared_hinge_loss",), {"margin": 1.0}, c.signed, "SquaredHinge",
@@ -168,5 +188,15 @@ NOT_ADAPTED = {
     "center_loss": "needs the class centres, a state that a stateless keras.losses.Loss "
                    "cannot own or update (keep them in a layer and use add_loss)",
     "update_centers": "returns updated class centres, not a loss value",
+    "nll_loss": "Keras models end in probabilities or logits, not log-probabilities: "
+                "SparseCategoricalCrossentropy(from_logits=True) is the same loss on "
+                "log-probabilities (their log-softmax is themselves)",
+    "generalized_kl_divergence": "takes unnormalised measures in log space, for which Keras "
+                                 "has no convention (its KLDivergence clips both inputs to "
+                                 "[epsilon, 1]); call arrayloss.generalized_kl_divergence "
+                                 "in a custom loss",
+    "linear_cross_entropy": "needs the output projection (a Dense layer's kernel), which a "
+                            "(y_true, y_pred) loss never sees; end the model in that Dense "
+                            "layer and use SparseCategoricalCrossentropy(from_logits=True)",
     "box_convert": "a conversion between box formats, not a loss (call arrayloss.box_convert)",
 }

@@ -3,6 +3,8 @@
 - ``regression``: elementwise functions of the residual;
 - ``binary``: one probability or logit per element, targets in [0, 1];
 - ``categorical``: distributions over a class axis (cross-entropy, focal, entropy, KL);
+- ``classifier``: a classifier's log-probabilities, logits or features against integer
+  labels (NLL, Poly-1 and generalised cross-entropy, linear cross-entropy);
 - ``margin``: scores with labels in {-1, +1} or integer labels (hinge losses);
 - ``embedding``: feature vectors with integer labels and class centres;
 - ``boxes``: aligned pairs of boxes (``_geometry`` holds the shared geometry);
@@ -12,10 +14,21 @@
 The catalogue (``arrayloss.catalog``) holds one module of records per module here.
 """
 
-from . import binary, boxes, categorical, embedding, lovasz, margin, overlap, regression
+from . import (
+    binary,
+    boxes,
+    categorical,
+    classifier,
+    embedding,
+    lovasz,
+    margin,
+    overlap,
+    regression,
+)
 from .binary import *  # noqa: F403
 from .boxes import *  # noqa: F403
 from .categorical import *  # noqa: F403
+from .classifier import *  # noqa: F403
 from .embedding import *  # noqa: F403
 from .lovasz import *  # noqa: F403
 from .margin import *  # noqa: F403
@@ -24,10 +37,10 @@ from .regression import *  # noqa: F403
 
 #: the modules of losses, in the catalogue's order (each has a catalogue module of the
 #: same name in ``arrayloss.catalog``)
-MODULES = ("regression", "boxes", "binary", "categorical", "margin", "embedding", "overlap",
-           "lovasz")
+MODULES = ("regression", "boxes", "binary", "categorical", "classifier", "margin", "embedding",
+           "overlap", "lovasz")
 
 #: every public loss: the ``__all__`` of each module (a new loss is added there only)
 __all__ = sorted({*regression.__all__, *boxes.__all__, *binary.__all__,
-                  *categorical.__all__, *margin.__all__, *embedding.__all__,
+                  *categorical.__all__, *classifier.__all__, *margin.__all__, *embedding.__all__,
                   *overlap.__all__, *lovasz.__all__})

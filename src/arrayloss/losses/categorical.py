@@ -1,5 +1,5 @@
 """Losses over a class axis of distributions: softmax cross-entropy, the softmax focal loss,
-the entropy and the KL divergence.
+the entropy, the KL divergence and its generalisation to unnormalised measures.
 
 - Classes lie on ``axis`` (``-1``, channels-last; ``axis=1`` for channels-first). Integer
   labels have the shape of ``pred`` without the class axis (any integer dtype: they are
@@ -38,7 +38,8 @@ from .._validate import (
     check_values,
 )
 
-__all__ = ["cross_entropy", "entropy", "kl_divergence", "softmax_focal_loss"]
+__all__ = ["cross_entropy", "entropy", "generalized_kl_divergence", "kl_divergence",
+           "softmax_focal_loss"]
 
 
 def _pow_one_minus_exp(xp: Namespace, log_p: Array, gamma: float) -> Array:
@@ -174,21 +175,35 @@ def cross_entropy(
     if dense:
         check_probabilities(fn, "target", xp, target)
         log_p = _ops.log_softmax(xp, call.float(pred), axis=ax)
-        q = call.float(target)
-        if ls != 0.0:
-            q = (1.0 - ls) * q + ls / c
-        if class_w is not None:
-            q = q * _ops.along(xp, class_w, q.ndim, ax)
-        return call.finish(-xp.sum(_ops.mul0(xp, q, log_p), axis=ax))
+        return call.finish(dense_cross_entropy(xp, log_p, call.float(target), class_w, ls, ax))
     lab = Labels(fn, "target", xp, target, c, ax, ignore_index, class_w)
     log_p = _ops.log_softmax(xp, lab.mask_logits(xp, call.float(pred)), axis=ax)
+    return lab.reduce(call, label_cross_entropy(xp, lab, log_p, class_w, ls))
+
+
+def dense_cross_entropy(xp: Namespace, log_p: Array, q: Array, class_w: Array | None,
+                        ls: float, ax: int) -> Array:
+    """The unreduced cross-entropy of ``log_p`` against dense targets ``q`` (smoothing ``ls``,
+    class weights), summed over the class axis ``ax``: shared with ``linear_cross_entropy``."""
+    if ls != 0.0:
+        q = (1.0 - ls) * q + ls / log_p.shape[ax]
+    if class_w is not None:
+        q = q * _ops.along(xp, class_w, q.ndim, ax)
+    return -xp.sum(_ops.mul0(xp, q, log_p), axis=ax)
+
+
+def label_cross_entropy(xp: Namespace, lab: Labels, log_p: Array, class_w: Array | None,
+                        ls: float) -> Array:
+    """The unreduced cross-entropy of ``log_p`` against integer labels ``lab`` (smoothing
+    ``ls``, class weights), before ``lab.reduce``: shared with ``linear_cross_entropy``."""
+    ax = lab.axis
     nll = 0.0 - lab.gather(xp, log_p)  # +0 (not -0) where p = 1
     if lab.w_y is not None:
         nll = lab.w_y * nll
     if ls != 0.0:
         terms = log_p if class_w is None else _ops.along(xp, class_w, log_p.ndim, ax) * log_p
-        nll = (1.0 - ls) * nll - (ls / c) * xp.sum(terms, axis=ax)
-    return lab.reduce(call, nll)
+        nll = (1.0 - ls) * nll - (ls / log_p.shape[ax]) * xp.sum(terms, axis=ax)
+    return nll
 
 
 def softmax_focal_loss(
@@ -327,4 +342,63 @@ def kl_divergence(
     # (forward and value_and_grad) than without it
     lq = xp.where(off, xp.zeros_like(lq), lq)
     terms = xp.where(off, xp.zeros_like(pt), pt * (log_pt - lq))
+    return call.finish(xp.sum(terms, axis=ax))
+
+
+def generalized_kl_divergence(
+    log_q: Array,
+    p: Array,
+    /,
+    *,
+    axis: int = -1,
+    log_target: bool = False,
+    weight: Array | None = None,
+    reduction: str = "mean",
+) -> Array:
+    """Generalised KL divergence (I-divergence) of non-negative measures that need not sum
+    to 1, ``kl_divergence``'s argument order.
+
+    ::
+
+        D_i = sum_c [ where(p_c > 0, p_c (log p_c - log_q_c), 0) - p_c + q_c ],  q = exp(log_q)
+        log_target=True: the second argument is log P, p = exp(log P)
+        dD/dlog_q_c = q_c - p_c   (finite everywhere: -p_c at log_q_c = -inf)
+
+    It is the Bregman divergence of ``sum x log x - x``: ``>= 0``, 0 exactly where ``p =
+    q``, and equal to ``kl_divergence`` when both measures sum to 1. ``log_q``: the model's
+    log-measure (e.g. a log-rate or log-intensity); ``p``: the target measure (values ``>=
+    0``, checked when concrete; any size) or, with ``log_target=True``, its log (any real,
+    ``-inf`` for 0). Same shapes, classes on ``axis``. ``"none"`` returns one value per
+    distribution (the shape without ``axis``); ``"mean"`` averages over distributions.
+
+    Edge cases: ``p_c = 0`` with ``log_q_c = -inf`` gives 0 with zero gradients (optax
+    gives NaN from ``0 * -inf``); ``p_c = 0`` with a finite ``log_q_c`` gives ``q_c``;
+    ``p_c > 0`` with ``log_q_c = -inf`` gives ``+inf`` with the finite gradient ``-p_c``. A
+    NaN propagates. The gradient w.r.t. ``p`` at ``p_c = 0`` is taken as ``-1`` (its
+    log-term is masked there).
+
+    References: ``optax.losses.generalized_kl_divergence(log_q, p)`` (sums over the last
+    axis), ``scipy.special.kl_div(p, q).sum(axis)`` (the same elementwise term).
+    """
+    fn = "generalized_kl_divergence"
+    check_bool(fn, "log_target", log_target)
+    call = start(fn, log_q, reduction=reduction, weight=weight, pred_name="log_q", p=p)
+    check_same_shape(fn, log_q, p, ("log_q", "p"))
+    ax = check_axis(fn, axis, log_q.ndim)
+    check_classes(fn, log_q.shape[ax])
+    xp = call.xp
+    lq = call.float(log_q)
+    if log_target:
+        log_pt = call.float(p)
+        pt = xp.exp(log_pt)
+        log_pt = xp.where(pt == 0, xp.zeros_like(log_pt), log_pt)
+    else:
+        check_nonnegative(fn, "p", xp, p)
+        pt = call.float(p)
+        log_pt = xp.log(xp.where(pt == 0, xp.ones_like(pt), pt))
+    # off the support of P the log-term is 0 (also for log_q = -inf) unless log_q is NaN;
+    # the masked log_q keeps -inf out of the product's gradient
+    off = (pt == 0) & (lq == lq)
+    lq0 = xp.where(off, xp.zeros_like(lq), lq)
+    terms = xp.where(off, xp.zeros_like(pt), pt * (log_pt - lq0)) - pt + xp.exp(lq)
     return call.finish(xp.sum(terms, axis=ax))

@@ -66,7 +66,8 @@ def _torch_agreement() -> tuple[int, int, list[str]]:
 
     import arrayloss.torch as alt
 
-    special = {"KLDivLoss", "MultiMarginLoss", "CenterLoss", "DiceCELoss", "DiceFocalLoss"}
+    special = {"KLDivLoss", "MultiMarginLoss", "CenterLoss", "DiceCELoss", "DiceFocalLoss",
+               "LinearCrossEntropyLoss"}
 
     def tensor(a: Any) -> Any:
         a = np.asarray(a)
@@ -125,7 +126,7 @@ def keras_class_for(record: catalog.Record, target: np.ndarray) -> str | None:
     import arrayloss.keras as ak
 
     adapters = ak.adapted().get(record.name, [])
-    if record.name in ("cross_entropy", "softmax_focal_loss"):
+    if record.name in ("cross_entropy", "softmax_focal_loss", "poly_cross_entropy"):
         dense_name, sparse_name = adapters
         return sparse_name if target.dtype.kind in "iu" else dense_name
     return adapters[0] if adapters else None

@@ -6,9 +6,10 @@ calls one core function of ``arrayloss`` and only translates its conventions:
 - **class axis 1** (channels-first ``(B, C, *spatial)``; ``axis=`` changes it), where the core
   functions default to the last axis;
 - **``weight=`` means class weights** where torch's (or MONAI's) module means that
-  (``CrossEntropyLoss``, ``MultiMarginLoss``, ``SoftmaxFocalLoss``, the overlap losses and the
-  compounds); on ``BCELoss``/``BCEWithLogitsLoss`` it is torch's per-element weight. Weights
-  per sample or per element are ``forward(input, target, sample_weight=None)``;
+  (``CrossEntropyLoss``, ``NLLLoss``, ``LinearCrossEntropyLoss``, ``MultiMarginLoss``,
+  ``SoftmaxFocalLoss``, the overlap losses and the compounds); on ``BCELoss`` and
+  ``BCEWithLogitsLoss`` it is torch's per-element weight. Weights per sample or per element
+  are ``forward(input, target, sample_weight=None)``;
 - ``ignore_index=-100`` by default on the cross-entropy modules, as torch (applied to integer
   targets only; probability targets ignore it, as torch);
 - ``reduction`` ``"mean"`` (default), ``"sum"``, ``"none"`` (and the core's
@@ -20,6 +21,7 @@ calls one core function of ``arrayloss`` and only translates its conventions:
 Every module runs under ``torch.compile(fullgraph=True)`` and inside DDP models; ``repr``
 shows its options. ``SPECS`` is the table the classes are built from (module, core function,
 options, peer); ``NOT_ADAPTED`` lists the registered functions without a module and why.
+``LinearCrossEntropyLoss`` owns its projection (``linear``) as torch's module does.
 ``DiceCELoss`` and ``DiceFocalLoss`` are the compounds (``lambda_dice * Dice + lambda_ce * CE``).
 """
 
@@ -28,7 +30,13 @@ from __future__ import annotations
 from .. import losses
 from ._base import AdapterLoss, Spec, build
 from ._compound import DiceCELossBase, DiceFocalLossBase
-from ._special import CenterLossBase, EntropyLossBase, KLDivLossBase, MultiMarginLossBase
+from ._special import (
+    CenterLossBase,
+    EntropyLossBase,
+    KLDivLossBase,
+    LinearCrossEntropyLossBase,
+    MultiMarginLossBase,
+)
 from ._specs import COMPOUNDS, NOT_ADAPTED
 from ._specs import SPECS as _SINGLE
 
@@ -51,18 +59,23 @@ __all__ = [
     "FocalEIoULoss",
     "FocalTverskyLoss",
     "GIoULoss",
+    "GeneralizedCrossEntropyLoss",
+    "GeneralizedKLDivLoss",
     "HingeLoss",
     "HuberLoss",
     "IoULoss",
     "JaccardLoss",
     "KLDivLoss",
     "L1Loss",
+    "LinearCrossEntropyLoss",
     "LogCoshLoss",
     "LovaszHingeLoss",
     "LovaszSoftmaxLoss",
     "MSELoss",
     "MultiClassHingeLoss",
     "MultiMarginLoss",
+    "NLLLoss",
+    "PolyCrossEntropyLoss",
     "RampLoss",
     "SigmoidFocalLoss",
     "SmoothL1Loss",
@@ -81,6 +94,7 @@ _BASES: dict[str, type[AdapterLoss]] = {
     "KLDivLoss": KLDivLossBase,
     "MultiMarginLoss": MultiMarginLossBase,
     "CenterLoss": CenterLossBase,
+    "LinearCrossEntropyLoss": LinearCrossEntropyLossBase,
     "DiceCELoss": DiceCELossBase,
     "DiceFocalLoss": DiceFocalLossBase,
 }
@@ -132,6 +146,11 @@ EntropyLoss = _build("EntropyLoss")
 CrossEntropyLoss = _build("CrossEntropyLoss")
 KLDivLoss = _build("KLDivLoss")
 SoftmaxFocalLoss = _build("SoftmaxFocalLoss")
+GeneralizedKLDivLoss = _build("GeneralizedKLDivLoss")
+NLLLoss = _build("NLLLoss")
+PolyCrossEntropyLoss = _build("PolyCrossEntropyLoss")
+GeneralizedCrossEntropyLoss = _build("GeneralizedCrossEntropyLoss")
+LinearCrossEntropyLoss = _build("LinearCrossEntropyLoss")
 HingeLoss = _build("HingeLoss")
 SquaredHingeLoss = _build("SquaredHingeLoss")
 RampLoss = _build("RampLoss")

@@ -1,7 +1,8 @@
 """Modules whose ``forward`` is more than one core call with renamed options: a loss without
 a target (entropy), torch's elementwise KL divergence and its ``"batchmean"``, torch's
-``MultiMarginLoss`` (class weights gathered per sample, the sum divided by C) and a
-``CenterLoss`` that owns its centres."""
+``MultiMarginLoss`` (class weights gathered per sample, the sum divided by C), a
+``CenterLoss`` that owns its centres and a ``LinearCrossEntropyLoss`` that owns its
+projection."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ from torch import nn
 from .. import losses
 from ._base import REDUCTIONS, AdapterLoss
 
-__all__ = ["CenterLossBase", "EntropyLossBase", "KLDivLossBase", "MultiMarginLossBase"]
+__all__ = ["CenterLossBase", "EntropyLossBase", "KLDivLossBase", "LinearCrossEntropyLossBase",
+           "MultiMarginLossBase"]
 
 
 class EntropyLossBase(AdapterLoss):
@@ -103,3 +105,32 @@ class CenterLossBase(AdapterLoss):
                                      ignore_index=self.ignore_index)
                 self.centers.copy_(new)
         return loss
+
+
+class LinearCrossEntropyLossBase(AdapterLoss):
+    """torch's ``LinearCrossEntropyLoss``: owns the projection ``linear`` (an ``nn.Linear(
+    in_features, num_classes, bias=bias)``, the same ``state_dict`` keys as torch's module)
+    and calls ``linear_cross_entropy(input, linear.weight, target, bias=linear.bias)``;
+    ``input`` is ``(..., in_features)``, the classes are the rows of the projection."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cls = self.spec.cls
+        for name in ("in_features", "num_classes"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"{cls}: `{name}` must be a positive int; got {value!r}")
+        if not isinstance(self.bias, bool):
+            raise TypeError(f"{cls}: `bias` must be a bool (whether the projection has one); "
+                            f"got {type(self.bias).__name__} {self.bias!r}")
+        self.linear = nn.Linear(self.in_features, self.num_classes, bias=self.bias)
+
+    def forward(self, input: torch.Tensor, target: torch.Tensor,
+                sample_weight: torch.Tensor | None = None) -> torch.Tensor:
+        options = {"class_weight": self.weight, "label_smoothing": self.label_smoothing,
+                   "chunk_size": self.chunk_size}
+        if not target.is_floating_point():
+            options["ignore_index"] = self.ignore_index
+        return self.call_core(losses.linear_cross_entropy, input, self.linear.weight, target,
+                              bias=self.linear.bias, **options, weight=sample_weight,
+                              reduction=self.reduction)
