@@ -28,7 +28,13 @@ from __future__ import annotations
 from .. import losses
 from ._base import AdapterLoss, Spec, build
 from ._compound import DiceCELossBase, DiceFocalLossBase
-from ._special import CenterLossBase, EntropyLossBase, KLDivLossBase, MultiMarginLossBase
+from ._special import (
+    CenterLossBase,
+    EntropyLossBase,
+    GaussianNLLLossBase,
+    KLDivLossBase,
+    MultiMarginLossBase,
+)
 from ._specs import COMPOUNDS, NOT_ADAPTED
 from ._specs import SPECS as _SINGLE
 
@@ -51,6 +57,7 @@ __all__ = [
     "FocalEIoULoss",
     "FocalTverskyLoss",
     "GIoULoss",
+    "GaussianNLLLoss",
     "HingeLoss",
     "HuberLoss",
     "IoULoss",
@@ -60,9 +67,12 @@ __all__ = [
     "LogCoshLoss",
     "LovaszHingeLoss",
     "LovaszSoftmaxLoss",
+    "MAPELoss",
     "MSELoss",
+    "MSLELoss",
     "MultiClassHingeLoss",
     "MultiMarginLoss",
+    "PoissonNLLLoss",
     "RampLoss",
     "SigmoidFocalLoss",
     "SmoothL1Loss",
@@ -78,6 +88,7 @@ SPECS: tuple[Spec, ...] = (*_SINGLE, *COMPOUNDS)
 
 _BASES: dict[str, type[AdapterLoss]] = {
     "EntropyLoss": EntropyLossBase,
+    "GaussianNLLLoss": GaussianNLLLossBase,
     "KLDivLoss": KLDivLossBase,
     "MultiMarginLoss": MultiMarginLossBase,
     "CenterLoss": CenterLossBase,
@@ -118,6 +129,10 @@ SmoothL1Loss = _build("SmoothL1Loss")
 HuberLoss = _build("HuberLoss")
 TukeyBiweightLoss = _build("TukeyBiweightLoss")
 LogCoshLoss = _build("LogCoshLoss")
+PoissonNLLLoss = _build("PoissonNLLLoss")
+GaussianNLLLoss = _build("GaussianNLLLoss")
+MAPELoss = _build("MAPELoss")
+MSLELoss = _build("MSLELoss")
 IoULoss = _build("IoULoss")
 GIoULoss = _build("GIoULoss")
 DIoULoss = _build("DIoULoss")
