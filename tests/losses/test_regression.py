@@ -179,21 +179,16 @@ class TestPoissonNllLoss:
         for _gz, gy in _grads(al.poisson_nll_loss, (z, y), (0, 1), full=True):
             assert np.all(np.isfinite(gy))
 
-    def test_zero_count_limits(self) -> None:
-        """A zero count with a log-rate of -inf, or with a zero rate and eps = 0, contributes
-        its limit 0 with a finite gradient; a positive count there is +inf."""
-        z, y = np.array([-np.inf, 0.5]), np.array([0.0, 2.0])
-        np.testing.assert_allclose(al.poisson_nll_loss(z, y, reduction="none"),
-                                   [0.0, np.exp(0.5) - 1.0], rtol=1e-12)
+    def test_zero_rate_limits_with_eps_zero(self) -> None:
+        """``eps=0``: a zero rate with a zero count contributes its limit 0 with the finite
+        gradient 1 (no 0 * log 0 = NaN); with a positive count it is +inf, the value."""
         lam = np.array([0.0, 0.0, 1.0])
         out = al.poisson_nll_loss(lam, np.array([0.0, 2.0, 1.0]), log_input=False, eps=0.0,
                                   reduction="none")
         np.testing.assert_array_equal(out, [0.0, np.inf, 1.0])
-        for (g,) in _grads(al.poisson_nll_loss, (z, y), (0,), reduction="sum"):
-            np.testing.assert_allclose(g, [0.0, np.exp(0.5) - 2.0], rtol=1e-12)
-        for (g,) in _grads(al.poisson_nll_loss, (lam[:1], np.zeros(1)), (0,),
-                           log_input=False, eps=0.0):
-            np.testing.assert_array_equal(g, [1.0])
+        for (g,) in _grads(al.poisson_nll_loss, (lam[::2], np.array([0.0, 1.0])), (0,),
+                           log_input=False, eps=0.0, reduction="sum"):
+            np.testing.assert_array_equal(g, [1.0, 0.0])
 
     def test_log_rates_given_to_the_rate_form_say_the_fix(self) -> None:
         with pytest.raises(ValueError, match=r"poisson_nll_loss: `pred` must hold rates >= 0 "

@@ -56,7 +56,11 @@ def _ref_poisson(pred: np.ndarray, target: np.ndarray, *, log_input: bool = True
                  full: bool = False, eps: float = 1e-8, reduction: str = "mean",
                  weight: np.ndarray | None = None) -> np.ndarray:
     x, y = np.asarray(pred, np.float64), np.asarray(target, np.float64)
-    loss = np.exp(x) - y * x if log_input else x - y * np.log(x + eps)
+    if log_input:
+        loss = np.exp(x) - y * x
+    else:
+        with np.errstate(divide="ignore"):
+            loss = x - np.where(y == 0, 0.0, y * np.log(x + eps))
     if full:
         # log(y!) by Stirling's series where y > 1 (log 0! = log 1! = 0)
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -114,6 +118,9 @@ POISSON = Record(
              grad="autodiff", expected=[1.306853, 0.5, 0.99999995, 55.26204]),
         Case("catalogue-rate-keras", _fixed(_LAM, _Y), {"log_input": False, "eps": 1e-7},
              grad="autodiff", expected=12.79028),
+        Case("rate-eps0", _fixed(np.array([0.0, 0.5, 2.0]), np.array([0.0, 1.0, 3.0])),
+             {"log_input": False, "eps": 0.0, "reduction": "none"}, grad="finite",
+             expected=[0.0, 1.193147, -0.0794415], peers=False),  # torch: 0 log 0 = NaN
         Case("random-mean", _counts((6, 4))),
         Case("random-none-full", _counts((3, 2, 4), real=True),
              {"full": True, "reduction": "none"}),

@@ -346,9 +346,10 @@ def poisson_nll_loss(
     only): torch's defaults; ``keras.losses.poisson`` is the rate form with ``eps=1e-7``.
     Shapes as ``l1_loss``; ``target`` holds counts ``>= 0`` (real values allowed).
     Edge cases: ``lam = 0`` gives ``-y log(eps)`` (18.4 y at eps 1e-8) with the large, finite
-    gradient ``1 - y / eps``; a zero count times a log-rate of ``-inf`` (or a zero
-    ``lam + eps``) contributes its limit 0; ``z`` past ``log(finfo.max)`` overflows to inf,
-    the value. A negative ``target``, or with ``log_input=False`` a negative rate (log-rates
+    gradient ``1 - y / eps``; with ``eps=0`` a zero rate gives its limit: 0 for a zero count
+    (gradient 1), inf otherwise; ``z`` past ``log(finfo.max)`` overflows to inf, the value
+    (``z = -inf`` with ``y = 0`` is ``0 * inf``: NaN, as torch). A negative ``target``, or
+    with ``log_input=False`` a negative rate (log-rates
     given to the rate form), raises ``ValueError`` when the values can be read. Empty input
     gives 0 (torch: NaN). References: ``torch.nn.functional.poisson_nll_loss``,
     ``keras.losses.poisson`` (mean over the last axis).
@@ -361,16 +362,19 @@ def poisson_nll_loss(
     xp = call.xp
     check_nonnegative(fn, "target", xp, target)
     if log_input:
-        loss = xp.exp(p) - _ops.mul0(xp, t, p)
+        loss = xp.exp(p) - t * p
     else:
         check_values(fn, "pred", xp, pred, lambda v: v < 0,
                      "must hold rates >= 0 with `log_input=False`", within=(0, math.inf, False),
                      hint=lambda _v: "; for log-rates pass `log_input=True`")
         q = p + eps
-        zero = q == 0  # masked: log(0) is -inf with an infinite gradient
-        log_q = xp.where(zero, xp.full_like(q, -math.inf),
-                         xp.log(xp.where(zero, xp.ones_like(q), q)))
-        loss = p - _ops.mul0(xp, t, log_q)
+        if eps >= float(xp.finfo(call.dtype).smallest_normal):
+            loss = p - t * xp.log(q)  # q > 0 for every valid rate
+        else:  # eps = 0 (or lost in the dtype): log(0) = -inf, and 0 * -inf would be NaN
+            zero = q == 0
+            log_q = xp.where(zero, xp.full_like(q, -math.inf),
+                             xp.log(xp.where(zero, xp.ones_like(q), q)))
+            loss = p - _ops.mul0(xp, t, log_q)
     if full:
         big = t > 1
         ts = xp.where(big, t, xp.ones_like(t))  # the logs never see 0
