@@ -349,10 +349,10 @@ def poisson_nll_loss(
     gradient ``1 - y / eps``; with ``eps=0`` a zero rate gives its limit: 0 for a zero count
     (gradient 1), inf otherwise; ``z`` past ``log(finfo.max)`` overflows to inf, the value
     (``z = -inf`` with ``y = 0`` is ``0 * inf``: NaN, as torch). A negative ``target``, or
-    with ``log_input=False`` a negative rate (log-rates
-    given to the rate form), raises ``ValueError`` when the values can be read. Empty input
-    gives 0 (torch: NaN). References: ``torch.nn.functional.poisson_nll_loss``,
-    ``keras.losses.poisson`` (mean over the last axis).
+    with ``log_input=False`` a negative rate (log-rates given to the rate form), raises
+    ``ValueError`` when the values can be read. Empty input gives 0 (torch: NaN).
+    References: ``torch.nn.functional.poisson_nll_loss``, ``keras.losses.poisson`` (mean
+    over the last axis).
     """
     fn = "poisson_nll_loss"
     log_input = check_bool(fn, "log_input", log_input)
