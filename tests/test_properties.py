@@ -31,6 +31,24 @@ def _elementwise(draw: st.DrawFn) -> tuple[np.ndarray, ...]:
     return pred, target
 
 
+_NONNEG = st.floats(0.0, 1e3, allow_nan=False, allow_subnormal=False, width=64)
+
+
+@st.composite
+def _nonnegative(draw: st.DrawFn) -> tuple[np.ndarray, ...]:
+    """Same-shape predictions and targets in [0, 1e3] (counts, prices: 0 included)."""
+    shape = draw(hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=5))
+    return (draw(hnp.arrays(np.float64, shape, elements=_NONNEG)),
+            draw(hnp.arrays(np.float64, shape, elements=_NONNEG)))
+
+
+@st.composite
+def _mean_var(draw: st.DrawFn) -> tuple[np.ndarray, ...]:
+    """Means and observations in [-1e3, 1e3] and same-shape variances in [0, 1e3]."""
+    pred, target = draw(_elementwise())
+    return pred, target, draw(hnp.arrays(np.float64, pred.shape, elements=_NONNEG))
+
+
 @st.composite
 def _boxes(draw: st.DrawFn) -> tuple[np.ndarray, ...]:
     """Aligned pairs of xyxy boxes ``(..., 4)``: corners in [-1e3, 1e3], sides in
@@ -162,6 +180,8 @@ def _segmentation_binary_logits(draw: st.DrawFn) -> tuple[np.ndarray, ...]:
 
 STRATEGIES: dict[str, Callable[[], st.SearchStrategy]] = {
     "elementwise": _elementwise,
+    "nonnegative": _nonnegative,
+    "mean_var": _mean_var,
     "boxes": _boxes,
     "distribution": _distribution,
     "binary_prob": _binary_prob,

@@ -38,6 +38,12 @@ def _data(kind: str, k: int) -> tuple[np.ndarray, np.ndarray]:
         y = rng.integers(0, k, size=(N, 1))
     elif kind == "sparse-flat":  # (N,) labels, for Keras losses that mishandle (N, 1)
         y = rng.integers(0, k, size=N)
+    elif kind == "counts":
+        y = rng.poisson(2.0, size=(N, k))
+    elif kind == "positive":
+        y = rng.uniform(0.5, 3.0, size=(N, k))
+    elif kind == "large":  # MAPE's gradient is 100 / |y|: SGD at rate 0.1 needs |y| >> 1
+        y = rng.uniform(5.0, 15.0, size=(N, k))
     elif kind == "soft":
         y = rng.dirichlet(np.ones(k), size=N)
     else:
@@ -52,6 +58,11 @@ CASES = [
      None),
     ("Huber", ak.Huber(delta=0.5), L.Huber(delta=0.5), "regression", 3, None),
     ("LogCosh", ak.LogCosh(), L.LogCosh(), "regression", 3, None),
+    ("Poisson", ak.Poisson(), L.Poisson(), "counts", 3, "softplus"),
+    ("MeanAbsolutePercentageError", ak.MeanAbsolutePercentageError(),
+     L.MeanAbsolutePercentageError(), "large", 3, None),
+    ("MeanSquaredLogarithmicError", ak.MeanSquaredLogarithmicError(),
+     L.MeanSquaredLogarithmicError(), "positive", 3, "softplus"),
     ("BinaryCrossentropy", ak.BinaryCrossentropy(), L.BinaryCrossentropy(), "binary", 3,
      "sigmoid"),
     ("BinaryCrossentropy(from_logits)", ak.BinaryCrossentropy(from_logits=True),

@@ -154,11 +154,19 @@ def _peer_cases() -> dict[str, list[tuple[str, Any, Any, np.ndarray, np.ndarray]
     with_ignored = labels.copy()
     with_ignored[[1, 4]] = -1
     regression = [("random", {}, {}, *reg), ("N-vs-Nx1", {}, {}, reg[0][:, 0], reg[1][:, :1])]
+    counts, rates = r.poisson(2.0, (5, 4)).astype(float), r.uniform(0.0, 4.0, (5, 4))
+    rates[0, :2] = 0.0  # a zero rate: y log(eps)
+    nonneg = (r.uniform(0.0, 3.0, (5, 4)), r.uniform(0.0, 3.0, (5, 4)))
     return {
         "MeanSquaredError": regression,
         "MeanAbsoluteError": regression,
         "Huber": [*regression, ("delta", {"delta": 0.3}, {"delta": 0.3}, *reg)],
         "LogCosh": regression,
+        "Poisson": [("rates", {}, {}, counts, rates),
+                    ("N-vs-Nx1", {}, {}, counts[:, 0], rates[:, :1])],
+        "MeanAbsolutePercentageError": regression,
+        "MeanSquaredLogarithmicError": [("random", {}, {}, *nonneg),
+                                        ("zeros", {}, {}, 0 * nonneg[0], nonneg[1])],
         "BinaryCrossentropy": [
             ("probs", {}, {}, bits, probs),
             ("soft-smoothing", {"label_smoothing": 0.2}, {"label_smoothing": 0.2}, probs,

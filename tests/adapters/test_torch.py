@@ -42,6 +42,25 @@ def _rows2d(rng):
     return rng.normal(size=(3, 4)), rng.normal(size=(3, 4))
 
 
+def _counts(rng):
+    return rng.normal(0.3, 0.8, size=(3, 4, 5)), rng.poisson(2.0, size=(3, 4, 5)) * 1.0
+
+
+def _rates(rng):
+    return rng.uniform(0.0, 4.0, size=(3, 4, 5)), rng.poisson(2.0, size=(3, 4, 5)) * 1.0
+
+
+def _nonneg(rng):
+    return rng.uniform(0.0, 3.0, size=(3, 4)), rng.uniform(0.0, 3.0, size=(3, 4))
+
+
+def _mean_var(rng, var_shape=(3, 4, 5)):
+    # variances from 0, below eps = 1e-6 included: torch's clamp passes the gradient through
+    var = rng.uniform(0.0, 2.0, size=var_shape)
+    var.flat[:2] = [0.0, 1e-8]
+    return rng.normal(size=(3, 4, 5)), rng.normal(size=(3, 4, 5)), var
+
+
 def _probs(rng):
     return rng.uniform(0.02, 0.98, size=(3, 2, 4)), rng.uniform(size=(3, 2, 4))
 
@@ -178,6 +197,20 @@ PEERS: list[tuple[str, Callable[[str], Any], Callable[[str], Any], Any, tuple[st
      lambda r: torch.nn.SmoothL1Loss(beta=0.4, reduction=r), _regression, ("mean", "none")),
     ("HuberLoss", lambda r: alt.HuberLoss(delta=0.7, reduction=r),
      lambda r: torch.nn.HuberLoss(delta=0.7, reduction=r), _regression, ("mean", "none")),
+    ("PoissonNLLLoss", lambda r: alt.PoissonNLLLoss(full=True, reduction=r),
+     lambda r: torch.nn.PoissonNLLLoss(full=True, reduction=r), _counts,
+     ("mean", "sum", "none")),
+    ("PoissonNLLLoss-rate", lambda r: alt.PoissonNLLLoss(False, eps=1e-6, reduction=r),
+     lambda r: torch.nn.PoissonNLLLoss(False, eps=1e-6, reduction=r), _rates, ("mean", "none")),
+    ("GaussianNLLLoss", lambda r: alt.GaussianNLLLoss(full=True, eps=1e-6, reduction=r),
+     lambda r: torch.nn.GaussianNLLLoss(full=True, eps=1e-6, reduction=r), _mean_var,
+     ("mean", "sum", "none")),
+    ("GaussianNLLLoss-per-sample", lambda r: alt.GaussianNLLLoss(reduction=r),
+     lambda r: torch.nn.GaussianNLLLoss(reduction=r), lambda rng: _mean_var(rng, (3, 4)),
+     ("mean", "none")),
+    ("GaussianNLLLoss-shared-axis", lambda r: alt.GaussianNLLLoss(reduction=r),
+     lambda r: torch.nn.GaussianNLLLoss(reduction=r), lambda rng: _mean_var(rng, (3, 1, 5)),
+     ("mean", "none")),
     ("BCELoss-weight", lambda r: alt.BCELoss(_t(np.arange(1.0, 5.0)), reduction=r),
      lambda r: torch.nn.BCELoss(_t(np.arange(1.0, 5.0)), reduction=r), _probs,
      ("mean", "sum", "none")),
@@ -236,6 +269,12 @@ PEERS: list[tuple[str, Callable[[str], Any], Callable[[str], Any], Any, tuple[st
     # Keras averages over the last axis per sample: equal means and sums over 2-D input
     ("LogCoshLoss", lambda r: alt.LogCoshLoss(reduction=r), lambda r: lambda x, y: _keras(
         "LogCosh")(x, y, r) * (4 if r == "sum" else 1), _rows2d,
+     ("mean", "sum")),
+    ("MAPELoss", lambda r: alt.MAPELoss(reduction=r), lambda r: lambda x, y: _keras(
+        "MeanAbsolutePercentageError")(x, y, r) * (4 if r == "sum" else 1), _rows2d,
+     ("mean", "sum")),
+    ("MSLELoss", lambda r: alt.MSLELoss(reduction=r), lambda r: lambda x, y: _keras(
+        "MeanSquaredLogarithmicError")(x, y, r) * (4 if r == "sum" else 1), _nonneg,
      ("mean", "sum")),
     ("HingeLoss", lambda r: alt.HingeLoss(reduction=r), lambda r: lambda x, y: _keras(
         "Hinge")(x, y, r) * (3 if r == "sum" else 1), _signs, ("mean", "sum")),

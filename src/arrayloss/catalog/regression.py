@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -9,7 +10,9 @@ from typing import Any
 import numpy as np
 
 from .. import losses as L
-from . import Case, Peer, Record, np_reduce, timed, yardstick
+from . import BadValue, Case, Peer, Record, np_reduce, timed, yardstick
+from ._likelihood import RECORDS as _LIKELIHOOD
+from ._likelihood import TIMING as _LIKELIHOOD_TIMING
 
 # Shared data of the regression examples: r = [0.5, 2.0, -1.0, 2.0, -0.2].
 _P = np.array([0.5, 2.0, -1.0, 3.0, 0.0])
@@ -154,6 +157,61 @@ def _ref_log_cosh(r: np.ndarray) -> np.ndarray:
     return np.logaddexp(r, -r) - np.log(2.0)
 
 
+def _ref_mape(pred: np.ndarray, target: np.ndarray, *, eps: float = 1e-7,
+              percent: bool = True, reduction: str = "mean",
+              weight: np.ndarray | None = None) -> np.ndarray:
+    p, t = np.asarray(pred, np.float64), np.asarray(target, np.float64)
+    frac = np.abs(p - t) / np.maximum(np.abs(t), eps)
+    return np_reduce(100.0 * frac if percent else frac, reduction, weight)
+
+
+def _ref_msle(pred: np.ndarray, target: np.ndarray, *, reduction: str = "mean",
+              weight: np.ndarray | None = None) -> np.ndarray:
+    p, t = np.asarray(pred, np.float64), np.asarray(target, np.float64)
+    # log(1 + x) of the clamped values, written as a log of a ratio
+    return np_reduce(np.log((1.0 + np.maximum(p, 0.0)) / (1.0 + t)) ** 2, reduction, weight)
+
+
+def _nonnegative(shape: tuple[int, ...]) -> Callable[..., Any]:
+    """Targets in [0, 3] and predictions in [-1, 4] kept >= 0.05 away from 0 (the clamp)."""
+
+    def make(rng: np.random.Generator) -> tuple[np.ndarray, ...]:
+        pred = rng.uniform(-1.0, 4.0, size=shape)
+        return np.where(np.abs(pred) < 0.05, 0.1, pred), rng.uniform(0.0, 3.0, size=shape)
+
+    return make
+
+
+def _sized_nonnegative(rng: np.random.Generator, n: int) -> tuple[np.ndarray, ...]:
+    return rng.uniform(0.0, 4.0, size=(n,)), rng.uniform(0.0, 4.0, size=(n,))
+
+
+def _keras_default(name: str, defaults: Mapping[str, Any], rtol: float = 1e-5) -> Peer:
+    """A keras function that has no options: it covers the cases whose options are its
+    built-in ones."""
+    peer = _keras_native(name)
+
+    def fn(pred: Any, target: Any, *, reduction: str = "mean", **options: Any) -> Any:
+        return peer.fn(pred, target, reduction=reduction)
+
+    def accepts(o: Mapping[str, Any]) -> bool:
+        rest = {k: v for k, v in o.items() if k != "reduction"}
+        return peer.accepts(o) and all(rest.get(k, v) == v for k, v in defaults.items()) \
+            and set(rest) <= set(defaults)
+
+    return dataclasses.replace(peer, fn=fn, accepts=accepts, rtol=rtol)
+
+
+_MP = np.array([[1.5, -1.0, 0.0], [3.0, 0.2, 2.0]])
+_MY = np.array([[1.0, -2.0, 0.5], [4.0, 0.0, 2.0]])
+_LY = np.array([[0.0, 1.0, 3.0], [10.0, 0.5, 2.0]])
+_LP = np.array([[0.5, 1.0, 2.0], [8.0, 0.0, 0.0]])
+
+
+def _fixed(*arrays: np.ndarray) -> Callable[..., tuple[np.ndarray, ...]]:
+    return lambda rng: tuple(a.copy() for a in arrays)
+
+
 _SHARED = "pred, target: floating arrays of the same shape (any rank)"
 
 RECORDS = [
@@ -272,6 +330,57 @@ RECORDS = [
         sized=_sized,
         notes="MAD scale per output coordinate over axis 0, without gradient",
     ),
+    *_LIKELIHOOD,
+    Record(
+        name="mape_loss",
+        family="regression",
+        fn=L.mape_loss,
+        inputs=_SHARED,
+        cases=(
+            Case("catalogue", _fixed(np.array([90.0, 210.0, 310.0]),
+                                     np.array([100.0, 200.0, 300.0])), expected=6.111111),
+            Case("catalogue-none", _fixed(_MP, _MY), {"reduction": "none"}, grad="finite",
+                 expected=[[50.0, 50.0, 100.0], [25.0, 2.0e8, 0.0]]),
+            Case("catalogue-row", _fixed(_MP[:1], _MY[:1]), expected=66.66667),
+            Case("catalogue-fraction", _fixed(_MP[:1], _MY[:1]), {"percent": False},
+                 expected=0.6666667),
+            *_common_cases((), {}),
+            Case("random-fraction-eps", _residuals((4, 3), ()),
+                 {"percent": False, "eps": 0.5, "reduction": "none"}),
+        ),
+        reference=_ref_mape,
+        peers=(_keras_default("mean_absolute_percentage_error", {"eps": 1e-7, "percent": True}),),
+        bad_options=(({"eps": 0.0}, "eps"), ({"eps": -1.0}, "eps"), ({"percent": 1}, "percent")),
+        bad_shape=_bad_shape,
+        perfect=_perfect,
+        sized=_sized,
+    ),
+    Record(
+        name="msle_loss",
+        family="regression",
+        fn=L.msle_loss,
+        inputs="pred: floating array (clamped at 0); target: values >= 0 of the same shape",
+        kind="nonnegative",
+        cases=(
+            Case("catalogue", _fixed(_LP, _LY), {"reduction": "none"}, grad="finite",
+                 expected=[[0.1644020, 0.0, 0.0827610], [0.0402687, 0.1644020, 1.206949]]),
+            Case("catalogue-mean", _fixed(_LP, _LY), grad="finite", expected=0.2764638),
+            Case("random-mean", _nonnegative((6, 4))),
+            Case("random-none", _nonnegative((3, 2, 2)), {"reduction": "none"}),
+            Case("random-sum-weight", _nonnegative((5, 4)), {"reduction": "sum"},
+                 arrays=_row_weight),
+            Case("random-mean-weight", _nonnegative((5, 4)), arrays=_row_weight),
+            Case("empty", _empty, expected=0.0, peers=False),
+        ),
+        reference=_ref_msle,
+        peers=(_keras_default("mean_squared_logarithmic_error", {}),),
+        bad_values=(BadValue("target", _fixed(_LP, -_LY)),),
+        bad_shape=_bad_shape,
+        perfect=_perfect,
+        symmetric=True,
+        sized=_sized_nonnegative,
+        notes="negative predictions are clamped at 0 (zero gradient), as Keras",
+    ),
     Record(
         name="log_cosh_loss",
         family="regression",
@@ -333,7 +442,19 @@ def _hw_tukey(p: np.ndarray, t: np.ndarray, c: float = 4.685) -> Any:
     return np.mean(np.float32(c * c / 6.0) * (1.0 - (1.0 - q) ** 3))
 
 
+def _hw_mape(p: np.ndarray, t: np.ndarray) -> Any:
+    return np.mean(100.0 * np.abs(p - t) / np.maximum(np.abs(t), np.float32(1e-7)))
+
+
+def _hw_msle(p: np.ndarray, t: np.ndarray) -> Any:
+    d = np.log1p(np.maximum(p, 0.0)) - np.log1p(t)
+    return np.mean(d * d)
+
+
 RECORDS = timed(RECORDS, {
+    **_LIKELIHOOD_TIMING,
+    "mape_loss": {"peers": (yardstick(_hw_mape),)},
+    "msle_loss": {"peers": (yardstick(_hw_msle),)},
     "l1_loss": {"peers": (yardstick(_hw_l1),), "goals": ("torch-functional",)},
     "mse_loss": {"peers": (yardstick(_hw_mse),), "goals": ("torch-functional",)},
     "smooth_l1_loss": {"peers": (yardstick(_hw_smooth_l1),), "goals": ("torch-functional",)},

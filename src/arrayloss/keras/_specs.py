@@ -58,6 +58,19 @@ SPECS: tuple[Spec, ...] = (
          c.elementwise, doc=_ELEMENTWISE + " With ``scale='mad'`` the scale is the MAD over "
          "the batch axis of each call: it depends on the batch."),
     Spec("LogCosh", ("log_cosh_loss",), {}, c.elementwise, "LogCosh", doc=_ELEMENTWISE),
+    Spec("Poisson", ("poisson_nll_loss",), {"log_input": False, "full": False, "eps": 1e-7},
+         c.elementwise, "Poisson",
+         doc=_ELEMENTWISE + " Keras's defaults: ``y_pred`` holds rates ``>= 0`` and the log "
+         "takes ``y_pred + 1e-7``; ``log_input=True`` takes log-rates (no epsilon), "
+         "``full=True`` adds Stirling's ``log(y_true!)``."),
+    Spec("MeanAbsolutePercentageError", ("mape_loss",), {"eps": 1e-7, "percent": True},
+         c.elementwise, "MeanAbsolutePercentageError",
+         doc=_ELEMENTWISE + " ``|y_true|`` is floored at ``eps``; ``percent=False`` gives "
+         "the fraction instead of the percentage."),
+    Spec("MeanSquaredLogarithmicError", ("msle_loss",), {}, c.elementwise,
+         "MeanSquaredLogarithmicError",
+         doc=_ELEMENTWISE + " Negative ``y_pred`` are clamped at 0 (Keras: at 1e-7), "
+                            "``y_true`` must be ``>= 0``; computed in ``log1p``."),
     # boxes
     Spec("IoU", ("iou_loss",), {"mode": "linear", **_BOX}, c.boxes, doc=_BOXES),
     Spec("GIoU", ("giou_loss",), dict(_BOX), c.boxes, doc=_BOXES),
@@ -198,5 +211,8 @@ NOT_ADAPTED = {
     "linear_cross_entropy": "needs the output projection (a Dense layer's kernel), which a "
                             "(y_true, y_pred) loss never sees; end the model in that Dense "
                             "layer and use SparseCategoricalCrossentropy(from_logits=True)",
+    "gaussian_nll_loss": "takes a third input, the predicted variances, which a (y_true, "
+                         "y_pred) loss has no place for (call arrayloss.gaussian_nll_loss in "
+                         "a custom train step or through model.add_loss)",
     "box_convert": "a conversion between box formats, not a loss (call arrayloss.box_convert)",
 }

@@ -1,6 +1,7 @@
 """The losses, one module per input structure:
 
-- ``regression``: elementwise functions of the residual;
+- ``regression``: elementwise functions of a prediction and a real target (the residual,
+  relative and logarithmic errors, Poisson and Gaussian likelihoods);
 - ``binary``: one probability or logit per element, targets in [0, 1];
 - ``categorical``: distributions over a class axis (cross-entropy, focal, entropy, KL);
 - ``classifier``: a classifier's log-probabilities, logits or features against integer

@@ -1,4 +1,7 @@
-"""Regression losses: elementwise functions of the residual ``r = pred - target``.
+"""Regression losses: elementwise functions of a prediction and a real-valued target: of the
+residual ``r = pred - target`` (L1, MSE, Huber...), of the relative or logarithmic error
+(MAPE, MSLE), or the negative log-likelihood of the target under a predicted distribution
+(Poisson rate, Gaussian mean and variance).
 
 Every function takes ``pred`` and ``target`` of the same shape (any rank, no broadcasting),
 returns the shape of ``pred`` with ``reduction="none"``, and averages over all elements with
@@ -14,23 +17,36 @@ versions), ``arrayloss._kernels`` supplies it and the formula is its test oracle
 from __future__ import annotations
 
 import math
+import numbers
 from typing import Any
 
 from .. import _ops
 from .._namespace import Array, Namespace
-from .._reduce import elementwise
-from .._validate import check_number
+from .._options import is_bool
+from .._reduce import elementwise, start
+from .._validate import (
+    check_bool,
+    check_nonnegative,
+    check_number,
+    check_same_shape,
+    check_values,
+)
 
 __all__ = [
+    "gaussian_nll_loss",
     "huber_loss",
     "l1_loss",
     "log_cosh_loss",
+    "mape_loss",
     "mse_loss",
+    "msle_loss",
+    "poisson_nll_loss",
     "smooth_l1_loss",
     "tukey_biweight_loss",
 ]
 
 _LOG2 = math.log(2.0)
+_HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
 
 
 def _l1(xp: Namespace, pred: Array, target: Array) -> Array:
@@ -237,3 +253,209 @@ def log_cosh_loss(
     call, p, t = elementwise("log_cosh_loss", pred, target, reduction=reduction, weight=weight)
     return call.finish(_ops.fused(call.xp, "log_cosh_loss", _log_cosh, p, t))
 
+
+
+def mape_loss(
+    pred: Array,
+    target: Array,
+    /,
+    *,
+    eps: float = 1e-7,
+    percent: bool = True,
+    weight: Array | None = None,
+    reduction: str = "mean",
+) -> Array:
+    """Absolute percentage error (MAPE): ``l_i = s |pred_i - target_i| / max(|target_i|, eps)``
+    with ``s = 100`` (``percent=True``) or 1.
+
+    Gradient w.r.t. ``pred``: ``s sign(r) / max(|target|, eps)``, with the sub-gradient 0 at
+    ``pred = target`` (as ``l1_loss``); the denominator depends on ``target`` only.
+    Options: ``eps=1e-7`` (> 0; raised to the compute dtype's smallest normal number if below
+    it) and ``percent=True`` follow ``keras.losses.MeanAbsolutePercentageError``;
+    ``percent=False`` gives the fraction (scikit-learn's convention). Shapes as ``l1_loss``
+    (Keras averages over the last axis per sample first: the same overall mean for equal
+    rows). Edge cases: a zero target gives ``s |pred| / eps`` (``1e9`` per unit error with the
+    defaults): finite, and the reason MAPE is avoided on data holding zeros. Empty input
+    gives 0. Reference: ``keras.losses.mean_absolute_percentage_error``.
+    """
+    fn = "mape_loss"
+    eps = check_number(fn, "eps", eps, gt=0.0)
+    percent = check_bool(fn, "percent", percent)
+    call, p, t = elementwise(fn, pred, target, reduction=reduction, weight=weight)
+    xp = call.xp
+    # an eps that rounds to 0 (or to a subnormal) in the compute dtype would give 0 / 0
+    floor = max(eps, float(xp.finfo(call.dtype).smallest_normal))
+    r = p - t
+    # |r| as r sign(r): the sub-gradient 0 at r = 0 on every backend (JAX's abs has 1 there)
+    loss = (r * xp.sign(r)) / _ops.clip(xp, xp.abs(t), min=floor)
+    return call.finish(100.0 * loss if percent else loss)
+
+
+def msle_loss(
+    pred: Array, target: Array, /, *, weight: Array | None = None, reduction: str = "mean"
+) -> Array:
+    """Squared logarithmic error (MSLE): ``l_i = (log1p(max(pred_i, 0)) -
+    log1p(target_i))^2``.
+
+    Gradient w.r.t. ``pred``: ``2 (log1p(pred) - log1p(target)) / (1 + pred)`` for
+    ``pred >= 0`` (at 0 the derivative from the right: a zero output, e.g. of a ReLU head,
+    below a positive target is pushed up), 0 for ``pred < 0``: negative predictions (a linear
+    head early in training) are clamped at 0, as Keras does, and get no gradient; a softplus
+    head avoids that.
+    ``target`` holds values ``>= 0`` (counts, prices): a negative one raises ``ValueError``
+    when the values can be read. ``log1p`` keeps small values exact (Keras floors both inputs
+    at 1e-7 and takes ``log(x + 1)``, within ``2e-7 |log1p(p) - log1p(y)|`` of this).
+    Shapes as ``l1_loss``. Edge cases: ``pred = target = 0`` gives 0 with gradient 0; empty
+    input gives 0. Reference: ``keras.losses.mean_squared_logarithmic_error`` (mean over the
+    last axis).
+    """
+    fn = "msle_loss"
+    call, p, t = elementwise(fn, pred, target, reduction=reduction, weight=weight)
+    xp = call.xp
+    check_nonnegative(fn, "target", xp, target)
+    # clamped where negative: at pred = 0 the gradient is the one of the side the clamp keeps
+    d = xp.log1p(_ops.fill(xp, p < 0, 0.0, p)) - xp.log1p(_ops.relu(xp, t))
+    return call.finish(d * d)
+
+
+def poisson_nll_loss(
+    pred: Array,
+    target: Array,
+    /,
+    *,
+    log_input: bool = True,
+    full: bool = False,
+    eps: float = 1e-8,
+    weight: Array | None = None,
+    reduction: str = "mean",
+) -> Array:
+    """Poisson negative log-likelihood of counts ``target`` under a predicted rate.
+
+    ::
+
+        log_input=True  (pred = z, the log-rate):  l = exp(z) - y z
+        log_input=False (pred = lam, the rate):    l = lam - y log(lam + eps)
+        full=True adds Stirling's log(y!) ~ y log y - y + log(2 pi y) / 2 where y > 1
+                                                    (0 at y = 0 and 1, where log y! = 0)
+
+    Without ``full`` the constant ``log(y!)`` is left out, so values can be negative.
+    Gradient: ``exp(z) - y`` (log-rate form: no epsilon, bounded below) or
+    ``1 - y / (lam + eps)`` (rate form).
+
+    Options: ``log_input=True``, ``full=False``, ``eps=1e-8`` (>= 0, used by the rate form
+    only): torch's defaults; ``keras.losses.poisson`` is the rate form with ``eps=1e-7``.
+    Shapes as ``l1_loss``; ``target`` holds counts ``>= 0`` (real values allowed).
+    Edge cases: ``lam = 0`` gives ``-y log(eps)`` (18.4 y at eps 1e-8) with the large, finite
+    gradient ``1 - y / eps``; with ``eps=0`` a zero rate gives its limit: 0 for a zero count
+    (gradient 1), inf otherwise; ``z`` past ``log(finfo.max)`` overflows to inf, the value
+    (``z = -inf`` with ``y = 0`` is ``0 * inf``: NaN, as torch). A negative ``target``, or
+    with ``log_input=False`` a negative rate (log-rates given to the rate form), raises
+    ``ValueError`` when the values can be read. Empty input gives 0 (torch: NaN).
+    References: ``torch.nn.functional.poisson_nll_loss``, ``keras.losses.poisson`` (mean
+    over the last axis).
+    """
+    fn = "poisson_nll_loss"
+    log_input = check_bool(fn, "log_input", log_input)
+    full = check_bool(fn, "full", full)
+    eps = check_number(fn, "eps", eps, ge=0.0)
+    call, p, t = elementwise(fn, pred, target, reduction=reduction, weight=weight)
+    xp = call.xp
+    check_nonnegative(fn, "target", xp, target)
+    if log_input:
+        loss = xp.exp(p) - t * p
+    else:
+        check_values(fn, "pred", xp, pred, lambda v: v < 0,
+                     "must hold rates >= 0 with `log_input=False`", within=(0, math.inf, False),
+                     hint=lambda _v: "; for log-rates pass `log_input=True`")
+        q = p + eps
+        if eps >= float(xp.finfo(call.dtype).smallest_normal):
+            loss = p - t * xp.log(q)  # q > 0 for every valid rate
+        else:  # eps = 0 (or lost in the dtype): log(0) = -inf, and 0 * -inf would be NaN
+            zero = q == 0
+            log_q = xp.where(zero, xp.full_like(q, -math.inf),
+                             xp.log(xp.where(zero, xp.ones_like(q), q)))
+            loss = p - _ops.mul0(xp, t, log_q)
+    if full:
+        big = t > 1
+        ts = xp.where(big, t, xp.ones_like(t))  # the logs never see 0
+        stirling = ts * xp.log(ts) - ts + 0.5 * xp.log((2.0 * math.pi) * ts)
+        loss = loss + xp.where(big, stirling, xp.zeros_like(stirling))
+    return call.finish(loss)
+
+
+def _gaussian_var(fn: str, xp: Namespace, var: Array, shape: tuple[int, ...]) -> Array:
+    """``var`` broadcastable to ``pred``'s ``shape`` under torch's three rules, or
+    ``ValueError``."""
+    got = tuple(var.shape)
+    if got == shape:
+        return var
+    if shape and got == shape[:-1]:
+        return xp.expand_dims(var, axis=-1)
+    if len(got) == len(shape):
+        differ = [i for i, (a, b) in enumerate(zip(shape, got)) if a != b]
+        if len(differ) == 1 and got[differ[0]] == 1:
+            return var
+    raise ValueError(
+        f"{fn}: `var` of shape {got} does not fit `pred` of shape {shape}: give `pred`'s "
+        f"shape, `pred.shape[:-1]` {shape[:-1]} (one variance per sample), `pred`'s shape "
+        "with one axis of size 1, or a Python number"
+    )
+
+
+def gaussian_nll_loss(
+    pred: Array,
+    target: Array,
+    var: Any,
+    /,
+    *,
+    full: bool = False,
+    eps: float = 1e-6,
+    weight: Array | None = None,
+    reduction: str = "mean",
+) -> Array:
+    """Gaussian negative log-likelihood with a predicted variance (Nix and Weigend,
+    "Estimating the mean and variance of the target probability distribution", ICNN 1994).
+
+    ::
+
+        v = max(var, eps)                           (the value; the gradient reaches var as is)
+        l = 0.5 (log v + (pred - target)^2 / v)     [+ 0.5 log(2 pi) with full=True]
+
+    Gradients: ``(pred - target) / v`` and ``0.5 (1/v - (pred - target)^2 / v^2)``, both at
+    the clamped ``v``, also below ``eps``: a straight-through clamp, as torch's, so a variance
+    below ``eps`` is not a dead zone.
+
+    ``var`` (third positional argument): the variances, ``>= 0``: an array of ``pred``'s
+    shape; of ``pred.shape[:-1]`` (one per sample, shared along the last axis); of
+    ``pred``'s rank with exactly one axis of size 1 where ``pred``'s is larger (shared along
+    it); or a Python number (one for all, no gradient). Any other shape raises
+    ``ValueError``: no other broadcasting. Options: ``full=False``, ``eps=1e-6`` (> 0):
+    torch's. Shapes: ``pred`` and ``target`` identical, any rank; ``"none"`` returns
+    ``pred``'s shape and ``"mean"`` divides by its number of elements.
+    Edge cases: a variance below ``eps`` (0 included) uses ``eps``, with a finite gradient;
+    with ``pred = target`` the loss is unbounded below as ``var -> 0`` (-6.9 per element at
+    ``eps = 1e-6``); a negative ``var`` raises ``ValueError`` when the values can be read
+    (never a host sync or a graph break under a compiler); empty input gives 0 (torch: NaN).
+    Reference: ``torch.nn.functional.gaussian_nll_loss`` (values and gradients).
+    """
+    fn = "gaussian_nll_loss"
+    full = check_bool(fn, "full", full)
+    eps = check_number(fn, "eps", eps, gt=0.0)
+    constant = is_bool(var) or isinstance(var, numbers.Real)
+    var_value = check_number(fn, "var", var, ge=0.0) if constant else 0.0
+    call = start(fn, pred, reduction=reduction, weight=weight, target=target,
+                 var=None if constant else var)
+    check_same_shape(fn, pred, target)
+    xp = call.xp
+    if not constant:
+        var = _gaussian_var(fn, xp, var, tuple(pred.shape))
+        check_nonnegative(fn, "var", xp, var)
+    r = call.float(pred) - call.float(target)
+    if constant:
+        v_const = max(var_value, eps)
+        loss = 0.5 * (r * r / v_const + math.log(v_const))
+    else:
+        v = call.float(var)
+        v = v + _ops.stop_gradient(xp, _ops.clip(xp, v, min=eps) - v)
+        loss = 0.5 * (xp.log(v) + r * r / v)
+    return call.finish(loss + _HALF_LOG_2PI if full else loss)

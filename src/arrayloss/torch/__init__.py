@@ -33,6 +33,7 @@ from ._compound import DiceCELossBase, DiceFocalLossBase
 from ._special import (
     CenterLossBase,
     EntropyLossBase,
+    GaussianNLLLossBase,
     KLDivLossBase,
     LinearCrossEntropyLossBase,
     MultiMarginLossBase,
@@ -61,6 +62,7 @@ __all__ = [
     "GIoULoss",
     "GeneralizedCrossEntropyLoss",
     "GeneralizedKLDivLoss",
+    "GaussianNLLLoss",
     "HingeLoss",
     "HuberLoss",
     "IoULoss",
@@ -71,11 +73,14 @@ __all__ = [
     "LogCoshLoss",
     "LovaszHingeLoss",
     "LovaszSoftmaxLoss",
+    "MAPELoss",
     "MSELoss",
+    "MSLELoss",
     "MultiClassHingeLoss",
     "MultiMarginLoss",
     "NLLLoss",
     "PolyCrossEntropyLoss",
+    "PoissonNLLLoss",
     "RampLoss",
     "SigmoidFocalLoss",
     "SmoothL1Loss",
@@ -91,6 +96,7 @@ SPECS: tuple[Spec, ...] = (*_SINGLE, *COMPOUNDS)
 
 _BASES: dict[str, type[AdapterLoss]] = {
     "EntropyLoss": EntropyLossBase,
+    "GaussianNLLLoss": GaussianNLLLossBase,
     "KLDivLoss": KLDivLossBase,
     "MultiMarginLoss": MultiMarginLossBase,
     "CenterLoss": CenterLossBase,
@@ -132,6 +138,10 @@ SmoothL1Loss = _build("SmoothL1Loss")
 HuberLoss = _build("HuberLoss")
 TukeyBiweightLoss = _build("TukeyBiweightLoss")
 LogCoshLoss = _build("LogCoshLoss")
+PoissonNLLLoss = _build("PoissonNLLLoss")
+GaussianNLLLoss = _build("GaussianNLLLoss")
+MAPELoss = _build("MAPELoss")
+MSLELoss = _build("MSLELoss")
 IoULoss = _build("IoULoss")
 GIoULoss = _build("GIoULoss")
 DIoULoss = _build("DIoULoss")

@@ -1,8 +1,8 @@
 """Modules whose ``forward`` is more than one core call with renamed options: a loss without
-a target (entropy), torch's elementwise KL divergence and its ``"batchmean"``, torch's
-``MultiMarginLoss`` (class weights gathered per sample, the sum divided by C), a
-``CenterLoss`` that owns its centres and a ``LinearCrossEntropyLoss`` that owns its
-projection."""
+a target (entropy), one with a third input (the Gaussian NLL's variance), torch's
+elementwise KL divergence and its ``"batchmean"``, torch's ``MultiMarginLoss`` (class weights
+gathered per sample, the sum divided by C), a ``CenterLoss`` that owns its centres and a
+``LinearCrossEntropyLoss`` that owns its projection."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ from torch import nn
 from .. import losses
 from ._base import REDUCTIONS, AdapterLoss
 
-__all__ = ["CenterLossBase", "EntropyLossBase", "KLDivLossBase", "LinearCrossEntropyLossBase",
-           "MultiMarginLossBase"]
+__all__ = ["CenterLossBase", "EntropyLossBase", "GaussianNLLLossBase", "KLDivLossBase",
+           "LinearCrossEntropyLossBase", "MultiMarginLossBase"]
 
 
 class EntropyLossBase(AdapterLoss):
@@ -25,6 +25,20 @@ class EntropyLossBase(AdapterLoss):
                 sample_weight: torch.Tensor | None = None) -> torch.Tensor:
         return self.call_core(losses.entropy, input, **self.core_options(None),
                               weight=sample_weight, reduction=self.reduction)
+
+
+class GaussianNLLLossBase(AdapterLoss):
+    """torch's ``forward(input, target, var)``: the variances (a tensor of one of the shapes
+    ``arrayloss.gaussian_nll_loss`` takes, or a number) are the third input."""
+
+    arity = 3
+
+    def forward(self, input: torch.Tensor, target: torch.Tensor,  # type: ignore[override]
+                var: torch.Tensor | float, sample_weight: torch.Tensor | None = None
+                ) -> torch.Tensor:
+        return self.call_core(losses.gaussian_nll_loss, input, target, var,
+                              **self.core_options(target), weight=sample_weight,
+                              reduction=self.reduction)
 
 
 class KLDivLossBase(AdapterLoss):
