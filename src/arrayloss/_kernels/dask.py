@@ -29,6 +29,8 @@ def take_along_axis(x: Any, indices: Any, axis: int) -> Any:
     c = xm.shape[-1]
     k = im.shape[-1]
     n = math.prod(xm.shape) // c if c else 0
+    if n == 0:  # dask cannot reshape an empty arange to (0, 1): nothing to gather
+        return da.moveaxis(da.zeros((*xm.shape[:-1], k), dtype=x.dtype), -1, axis)
     rows = da.reshape(da.arange(n), (*xm.shape[:-1], 1))
     flat = da.take(da.reshape(xm, (-1,)), da.reshape(rows * c + im, (-1,)))
     return da.moveaxis(da.reshape(flat, (*xm.shape[:-1], k)), -1, axis)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import _ops
-from .._namespace import Array, device
+from .._namespace import Array, device, numel
 from .._reduce import Labels, start, start_classes
 from .._validate import check_nonnegative, check_same_shape, check_values
 
@@ -111,7 +111,10 @@ def multiclass_sparsemax_loss(
     z = lab.mask_logits(xp, call.float(pred))
     # shift by the gradient-free row max (the loss is shift-invariant); a slice holding
     # +inf takes its limit: 0 at its +inf entries, -inf elsewhere
-    m = _ops.stop_gradient(xp, xp.max(z, axis=ax, keepdims=True))
+    if numel(z) == 0:  # no sample: a max without identity fails on lazy Dask chunks
+        m = xp.sum(z, axis=ax, keepdims=True)
+    else:
+        m = _ops.stop_gradient(xp, xp.max(z, axis=ax, keepdims=True))
     z = _ops._pos_inf_limit(xp, z, m)
     z = z - xp.where(xp.isfinite(m), m, xp.zeros_like(m))
     # the support and threshold from the sorted logits, without gradient: the envelope
