@@ -188,8 +188,9 @@ def multilabel_margin_loss(
     at the kinks ``f_ij - f_ik = margin`` is 0. A NaN score in a compared pair gives NaN;
     infinite scores give the limit of each pair's hinge (0 or ``+inf``).
 
-    The classes form a broadcast ``(..., C, C)`` matrix of pairs masked by ``y_j (1 - y_k)``:
-    memory grows as ``C^2`` per sample, fine up to a few thousand classes.
+    The classes form a broadcast ``(..., C, C)`` matrix of pairs weighted by ``y_j (1 - y_k)``
+    (a pair of weight 0 contributes exactly 0, also where its scores are infinite): memory
+    grows as ``C^2`` per sample, fine up to a few thousand classes.
 
     Reference: ``torch.nn.functional.multilabel_margin_loss``, whose target lists the
     positive class indices of a sample up to the first -1 instead (convert with
@@ -206,20 +207,18 @@ def multilabel_margin_loss(
     call.classes = c
     check_same_shape(fn, pred, target)
     xp = call.xp
-    if xp.isdtype(target.dtype, "bool"):
-        pos = target
-    else:
+    if not xp.isdtype(target.dtype, "bool"):
         check_values(fn, "target", xp, target, lambda v: (v != 0) & (v != 1),
                      "must be multi-hot, holding 0 or 1 (or bool) per class; torch's lists "
                      "of class indices padded with -1 convert with "
                      "multi_hot[i, idx[i, :first_minus_one]] = 1")
-        pos = target != 0
     f = xp.moveaxis(call.float(pred), ax, -1)
-    pos = xp.moveaxis(pos, ax, -1)
-    # pairs (j, k): f_j on axis -2, f_k on axis -1
-    pairs = xp.expand_dims(pos, axis=-1) & xp.expand_dims(~pos, axis=-2)
+    y = xp.moveaxis(call.float(target), ax, -1)
+    # pairs (j, k): f_j on axis -2, f_k on axis -1, weighted y_j (1 - y_k) in {0, 1}; a
+    # pair of weight 0 contributes 0 whatever its scores hold (mul0), a NaN label gives NaN
+    pairs = xp.expand_dims(y, axis=-1) * xp.expand_dims(1.0 - y, axis=-2)
     h = _ops.relu(xp, margin - (xp.expand_dims(f, axis=-1) - xp.expand_dims(f, axis=-2)))
-    loss = xp.sum(xp.where(pairs, h, xp.zeros_like(h)), axis=(-2, -1)) / c
+    loss = xp.sum(_ops.mul0(xp, pairs, h), axis=(-2, -1)) / c
     return call.finish(loss)
 
 

@@ -48,14 +48,11 @@ def sparsemax_loss(
     call = start(fn, pred, reduction=reduction, weight=weight, target=target)
     check_same_shape(fn, pred, target)
     xp = call.xp
-    if xp.isdtype(target.dtype, "bool"):
-        pos = target
-    else:
+    if not xp.isdtype(target.dtype, "bool"):
         check_values(fn, "target", xp, target, lambda v: (v != 0) & (v != 1),
                      "must hold binary labels 0 or 1 (or bool)")
-        pos = target != 0
-    z = call.float(pred)
-    s = xp.where(pos, -z, z)
+    # s = -z for y = 1, z for y = 0; arithmetic, so that a NaN label gives NaN
+    s = (1.0 - 2.0 * call.float(target)) * call.float(pred)
     # the quadratic piece is evaluated on s clipped to [-1, 1], so its gradient is finite
     # (0 outside) also at s = +-inf, where the other branches are taken
     q = _ops.clip(xp, s, min=-1.0, max=1.0) + 1.0
