@@ -137,6 +137,15 @@ def _signed(draw: st.DrawFn) -> tuple[np.ndarray, ...]:
 
 
 @st.composite
+def _multi_hot(draw: st.DrawFn) -> tuple[np.ndarray, ...]:
+    """Scores in [-1e3, 1e3] and same-shape binary (multi-hot) labels {0, 1} as floats."""
+    shape = draw(hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=5))
+    f = draw(hnp.arrays(np.float64, shape, elements=_FLOATS))
+    y = draw(hnp.arrays(np.float64, shape, elements=st.sampled_from([0.0, 1.0])))
+    return f, y
+
+
+@st.composite
 def _center(draw: st.DrawFn) -> tuple[np.ndarray, ...]:
     """Features ``(N, D)``, integer labels ``(N,)`` in [0, K) and centers ``(K, D)``."""
     n, d, k = draw(st.integers(1, 6)), draw(st.integers(1, 4)), draw(st.integers(1, 4))
@@ -189,6 +198,7 @@ STRATEGIES: dict[str, Callable[[], st.SearchStrategy]] = {
     "class_logits": _class_logits,
     "log_dist": _log_dist,
     "signed": _signed,
+    "multi_hot": _multi_hot,
     "center": _center,
     "linear_logits": _linear_logits,
     "segmentation-probabilities": _segmentation_probabilities,

@@ -109,6 +109,17 @@ def _signs(rng):
     return rng.normal(size=(4, 3)), rng.choice([-1.0, 1.0], size=(4, 3))
 
 
+def _multi_hot(rng):
+    return rng.normal(size=(6, 4)) * 2, rng.integers(0, 2, size=(6, 4)) * 1.0
+
+
+def _index_lists(y: Any) -> Any:
+    """Multi-hot rows as torch's MultiLabelMarginLoss target: positive classes, then -1."""
+    order = torch.argsort((y == 0).to(torch.int8), dim=-1, stable=True)
+    count = (y != 0).sum(-1, keepdim=True)
+    return torch.where(torch.arange(y.shape[-1]) < count, order, -1)
+
+
 def _binary_masks(rng):
     return rng.normal(size=(2, 1, 4, 4)), rng.integers(0, 2, size=(2, 1, 4, 4))
 
@@ -252,6 +263,14 @@ PEERS: list[tuple[str, Callable[[str], Any], Callable[[str], Any], Any, tuple[st
      ("mean", "sum", "none")),
     ("MultiMarginLoss-p2", lambda r: alt.MultiMarginLoss(p=2, reduction=r),
      lambda r: torch.nn.MultiMarginLoss(p=2, reduction=r), _rows, ("mean", "none")),
+    ("SoftMarginLoss", lambda r: alt.SoftMarginLoss(reduction=r),
+     lambda r: torch.nn.SoftMarginLoss(reduction=r), _signs, ("mean", "sum", "none")),
+    ("MultiLabelSoftMarginLoss", lambda r: alt.MultiLabelSoftMarginLoss(_t(W4), reduction=r),
+     lambda r: torch.nn.MultiLabelSoftMarginLoss(_t(W4), reduction=r), _multi_hot,
+     ("mean", "sum", "none")),
+    ("MultiLabelMarginLoss", lambda r: alt.MultiLabelMarginLoss(reduction=r),
+     lambda r: (lambda x, y: torch.nn.MultiLabelMarginLoss(reduction=r)(x, _index_lists(y))),
+     _multi_hot, ("mean", "sum", "none")),
     ("EntropyLoss", lambda r: alt.EntropyLoss(from_logits=True, reduction=r),
      lambda r: (lambda x: (lambda e: e.mean() if r == "mean" else e)(
          torch.distributions.Categorical(logits=_cf(x)).entropy())),

@@ -1,7 +1,8 @@
 """Binary losses (``arrayloss.losses.binary``) beyond the catalogue's matrix, one class per
 loss: golden numbers in float64 and float32, probabilities exactly 0 and 1 (the eps of the
 compute dtype), saturated logits in float32 / bfloat16 with gradients, the focal factor at
-saturation, and, in ``TestBinaryFamily``, torch, optax and keras on random inputs over many
+saturation, the multi-label soft margin's class weights and torch's multi-label module, and,
+in ``TestBinaryFamily``, torch, optax and keras on random inputs over many
 option combinations.
 
 The backend matrix (``test_matrix.py``) already runs every catalogue case on every backend.
@@ -182,6 +183,71 @@ class TestSigmoidFocalLoss:
                 theirs = kornia.losses.binary_focal_loss_with_logits(z, yb, alpha=a, gamma=gamma,
                                                                      reduction="none")
                 _close(ours.numpy(), theirs.numpy(), rtol=1e-9, atol=1e-12)
+
+
+XM = np.array([[0.8, -0.5, 2.0], [0.1, 0.9, -1.2]])
+YM = np.array([[1.0, 0.0, 1.0], [0.0, 1.0, 1.0]])
+
+
+class TestMultilabelSoftMarginLoss:
+    def test_goldens(self, golden) -> None:
+        a, rtol, atol = golden
+        _close(al.multilabel_soft_margin_loss(a(XM), a(YM), reduction="none"),
+               [0.3240352, 0.8496110], rtol, atol)
+        _close(al.multilabel_soft_margin_loss(a(XM), a(YM)), 0.5868231, rtol, atol)
+        _close(al.multilabel_soft_margin_loss(a(XM), a(YM), class_weight=[1.0, 2.0, 0.5],
+                                              reduction="none"),
+               [0.4609062, 0.7194485], rtol, atol)
+
+    def test_is_the_class_mean_of_bce_with_logits(self) -> None:
+        rng = np.random.default_rng(1)
+        z, y = rng.normal(size=(3, 2, 5)) * 3, rng.uniform(size=(3, 2, 5))
+        _close(al.multilabel_soft_margin_loss(z, y, axis=1, reduction="none"),
+               np.mean(al.binary_cross_entropy_with_logits(z, y, reduction="none"), axis=1))
+
+    def test_class_weight_does_not_enter_the_denominator(self) -> None:
+        """torch's rule: the sum over classes is divided by C, whatever the weights."""
+        w = np.array([0.0, 0.0, 3.0])
+        got = al.multilabel_soft_margin_loss(XM, YM, class_weight=w, reduction="none")
+        per_class = al.binary_cross_entropy_with_logits(XM, YM, reduction="none")
+        _close(got, 3.0 * per_class[:, 2] / 3)
+
+    def test_zero_class_weight_hides_an_infinite_logit(self) -> None:
+        torch = _torch()
+        z = torch.tensor([[math.inf, 0.5, -math.inf]], dtype=torch.float64,
+                         requires_grad=True)
+        y = torch.tensor([[0.0, 1.0, 1.0]], dtype=torch.float64)
+        w = torch.tensor([0.0, 1.0, 0.0], dtype=torch.float64)
+        out = al.multilabel_soft_margin_loss(z, y, class_weight=w)
+        (g,) = torch.autograd.grad(out, z)
+        _close(_np(out), np.logaddexp(0.0, -0.5) / 3)
+        assert torch.isfinite(g).all() and g[0, 0] == 0 and g[0, 2] == 0
+
+    @pytest.mark.parametrize("dtype", ["float32", "bfloat16"])
+    def test_saturated_logits_torch(self, dtype: str) -> None:
+        check_saturated_logits_torch(al.multilabel_soft_margin_loss, BZ.reshape(2, 4),
+                                     BY.reshape(2, 4), {}, dtype)
+
+    def test_matches_torch_on_random_inputs(self) -> None:
+        torch = _torch()
+        import torch.nn.functional as tF
+
+        rng = np.random.default_rng(8)
+        for shape in [(6, 4), (2, 3, 5)]:
+            z, y = rng.normal(size=shape) * 3, rng.uniform(size=shape)
+            w = rng.uniform(0.0, 2.0, size=shape[-1])
+            for cw in (None, w):
+                tw = None if cw is None else torch.tensor(cw)
+                zt = torch.tensor(z, requires_grad=True)
+                ours = al.multilabel_soft_margin_loss(zt, torch.tensor(y), class_weight=tw,
+                                                      reduction="none")
+                z2 = torch.tensor(z, requires_grad=True)
+                theirs = tF.multilabel_soft_margin_loss(z2, torch.tensor(y), weight=tw,
+                                                        reduction="none")
+                _close(_np(ours), _np(theirs))
+                (g1,) = torch.autograd.grad(ours.sum(), zt)
+                (g2,) = torch.autograd.grad(theirs.sum(), z2)
+                _close(_np(g1), _np(g2))
 
 
 class TestBinaryFamily:

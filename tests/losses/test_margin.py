@@ -1,7 +1,8 @@
 """Margin losses (``arrayloss.losses.margin``) beyond the catalogue's matrix, one class per
 loss: golden numbers in float64 and float32, saturated and masked scores, the family's
 conventions for the multiclass hinge (channels-first, ignored samples, gathered integer
-labels), and, in ``TestMarginFamily``, torch, optax and keras on random inputs.
+labels), the soft margin where torch overflows, the multi-label hinge against torch's
+index-list targets, and, in ``TestMarginFamily``, torch, optax and keras on random inputs.
 
 The backend matrix (``test_matrix.py``) already runs every catalogue case on every backend.
 """
@@ -52,6 +53,137 @@ class TestRampLoss:
         _close(al.ramp_loss(a(F), FY), 0.94, rtol, atol)
         _close(al.ramp_loss(a(F), FY, s=0.0, reduction="none"), [0.2, 1.0, 1.0, 0.0, 1.0], rtol,
                atol)
+
+
+class TestSoftMarginLoss:
+    def test_goldens(self, golden) -> None:
+        a, rtol, atol = golden
+        _close(al.soft_margin_loss(a(F), FY), 0.8733332, rtol, atol)
+        _close(al.soft_margin_loss(a(F), FY, reduction="none"),
+               [0.3711007, 0.9740770, 2.126928, 0.2014133, 0.6931472], rtol, atol)
+
+    @pytest.mark.parametrize(("dtype", "score"), [("float64", -1000.0), ("float32", -100.0),
+                                                  ("float32", -1000.0), ("bfloat16", -1000.0)])
+    def test_saturated_margin_is_finite_where_torch_overflows(self, dtype: str,
+                                                              score: float) -> None:
+        """``log1p(exp(-y f))`` (torch's form) is inf for ``-y f`` beyond 88.7 in float32 and
+        709.8 in float64; softplus gives ``-y f`` with gradient ``-y``."""
+        torch = _torch()
+        f = torch.tensor([score, -score], dtype=getattr(torch, dtype), requires_grad=True)
+        y = torch.tensor([1.0, -1.0], dtype=f.dtype)
+        out = al.soft_margin_loss(f, y, reduction="none")
+        (g,) = torch.autograd.grad(out.sum(), f)
+        _close(_np(out), [-score, -score], rtol=1e-6)
+        _close(_np(g), [-1.0, 1.0], rtol=1e-6)
+
+    def test_infinite_scores_give_the_limit(self) -> None:
+        torch = _torch()
+        f = torch.tensor([math.inf, -math.inf, math.inf, -math.inf], dtype=torch.float64,
+                         requires_grad=True)
+        y = torch.tensor([1.0, 1.0, -1.0, -1.0], dtype=torch.float64)
+        out = al.soft_margin_loss(f, y, reduction="none")
+        (g,) = torch.autograd.grad(out.sum(), f)
+        _close(_np(out), [0.0, math.inf, math.inf, 0.0])
+        assert torch.isfinite(g).all()
+
+    def test_is_bce_with_logits_on_zero_one_targets(self) -> None:
+        rng = np.random.default_rng(3)
+        f, y = rng.normal(size=(4, 5)) * 4, rng.choice([-1.0, 1.0], size=(4, 5))
+        _close(al.soft_margin_loss(f, y, reduction="none"),
+               al.binary_cross_entropy_with_logits(f, (y + 1) / 2, reduction="none"))
+
+    def test_bad_labels_message(self) -> None:
+        with pytest.raises(ValueError, match=r"soft_margin_loss: `target` .*2\*y - 1"):
+            al.soft_margin_loss(np.zeros(3), np.array([1.0, 0.0, 1.0]))
+
+
+X4 = np.array([[0.1, 0.2, 0.4, 0.8], [0.5, -0.3, 0.9, 0.0]])
+Y4 = np.array([[1, 0, 0, 1], [0, 0, 1, 0]])
+
+
+class TestMultilabelMarginLoss:
+    def test_goldens(self, golden) -> None:
+        a, rtol, atol = golden
+        _close(al.multilabel_margin_loss(a(X4), a(Y4), reduction="none"), [0.85, 0.175], rtol,
+               atol)
+        _close(al.multilabel_margin_loss(a(X4), Y4 > 0), 0.5125, rtol, atol)
+
+    def test_gradient_golden(self) -> None:
+        torch = _torch()
+        x = torch.tensor(X4, requires_grad=True)
+        out = al.multilabel_margin_loss(x, torch.tensor(Y4), reduction="sum")
+        (g,) = torch.autograd.grad(out, x)
+        _close(_np(g), [[-0.5, 0.5, 0.5, -0.5], [0.25, 0.0, -0.5, 0.25]])
+
+    def test_target_is_a_set_where_torch_counts_duplicated_indices_twice(self) -> None:
+        """torch reads ``[3, 3, -1, 0]`` as class 3 twice; the multi-hot target holds each
+        class once: arrayloss equals torch on the list without the duplicate."""
+        torch = _torch()
+        import torch.nn.functional as tF
+
+        x = torch.tensor(X4[:1])
+        ours = al.multilabel_margin_loss(x, torch.tensor([[0, 0, 0, 1]]))
+        once = tF.multilabel_margin_loss(x, torch.tensor([[3, -1, 0, 0]]))
+        twice = tF.multilabel_margin_loss(x, torch.tensor([[3, 3, -1, 0]]))
+        _close(_np(ours), float(once))
+        assert float(twice) != pytest.approx(float(ours))
+
+    def test_index_list_target_is_refused_with_the_conversion(self) -> None:
+        with pytest.raises(ValueError, match=r"multilabel_margin_loss: `target` must be "
+                                             r"multi-hot.*first_minus_one.*found 3"):
+            al.multilabel_margin_loss(X4, np.array([[3, 0, -1, 1], [2, -1, 0, 0]]))
+
+    def test_target_dtypes_agree(self) -> None:
+        want = al.multilabel_margin_loss(X4, Y4.astype(np.float64), reduction="none")
+        for y in (Y4 > 0, Y4.astype(np.int8), Y4.astype(np.uint8), Y4.astype(np.float32)):
+            _close(al.multilabel_margin_loss(X4, y, reduction="none"), want)
+
+    def test_channels_first_equals_channels_last(self) -> None:
+        rng = np.random.default_rng(4)
+        x, y = rng.normal(size=(2, 5, 3)), rng.integers(0, 2, size=(2, 5, 3))
+        _close(al.multilabel_margin_loss(x, y, axis=1, reduction="none"),
+               al.multilabel_margin_loss(np.moveaxis(x, 1, -1), np.moveaxis(y, 1, -1),
+                                         reduction="none"))
+
+    def test_gradient_at_the_kink_is_finite_subgradient_zero(self) -> None:
+        """``f_j - f_k = margin`` exactly: the hinge's sub-gradient 0."""
+        torch = _torch()
+        x = torch.tensor([[1.0, 0.0, 0.5]], dtype=torch.float64, requires_grad=True)
+        out = al.multilabel_margin_loss(x, torch.tensor([[1, 0, 1]]), reduction="sum")
+        (g,) = torch.autograd.grad(out, x)
+        # pairs (0, 1): kink, (2, 1): 0.5 active
+        _close(_np(out), 0.5 / 3)
+        _close(_np(g), [[0.0, 1 / 3, -1 / 3]])
+
+    def test_infinite_scores_give_the_limit(self) -> None:
+        torch = _torch()
+        x = torch.tensor([[math.inf, 0.0, -1.0], [0.0, math.inf, 1.0]], dtype=torch.float64,
+                         requires_grad=True)
+        out = al.multilabel_margin_loss(x, torch.tensor([[1, 0, 0], [1, 0, 0]]),
+                                        reduction="none")
+        (g,) = torch.autograd.grad(out[0], x)
+        _close(_np(out), [0.0, math.inf])
+        assert torch.isfinite(g).all()
+
+    def test_matches_torch_on_random_inputs(self) -> None:
+        torch = _torch()
+        import torch.nn.functional as tF
+
+        rng = np.random.default_rng(5)
+        for n, c in [(6, 4), (3, 9), (5, 1)]:
+            x, y = rng.normal(size=(n, c)), rng.integers(0, 2, size=(n, c))
+            idx = np.full((n, c), -1)
+            for i in range(n):
+                pos = np.flatnonzero(y[i])
+                idx[i, :len(pos)] = pos
+            xt = torch.tensor(x, requires_grad=True)
+            ours = al.multilabel_margin_loss(xt, torch.tensor(y), reduction="none")
+            x2 = torch.tensor(x, requires_grad=True)
+            theirs = tF.multilabel_margin_loss(x2, torch.tensor(idx), reduction="none")
+            _close(_np(ours), _np(theirs))
+            (g1,) = torch.autograd.grad(ours.sum(), xt)
+            (g2,) = torch.autograd.grad(theirs.sum(), x2)
+            _close(_np(g1), _np(g2))
 
 
 class TestMulticlassHingeLoss:

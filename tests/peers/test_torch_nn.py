@@ -39,7 +39,13 @@ Option mapping (torch -> arrayloss):
   trailing class axis of size 1; a 0-d torch input is reshaped to ``(1,)``.
 - ``multi_margin_loss(p=1|2, margin)`` -> ``multiclass_hinge_loss(mode="weston_watkins",
   squared=(p == 2), margin)``; torch divides each sample by C, so arrayloss is C times torch.
-- ``multilabel_soft_margin_loss`` is the class mean of ``binary_cross_entropy_with_logits``.
+- ``multilabel_soft_margin_loss`` is the class mean of ``binary_cross_entropy_with_logits``;
+  its ``weight`` of one value per class is ``class_weight``.
+- ``soft_margin_loss`` is the same function (labels ``sign(randn)`` in {-1, +1}).
+- ``multilabel_margin_loss(x, idx)`` takes lists of class indices read up to the first -1;
+  arrayloss takes the multi-hot set ``multi_hot[i, idx[i, :first_minus_one]] = 1``. torch
+  counts a repeated index once per repetition, a set once: rows are compared with torch on the
+  list without repetitions.
 - torch's weighted ``mse_loss``/``l1_loss`` ``"mean"`` divides by ``sum(weight)``: that is
   arrayloss's ``reduction="weighted_mean"``; torch's weighted ``huber_loss`` divides by N (
   arrayloss ``"mean"``).
@@ -363,7 +369,9 @@ def _mlsm_rows() -> list[tuple]:
 def test_multilabel_soft_margin_as_class_mean_of_bce_with_logits(case: tuple) -> None:
     """``multilabel_soft_margin_loss`` = the class (last axis) mean of the elementwise
     ``binary_cross_entropy_with_logits``; the OpInfo samples draw targets in [-9, 9], which
-    arrayloss refuses (asserted), so their formula is compared with value checks off."""
+    arrayloss refuses (asserted), so their formula is compared with value checks off. Where
+    torch's weight is per class, ``multilabel_soft_margin_loss(class_weight=)`` itself is
+    compared too."""
     torch, F = _peer()
     cid, shape, tkind, wspec, reduction = case
     rng = _rng(cid)
@@ -379,6 +387,54 @@ def test_multilabel_soft_margin_as_class_mean_of_bce_with_logits(case: tuple) ->
     per = torch.mean(per, dim=-1)
     got = per if reduction == "none" else torch.mean(per)
     _close(got, want)
+    # the loss itself, where torch's weight is one value per class (the last axis)
+    if wspec is None or tuple(w.shape) == (shape[-1],):
+        with al.options(validate=tkind == "binary"):
+            direct = al.multilabel_soft_margin_loss(x, y, class_weight=w, reduction=reduction)
+        _close(direct, want)
+
+
+def test_soft_margin_no_reduce() -> None:
+    """``common_nn.py::get_new_module_tests::SoftMarginLoss_no_reduce``: input ``randn(5, 5)``,
+    target ``randn(5, 5).sign()``."""
+    torch, F = _peer()
+    rng = _rng(CNN + "SoftMarginLoss_no_reduce")
+    x = _t(torch, rng.standard_normal((5, 5)))
+    y = _t(torch, np.sign(rng.standard_normal((5, 5))))
+    for reduction in ("none", "mean", "sum"):
+        _close(_call(al.soft_margin_loss, x, y, reduction=reduction),
+               F.soft_margin_loss(x, y, reduction=reduction))
+
+
+def _multi_hot_and_unique_lists(idx: np.ndarray, c: int) -> tuple[np.ndarray, np.ndarray]:
+    """torch's index lists (read up to the first -1) as multi-hot rows, and the same sets as
+    index lists without repetitions."""
+    rows = idx.reshape(-1, idx.shape[-1])
+    hot = np.zeros((rows.shape[0], c), dtype=np.int64)
+    lists = np.full_like(rows, -1)
+    for i, r in enumerate(rows):
+        stop = np.flatnonzero(r == -1)
+        seen = list(dict.fromkeys(r[:stop[0]] if stop.size else r))
+        hot[i, seen] = 1
+        lists[i, :len(seen)] = seen
+    return hot.reshape(*idx.shape[:-1], c), lists.reshape(idx.shape)
+
+
+@pytest.mark.parametrize("shape", [(5, 10), (10,)], ids=["no_reduce", "1d_no_reduce"])
+def test_multilabel_margin_no_reduce(shape: tuple[int, ...]) -> None:
+    """``common_nn.py::get_new_module_tests::MultiLabelMarginLoss_no_reduce`` and
+    ``MultiLabelMarginLoss_1d_no_reduce``: input ``randn(shape)``, target
+    ``rand(shape).mul(10).floor().long()`` (indices, repetitions included); a -1 is put in
+    each row so the lists end early, as a real target does."""
+    torch, F = _peer()
+    rng = _rng(CNN + f"MultiLabelMarginLoss_{shape}")
+    x = _t(torch, rng.standard_normal(shape))
+    idx = np.floor(rng.uniform(size=shape) * 10).astype(np.int64)
+    idx[..., 4] = -1
+    hot, lists = _multi_hot_and_unique_lists(idx, shape[-1])
+    for reduction in ("none", "mean", "sum"):
+        _close(_call(al.multilabel_margin_loss, x, _t(torch, hot), reduction=reduction),
+               F.multilabel_margin_loss(x, _t(torch, lists), reduction=reduction))
 
 
 # ---------------------------------------------------------------------------------------

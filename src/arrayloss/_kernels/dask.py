@@ -29,9 +29,10 @@ def take_along_axis(x: Any, indices: Any, axis: int) -> Any:
     c = xm.shape[-1]
     k = im.shape[-1]
     n = math.prod(xm.shape) // c if c else 0
-    rows = da.reshape(da.arange(n), (*xm.shape[:-1], 1))
-    if n * c == 0 or k == 0:  # empty: Dask cannot reshape empty arrays of several chunks
+    if n * c == 0 or k == 0:  # nothing to gather: Dask cannot reshape an empty range to
+        # (0, 1), nor empty arrays of several chunks
         return da.moveaxis(da.zeros((*xm.shape[:-1], k), dtype=x.dtype), -1, axis)
+    rows = da.reshape(da.arange(n), (*xm.shape[:-1], 1))
     flat = da.take(da.reshape(xm, (-1,)), da.reshape(rows * c + im, (-1,)))
     return da.moveaxis(da.reshape(flat, (*xm.shape[:-1], k)), -1, axis)
 

@@ -1,5 +1,6 @@
 """Catalogue records of the binary losses (``arrayloss.losses.binary``): binary
-cross-entropy on probabilities and on logits, and the sigmoid focal loss."""
+cross-entropy on probabilities and on logits, the sigmoid focal loss and the multi-label
+soft-margin loss."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from ._classes import (
     Arrays,
     _arrays,
     _binary_bad_shape,
+    _class_axis,
     _const,
     _no,
     _reduce_any,
@@ -155,6 +157,44 @@ def _keras_sigmoid_focal(pred: Any, target: Any, *, alpha: float | None = 0.25,
     return np.asarray(keras.ops.convert_to_numpy(out), np.float64).mean()
 
 
+_XM = np.array([[0.8, -0.5, 2.0], [0.1, 0.9, -1.2]])
+
+
+_YM = np.array([[1.0, 0.0, 1.0], [0.0, 1.0, 1.0]])
+
+
+def _ref_multilabel_soft_margin(pred: np.ndarray, target: np.ndarray, *, axis: int = -1,
+                                class_weight: Any = None, reduction: str = "mean",
+                                weight: np.ndarray | None = None) -> np.ndarray:
+    z, y = _class_axis(np.asarray(pred, np.float64), axis, np.asarray(target, np.float64))
+    terms = y * np.logaddexp(0.0, -z) + (1 - y) * np.logaddexp(0.0, z)
+    if class_weight is not None:
+        terms = terms * np.asarray(class_weight, np.float64)
+    return np_reduce(terms.mean(axis=-1), reduction, weight)
+
+
+def _torch_multilabel_soft_margin(pred: Any, target: Any, *, axis: int = -1,
+                                  class_weight: Any = None, weight: Any = None,
+                                  reduction: str = "mean") -> Any:
+    import torch
+    import torch.nn.functional as F
+
+    out = F.multilabel_soft_margin_loss(torch.movedim(pred, axis, -1),
+                                        torch.movedim(target, axis, -1), weight=class_weight,
+                                        reduction="none")
+    return _reduce_any(out, reduction, weight)
+
+
+def _empty_multilabel(rng: np.random.Generator) -> Arrays:
+    return np.zeros((0, 3)), np.zeros((0, 3))
+
+
+def _sized_multilabel(rng: np.random.Generator, n: int) -> Arrays:
+    c = 10
+    shape = (max(n // c, 1), c)
+    return rng.normal(size=shape), (rng.uniform(size=shape) < 0.3).astype(np.float64)
+
+
 RECORDS = [
     Record(
         name="binary_cross_entropy",
@@ -264,6 +304,43 @@ RECORDS = [
         bad_shape=_binary_bad_shape,
         sized=_sized_binary,
     ),
+    Record(
+        name="multilabel_soft_margin_loss",
+        family="binary",
+        fn=L.multilabel_soft_margin_loss,
+        inputs="pred: logits with classes on `axis`; target: same-shape multi-hot targets "
+               "in [0, 1]",
+        kind="binary_logits",
+        cases=(
+            Case("catalogue-none", _const(_XM, _YM), {"reduction": "none"},
+                 expected=[0.3240352, 0.8496110]),
+            Case("catalogue-mean", _const(_XM, _YM), expected=0.5868231),
+            Case("catalogue-class-weight", _const(_XM, _YM), {"reduction": "none"},
+                 arrays=_arrays(class_weight=lambda rng: np.array([1.0, 2.0, 0.5])),
+                 expected=[0.4609062, 0.7194485]),
+            Case("random-axis1-soft-weight-sum", _rand_binary_logits((2, 4, 3)),
+                 {"axis": 1, "reduction": "sum"},
+                 arrays=_arrays(class_weight=_uniform((4,)), weight=_uniform((2, 3)))),
+            Case("random-hard-weight", _rand_binary_logits((5, 4), hard=True),
+                 arrays=_arrays(weight=_uniform((5,)))),
+            Case("saturated", _const(np.array([[100.0, -100.0, 1e4, -1e4]]),
+                                     np.array([[1.0, 0.0, 0.0, 1.0]])),
+                 {"reduction": "none"}, grad="finite", expected=[5e3]),
+            Case("empty", _empty_multilabel, expected=0.0, peers=False),
+        ),
+        reference=_ref_multilabel_soft_margin,
+        peers=(
+            Peer("torch.nn.functional.multilabel_soft_margin_loss", "torch",
+                 _torch_multilabel_soft_margin, "torch"),
+        ),
+        bad_options=(({"axis": 2}, "axis"), ({"axis": 1.0}, "axis"),
+                     ({"class_weight": np.ones(7)}, "class_weight"),
+                     ({"class_weight": np.array([1.0, -1.0, 1.0])}, "class_weight")),
+        bad_values=(BadValue("target", _const(_XM, np.array([[1.0, 0.0, 2.0], [0, 1, 1]]))),
+                    BadValue("target", _const(_XM, np.array([[1.0, 0.0, 1.0], [0, -1, 1]])))),
+        bad_shape=_binary_bad_shape,
+        sized=_sized_multilabel,
+    ),
 ]
 
 
@@ -302,6 +379,10 @@ def _tv_sigmoid_focal(x: Any, y: Any, alpha: float = 0.25, gamma: float = 2.0) -
     return torch.mean(loss)
 
 
+def _hw_multilabel_soft_margin(x: np.ndarray, y: np.ndarray) -> Any:
+    return np.mean(np.mean(np.logaddexp(0, x) - x * y, axis=-1))
+
+
 RECORDS = timed(RECORDS, {
     "binary_cross_entropy": {"peers": (yardstick(_hw_bce),), "goals": ("torch-functional",)},
     "binary_cross_entropy_with_logits": {"peers": (yardstick(_hw_bce_logits),),
@@ -310,4 +391,6 @@ RECORDS = timed(RECORDS, {
         "peers": (yardstick(_hw_sigmoid_focal),
                   yardstick(_tv_sigmoid_focal, "torchvision-style sigmoid_focal_loss", "torch")),
         "goals": ("best-torch-peer",)},
+    "multilabel_soft_margin_loss": {"peers": (yardstick(_hw_multilabel_soft_margin),),
+                                    "goals": ("torch-functional",)},
 })

@@ -1,5 +1,5 @@
 """Catalogue records of the margin losses (``arrayloss.losses.margin``): hinge, squared
-hinge, ramp and multi-class hinge."""
+hinge, ramp, soft margin, multi-class hinge and multi-label (pairwise) hinge."""
 
 from __future__ import annotations
 
@@ -74,6 +74,8 @@ def _ref_hinge(kind: str) -> Callable[..., np.ndarray]:
         m = y * pred
         if kind == "ramp":
             loss = np.maximum(0.0, 1 - m) - np.maximum(0.0, s - m)
+        elif kind == "soft":
+            loss = np.logaddexp(0.0, -m)
         else:
             loss = np.maximum(0.0, margin - m)
             if kind == "squared":
@@ -149,6 +151,69 @@ def _torch_multi_margin(pred: Any, target: Any, *, axis: int = -1, margin: float
     return _reduce_any(out.reshape(target.shape), reduction, weight)
 
 
+def _torch_soft_margin(pred: Any, target: Any, *, weight: Any = None,
+                       reduction: str = "mean") -> Any:
+    import torch
+    import torch.nn.functional as F
+
+    y = torch.where(target > 0, 1.0, -1.0).to(pred.dtype)
+    return _reduce_any(F.soft_margin_loss(pred, y, reduction="none"), reduction, weight)
+
+
+def _ref_multilabel_margin(pred: np.ndarray, target: np.ndarray, *, axis: int = -1,
+                           margin: float = 1.0, reduction: str = "mean",
+                           weight: np.ndarray | None = None) -> np.ndarray:
+    f, y = _class_axis(np.asarray(pred, np.float64), axis, np.asarray(target))
+    c = f.shape[-1]
+    rows, labels = f.reshape(-1, c), y.reshape(-1, c).astype(bool)
+    loss = np.zeros(rows.shape[0])
+    for i, (r, pos) in enumerate(zip(rows, labels)):
+        for j in np.flatnonzero(pos):
+            for k in np.flatnonzero(~pos):
+                loss[i] += max(0.0, margin - (r[j] - r[k]))
+    return np_reduce(loss.reshape(f.shape[:-1]) / c, reduction, weight)
+
+
+def _torch_multilabel_margin(pred: Any, target: Any, *, axis: int = -1, weight: Any = None,
+                             reduction: str = "mean") -> Any:
+    """torch's target lists each sample's positive classes, padded with -1."""
+    import torch
+    import torch.nn.functional as F
+
+    x = torch.movedim(pred, axis, -1)
+    c = x.shape[-1]
+    y = torch.movedim(target, axis, -1).reshape(-1, c) != 0
+    order = torch.argsort((~y).to(torch.int8), dim=-1, stable=True)  # positives first
+    idx = torch.where(torch.arange(c) < y.sum(-1, keepdim=True), order, -1)
+    out = F.multilabel_margin_loss(x.reshape(-1, c), idx, reduction="none")
+    return _reduce_any(out.reshape(x.shape[:-1]), reduction, weight)
+
+
+_XM = np.array([[0.1, 0.2, 0.4, 0.8], [0.5, -0.3, 0.9, 0.0]])
+
+
+_YM = np.array([[1.0, 0.0, 0.0, 1.0], [0.0, 0.0, 1.0, 0.0]])
+
+
+def _rand_multi_hot(shape: tuple[int, ...], axis: int = -1) -> Callable[..., Arrays]:
+    """Scores and multi-hot {0, 1} targets (float) of ``shape``."""
+
+    def make(rng: np.random.Generator) -> Arrays:
+        return rng.normal(size=shape), (rng.uniform(size=shape) < 0.4).astype(np.float64)
+
+    return make
+
+
+def _sized_multi_hot(rng: np.random.Generator, n: int) -> Arrays:
+    c = 10
+    shape = (max(n // c, 1), c)
+    return rng.normal(size=shape), (rng.uniform(size=shape) < 0.3).astype(np.float64)
+
+
+def _perfect_multi_hot(args: Arrays) -> Arrays:
+    return 2.0 * args[1], args[1]
+
+
 _SIGNED_BAD = (
     BadValue("target", _const(_F, np.array([1, 0, -1, 1, 1]))),
     BadValue("target", _const(_F, np.array([1, 2, -1, 1, 1]))),
@@ -158,19 +223,21 @@ _SIGNED_BAD = (
 _SIGNED_INPUTS = "pred: scores; target: same-shape labels in {-1, +1} (any numeric dtype) or bool"
 
 
-_SIGNED_REFERENCE = {"hinge_loss": "hinge", "squared_hinge_loss": "squared", "ramp_loss": "ramp"}
+_SIGNED_REFERENCE = {"hinge_loss": "hinge", "squared_hinge_loss": "squared", "ramp_loss": "ramp",
+                     "soft_margin_loss": "soft"}
 
 
 def _signed_record(fn: Callable[..., Any], cases: tuple[Case, ...], *,
                    bad_options: tuple[tuple[Mapping[str, Any], str], ...] = (
                        ({"margin": -1.0}, "margin"),),
+                   perfect: Callable[[Arrays], Arrays] | None = _perfect_signed,
                    **extra: Any) -> Record:
     """A record of the hinge family: scores and same-shape {-1, +1} / bool labels."""
     return Record(name=fn.__name__, family="margin", fn=fn, inputs=_SIGNED_INPUTS,
                   kind="signed", cases=cases,
                   reference=_ref_hinge(_SIGNED_REFERENCE[fn.__name__]),
                   bad_options=bad_options, bad_values=_SIGNED_BAD, bad_shape=_binary_bad_shape,
-                  perfect=_perfect_signed, sized=_sized_signed, **extra)
+                  perfect=perfect, sized=_sized_signed, **extra)
 
 
 RECORDS = [
@@ -217,6 +284,64 @@ RECORDS = [
         ),
         bad_options=(({"s": 1.0}, "s"), ({"s": 2.0}, "s")),
         notes="golden (formula): no library implements the ramp loss",
+    ),
+    _signed_record(
+        L.soft_margin_loss,
+        (
+            Case("catalogue-none", _const(_F, _FY), {"reduction": "none"},
+                 expected=[0.3711007, 0.9740770, 2.126928, 0.2014133, 0.6931472]),
+            Case("catalogue-bool", _const(_F, _FY > 0), expected=0.8733332),
+            # torch evaluates log1p(exp(-y f)): inf here (float32 already at -y f = 100)
+            Case("saturated", _const(np.array([-1000.0, 1000.0, -100.0, 100.0]),
+                                     np.array([1, -1, 1, -1])),
+                 {"reduction": "none"}, grad="finite", expected=[1000.0, 1000.0, 100.0, 100.0],
+                 peers=False),
+            Case("random-weight-sum", _rand_signed((3, 4)), {"reduction": "sum"},
+                 arrays=_arrays(weight=_uniform((4,)))),
+            Case("empty", _const(np.zeros((0,)), np.zeros((0,))), expected=0.0, peers=False),
+        ),
+        bad_options=(), perfect=None,
+        peers=(
+            Peer("torch.nn.functional.soft_margin_loss", "torch", _torch_soft_margin, "torch"),
+        ),
+    ),
+    Record(
+        name="multilabel_margin_loss",
+        family="margin",
+        fn=L.multilabel_margin_loss,
+        inputs="pred: scores with classes on `axis`; target: same-shape multi-hot labels "
+               "({0, 1} or bool)",
+        kind="multi_hot",
+        cases=(
+            Case("catalogue-none", _const(_XM, _YM), {"reduction": "none"},
+                 expected=[0.85, 0.175]),
+            Case("catalogue-bool", _const(_XM, _YM > 0), expected=0.5125),
+            Case("rows-without-pairs", _const(_XM, np.array([[0.0, 0, 0, 0], [1, 1, 1, 1]])),
+                 {"reduction": "none"}, expected=[0.0, 0.0]),
+            Case("random-axis1-margin-weight", _rand_multi_hot((2, 5, 3)),
+                 {"axis": 1, "margin": 0.5, "reduction": "sum"},
+                 arrays=_arrays(weight=_uniform((2, 3)))),
+            Case("random-margin-2", _rand_multi_hot((4, 6)), {"margin": 2.0},
+                 arrays=_arrays(weight=_uniform((4,)))),
+            Case("empty", _const(np.zeros((0, 4)), np.zeros((0, 4))), expected=0.0,
+                 peers=False),
+        ),
+        reference=_ref_multilabel_margin,
+        peers=(
+            Peer("torch.nn.functional.multilabel_margin_loss", "torch",
+                 _torch_multilabel_margin, "torch", accepts=_no(margin=1.0)),
+        ),
+        bad_options=(({"margin": -1.0}, "margin"), ({"axis": 2}, "axis"),
+                     ({"margin": "1"}, "margin")),
+        bad_values=(
+            # torch's index-list target
+            BadValue("target", _const(_XM, np.array([[3.0, 0.0, -1.0, 1.0],
+                                                     [2.0, -1.0, 0.0, 0.0]]))),
+            BadValue("target", _const(_XM, np.array([[1.0, 0.0, 0.5, 1.0], [0, 0, 1, 0]]))),
+        ),
+        bad_shape=_binary_bad_shape,
+        perfect=_perfect_multi_hot,
+        sized=_sized_multi_hot,
     ),
     Record(
         name="multiclass_hinge_loss",
@@ -268,7 +393,19 @@ def _hw_squared_hinge(s: np.ndarray, y: np.ndarray) -> Any:
     return np.mean(h * h)
 
 
+def _hw_soft_margin(s: np.ndarray, y: np.ndarray) -> Any:
+    return np.mean(np.logaddexp(0, -y * s))
+
+
+def _hw_multilabel_margin(s: np.ndarray, y: np.ndarray) -> Any:
+    pairs = (y[:, :, None] > 0) & (y[:, None, :] == 0)
+    h = np.maximum(1 - (s[:, :, None] - s[:, None, :]), 0)
+    return np.mean(np.sum(np.where(pairs, h, 0), axis=(1, 2)) / s.shape[1])
+
+
 RECORDS = timed(RECORDS, {
     "hinge_loss": {"peers": (yardstick(_hw_hinge),)},
+    "soft_margin_loss": {"peers": (yardstick(_hw_soft_margin),), "goals": ("torch-functional",)},
+    "multilabel_margin_loss": {"peers": (yardstick(_hw_multilabel_margin),)},
     "squared_hinge_loss": {"peers": (yardstick(_hw_squared_hinge),)},
 })

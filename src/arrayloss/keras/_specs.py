@@ -22,6 +22,9 @@ _SIGNED = ("Labels in {0, 1} (converted to {-1, +1} as Keras does) or {-1, +1}; 
            "returns the elementwise loss averaged over the last axis.")
 _CLASS = ("``y_pred`` has the classes on ``axis`` (last by default); ``call`` returns one "
           "loss per position, ``y_pred``'s shape without the class axis.")
+_MULTI_HOT = ("``y_pred`` logits (scores) with the classes on ``axis`` (last by default), "
+              "``y_true`` a multi-hot target {0, 1} of the same shape; ``call`` returns one "
+              "loss per sample, ``y_pred``'s shape without the class axis.")
 _SPARSE = (" ``y_true`` holds integer labels (``y_pred``'s shape without the class axis, or "
            "with a class axis of size 1), which Keras casts to float: they are cast back to "
            "int32 (truncation; under a compiler a non-integral label cannot be refused). "
@@ -98,6 +101,10 @@ SPECS: tuple[Spec, ...] = (
          "``apply_class_balancing=True``, as Keras. ``from_logits=False``: probabilities are "
          "passed as ``logit(clip(y_pred, epsilon, 1 - epsilon))``. ``label_smoothing`` moves "
          "targets towards 0.5 (Keras's rule); ``pos_weight`` (arrayloss) weighs positives."),
+    Spec("MultilabelSoftMargin", ("multilabel_soft_margin_loss",),
+         {"axis": -1, "class_weight": None}, c.dense_classes,
+         doc=_MULTI_HOT + " ``y_true`` may hold soft targets in [0, 1]; ``class_weight`` "
+         "(length C) multiplies each class's term, the mean over classes divides by C."),
     # categorical
     Spec("CategoricalCrossentropy", ("cross_entropy",),
          {"from_logits": False, "label_smoothing": 0.0, "axis": -1, "class_weight": None},
@@ -157,6 +164,11 @@ SPECS: tuple[Spec, ...] = (
     Spec("SquaredHinge", ("squared_hinge_loss",), {"margin": 1.0}, c.signed, "SquaredHinge",
          doc=_SIGNED),
     Spec("Ramp", ("ramp_loss",), {"s": -1.0}, c.signed, doc=_SIGNED),
+    Spec("SoftMargin", ("soft_margin_loss",), {}, c.signed, doc=_SIGNED),
+    Spec("MultilabelMargin", ("multilabel_margin_loss",), {"axis": -1, "margin": 1.0},
+         c.dense_classes,
+         doc=_MULTI_HOT + " Each positive class should score ``margin`` above each negative "
+         "one; not ``keras.losses.CategoricalHinge`` (one-hot, one margin per sample)."),
     Spec("MulticlassHinge", ("multiclass_hinge_loss",),
          {"axis": -1, "margin": 1.0, "mode": "crammer_singer", "squared": False,
           "ignore_index": None},
@@ -164,6 +176,15 @@ SPECS: tuple[Spec, ...] = (
          doc=_CLASS + _SPARSE + " Not ``keras.losses.CategoricalHinge``: that loss takes "
          "one-hot labels and lets the true class compete with the value 0, so the two "
          "differ when every wrong-class score is negative."),
+    # sparsemax
+    Spec("Sparsemax", ("sparsemax_loss",), {}, c.elementwise,
+         doc="``y_pred`` logits and a same-shape binary ``y_true`` {0, 1} (Keras's rank rule: "
+         "``(N,)`` fits ``(N, 1)``); ``call`` returns the elementwise loss averaged over the "
+         "last axis, shape ``y_pred.shape[:-1]``."),
+    Spec("MulticlassSparsemax", ("multiclass_sparsemax_loss",),
+         {"axis": -1, "class_weight": None, "ignore_index": None}, c.sparse_classes,
+         doc=_CLASS + _SPARSE + " ``y_pred`` holds logits; ``class_weight`` multiplies each "
+         "position's loss by its label's weight."),
     # overlap
     Spec("Dice", ("dice_loss",), {**_OVERLAP, "squared": False, "log": False}, c.overlap,
          "Dice", doc=_OVERLAP_DOC),

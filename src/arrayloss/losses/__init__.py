@@ -10,7 +10,8 @@
 - ``embedding``: feature vectors with integer labels and class centres;
 - ``boxes``: aligned pairs of boxes (``_geometry`` holds the shared geometry);
 - ``overlap``: segmentation overlap statistics (Dice, Jaccard, Tversky);
-- ``lovasz``: the Lovász extension of the Jaccard loss.
+- ``lovasz``: the Lovász extension of the Jaccard loss;
+- ``sparsemax``: the sparsemax losses (binary and multi-class).
 
 The catalogue (``arrayloss.catalog``) holds one module of records per module here.
 """
@@ -25,6 +26,7 @@ from . import (
     margin,
     overlap,
     regression,
+    sparsemax,
 )
 from .binary import *  # noqa: F403
 from .boxes import *  # noqa: F403
@@ -35,13 +37,14 @@ from .lovasz import *  # noqa: F403
 from .margin import *  # noqa: F403
 from .overlap import *  # noqa: F403
 from .regression import *  # noqa: F403
+from .sparsemax import *  # noqa: F403
 
 #: the modules of losses, in the catalogue's order (each has a catalogue module of the
 #: same name in ``arrayloss.catalog``)
-MODULES = ("regression", "boxes", "binary", "categorical", "classifier", "margin", "embedding",
-           "overlap", "lovasz")
+MODULES = ("regression", "boxes", "binary", "categorical", "classifier", "margin", "sparsemax",
+           "embedding", "overlap", "lovasz")
 
 #: every public loss: the ``__all__`` of each module (a new loss is added there only)
 __all__ = sorted({*regression.__all__, *boxes.__all__, *binary.__all__,
                   *categorical.__all__, *classifier.__all__, *margin.__all__, *embedding.__all__,
-                  *overlap.__all__, *lovasz.__all__})
+                  *overlap.__all__, *lovasz.__all__, *sparsemax.__all__})

@@ -1,6 +1,7 @@
 """Binary losses: one independent probability (or logit) per element, same-shape targets in
-``[0, 1]`` (soft targets allowed): binary cross-entropy on probabilities and on logits, and
-the sigmoid focal loss.
+``[0, 1]`` (soft targets allowed): binary cross-entropy on probabilities and on logits, the
+sigmoid focal loss, and the multi-label soft-margin loss (the logits' binary cross-entropy
+averaged over a class axis).
 
 A NaN in a counted position gives NaN. Infinite logits give the limit: each of the two
 terms of the cross-entropy is 0 where its coefficient is 0, so ``z = +inf`` gives 0 for
@@ -17,9 +18,20 @@ from typing import Any
 from .. import _ops
 from .._namespace import Array, Namespace
 from .._reduce import Call, elementwise
-from .._validate import check_nonnegative, check_number, check_probabilities
+from .._validate import (
+    check_axis,
+    check_classes,
+    check_nonnegative,
+    check_number,
+    check_probabilities,
+)
 
-__all__ = ["binary_cross_entropy", "binary_cross_entropy_with_logits", "sigmoid_focal_loss"]
+__all__ = [
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
+    "multilabel_soft_margin_loss",
+    "sigmoid_focal_loss",
+]
 
 
 def _bce_with_logits(xp: Namespace, z: Array, y: Array, pos_weight: Any = None) -> Array:
@@ -228,3 +240,48 @@ def sigmoid_focal_loss(
     if alpha is not None:  # alpha y + (1 - alpha)(1 - y)
         loss = ((1.0 - alpha) + (2.0 * alpha - 1.0) * y) * loss
     return call.finish(loss)
+
+
+def multilabel_soft_margin_loss(
+    pred: Array,
+    target: Array,
+    /,
+    *,
+    axis: int = -1,
+    class_weight: Any = None,
+    weight: Array | None = None,
+    reduction: str = "mean",
+) -> Array:
+    """Multi-label soft-margin loss: one-vs-all logistic loss averaged over the classes of a
+    sample.
+
+    ::
+
+        l_i = (1/C) sum_c w_c ( y_ic softplus(-z_ic) + (1 - y_ic) softplus(z_ic) )
+
+    ``pred``: logits with the C classes on ``axis``; ``target``: a multi-hot array of the
+    same shape (soft values in ``[0, 1]`` allowed; checked when concrete), not a list of
+    class indices. ``class_weight`` (length C, >= 0; torch's ``weight``) multiplies each
+    class's term and does not enter the denominator, which is always C. ``"none"`` returns
+    one value per sample (``pred``'s shape without ``axis``); ``"mean"`` averages over the
+    samples. Each term is ``binary_cross_entropy_with_logits``'s: saturated logits stay
+    finite, infinite logits give the limit (0 or ``+inf``), a zero class weight gives 0
+    whatever the logit, NaN propagates.
+
+    Reference: ``torch.nn.functional.multilabel_soft_margin_loss(weight=class_weight)`` (for
+    ``(N, C)`` input).
+    """
+    fn = "multilabel_soft_margin_loss"
+    call, z, y = elementwise(fn, pred, target, reduction=reduction, weight=weight)
+    xp = call.xp
+    ax = check_axis(fn, axis, pred.ndim)
+    c = pred.shape[ax]
+    check_classes(fn, c)
+    call.classes = c
+    class_w = call.array_option("class_weight", class_weight, pred, shape=(c,))
+    check_nonnegative(fn, "class_weight", xp, class_w)
+    check_probabilities(fn, "target", xp, target)
+    terms = _bce_with_logits(xp, z, y)
+    if class_w is not None:
+        terms = _ops.mul0(xp, _ops.along(xp, class_w, terms.ndim, ax), terms)
+    return call.finish(xp.sum(terms, axis=ax) / c)

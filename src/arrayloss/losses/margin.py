@@ -1,6 +1,6 @@
-"""Margin losses on scores: the binary hinge, squared hinge and ramp losses with labels in
-{-1, +1} (or bool), and the multi-class hinge (Crammer-Singer, Weston-Watkins) with
-integer labels.
+"""Margin losses on scores: the binary hinge, squared hinge, ramp and soft-margin (logistic)
+losses with labels in {-1, +1} (or bool), the multi-class hinge (Crammer-Singer,
+Weston-Watkins) with integer labels, and the pairwise multi-label hinge with multi-hot labels.
 
 Labels in {-1, +1} may have any numeric dtype or be bool (False -> -1, True -> +1); 0 or any
 other value raises ``ValueError`` on readable arrays with the fix (``2*y - 1``). The hinge is
@@ -15,9 +15,24 @@ import math
 from .. import _ops
 from .._namespace import Array, device
 from .._reduce import Call, Labels, start, start_classes
-from .._validate import check_bool, check_choice, check_number, check_same_shape, check_values
+from .._validate import (
+    check_axis,
+    check_bool,
+    check_choice,
+    check_classes,
+    check_number,
+    check_same_shape,
+    check_values,
+)
 
-__all__ = ["hinge_loss", "multiclass_hinge_loss", "ramp_loss", "squared_hinge_loss"]
+__all__ = [
+    "hinge_loss",
+    "multiclass_hinge_loss",
+    "multilabel_margin_loss",
+    "ramp_loss",
+    "soft_margin_loss",
+    "squared_hinge_loss",
+]
 
 
 def _signed_labels(fn: str, pred: Array, target: Array, weight: Array | None,
@@ -117,6 +132,94 @@ def ramp_loss(
     call, f, y = _signed_labels(fn, pred, target, weight, reduction)
     xp = call.xp
     return call.finish(_ops.clip(xp, _ops.relu(xp, 1.0 - y * f), max=1.0 - s))
+
+
+def soft_margin_loss(
+    pred: Array,
+    target: Array,
+    /,
+    *,
+    weight: Array | None = None,
+    reduction: str = "mean",
+) -> Array:
+    """Soft-margin (two-class logistic) loss: ``l = softplus(-y f) = log(1 + exp(-y f))``,
+    elementwise.
+
+    The gradient is ``-y sigmoid(-y f)``, bounded by 1. Labels, shapes and NaN as
+    ``hinge_loss``: {-1, +1} of any numeric dtype or bool; 0 raises ``ValueError`` when
+    concrete. ``"mean"`` averages over all elements. It equals
+    ``binary_cross_entropy_with_logits(f, (y + 1) / 2)``.
+
+    Saturated margins stay finite: ``softplus`` is evaluated without overflow, so ``f =
+    -1000, y = 1`` gives 1000 with gradient -1 (also in float32, where ``log1p(exp(-y f))``
+    overflows to ``inf`` once ``-y f > 88.7``; in float64 beyond 709.8). Infinite scores give
+    the limit: 0 for ``y f = +inf``, ``+inf`` for ``y f = -inf``.
+
+    Reference: ``torch.nn.functional.soft_margin_loss`` (equal wherever it does not
+    overflow).
+    """
+    fn = "soft_margin_loss"
+    call, f, y = _signed_labels(fn, pred, target, weight, reduction)
+    return call.finish(_ops.softplus(call.xp, -(y * f)))
+
+
+def multilabel_margin_loss(
+    pred: Array,
+    target: Array,
+    /,
+    *,
+    axis: int = -1,
+    margin: float = 1.0,
+    weight: Array | None = None,
+    reduction: str = "mean",
+) -> Array:
+    """Pairwise multi-label hinge loss: every positive class should score ``margin`` above
+    every negative class of its sample.
+
+    ::
+
+        l_i = (1/C) sum_{j: y_ij = 1} sum_{k: y_ik = 0} max(0, margin - (f_ij - f_ik))
+
+    ``pred``: scores with the C classes on ``axis``; ``target``: a multi-hot array of the
+    same shape, bool or {0, 1} of any numeric dtype (other values raise ``ValueError`` when
+    concrete). ``margin=1.0`` must be >= 0. ``"none"`` returns one value per sample
+    (``pred``'s shape without ``axis``); ``"mean"`` averages over the samples, including
+    those without a positive or without a negative class, whose loss is 0. The sub-gradient
+    at the kinks ``f_ij - f_ik = margin`` is 0. A NaN score in a compared pair gives NaN;
+    infinite scores give the limit of each pair's hinge (0 or ``+inf``).
+
+    The classes form a broadcast ``(..., C, C)`` matrix of pairs weighted by ``y_j (1 - y_k)``
+    (a pair of weight 0 contributes exactly 0, also where its scores are infinite): memory
+    grows as ``C^2`` per sample, fine up to a few thousand classes.
+
+    Reference: ``torch.nn.functional.multilabel_margin_loss``, whose target lists the
+    positive class indices of a sample up to the first -1 instead (convert with
+    ``multi_hot[i, idx[i, :first_minus_one]] = 1``). torch counts a repeated index twice
+    (``[3, 3, -1, 0]`` gives twice the loss of ``[3, -1, 0, 0]``); a multi-hot target is a
+    set, so each positive class counts once.
+    """
+    fn = "multilabel_margin_loss"
+    margin = check_number(fn, "margin", margin, ge=0.0)
+    call = start(fn, pred, reduction=reduction, weight=weight, target=target)
+    ax = check_axis(fn, axis, pred.ndim)
+    c = pred.shape[ax]
+    check_classes(fn, c)
+    call.classes = c
+    check_same_shape(fn, pred, target)
+    xp = call.xp
+    if not xp.isdtype(target.dtype, "bool"):
+        check_values(fn, "target", xp, target, lambda v: (v != 0) & (v != 1),
+                     "must be multi-hot, holding 0 or 1 (or bool) per class; torch's lists "
+                     "of class indices padded with -1 convert with "
+                     "multi_hot[i, idx[i, :first_minus_one]] = 1")
+    f = xp.moveaxis(call.float(pred), ax, -1)
+    y = xp.moveaxis(call.float(target), ax, -1)
+    # pairs (j, k): f_j on axis -2, f_k on axis -1, weighted y_j (1 - y_k) in {0, 1}; a
+    # pair of weight 0 contributes 0 whatever its scores hold (mul0), a NaN label gives NaN
+    pairs = xp.expand_dims(y, axis=-1) * xp.expand_dims(1.0 - y, axis=-2)
+    h = _ops.relu(xp, margin - (xp.expand_dims(f, axis=-1) - xp.expand_dims(f, axis=-2)))
+    loss = xp.sum(_ops.mul0(xp, pairs, h), axis=(-2, -1)) / c
+    return call.finish(loss)
 
 
 def multiclass_hinge_loss(

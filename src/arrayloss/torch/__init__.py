@@ -7,11 +7,13 @@ calls one core function of ``arrayloss`` and only translates its conventions:
   functions default to the last axis;
 - **``weight=`` means class weights** where torch's (or MONAI's) module means that
   (``CrossEntropyLoss``, ``NLLLoss``, ``LinearCrossEntropyLoss``, ``MultiMarginLoss``,
-  ``SoftmaxFocalLoss``, the overlap losses and the compounds); on ``BCELoss`` and
-  ``BCEWithLogitsLoss`` it is torch's per-element weight. Weights per sample or per element
-  are ``forward(input, target, sample_weight=None)``;
-- ``ignore_index=-100`` by default on the cross-entropy modules, as torch (applied to integer
-  targets only; probability targets ignore it, as torch);
+  ``MultiLabelSoftMarginLoss``, ``MultiClassSparsemaxLoss``, ``SoftmaxFocalLoss``, the overlap
+  losses and the compounds); on ``BCELoss`` and ``BCEWithLogitsLoss`` it is torch's
+  per-element weight. Weights per sample or per element are
+  ``forward(input, target, sample_weight=None)``;
+- ``ignore_index=-100`` by default on the cross-entropy modules (and
+  ``MultiClassSparsemaxLoss``), as torch (applied to integer targets only; probability
+  targets ignore it, as torch);
 - ``reduction`` ``"mean"`` (default), ``"sum"``, ``"none"`` (and the core's
   ``"weighted_mean"``; ``"batchmean"`` for ``KLDivLoss``);
 - **array options are buffers** (class weights, ``pos_weight``, ``alpha`` vectors): they are in
@@ -77,6 +79,9 @@ __all__ = [
     "MSELoss",
     "MSLELoss",
     "MultiClassHingeLoss",
+    "MultiClassSparsemaxLoss",
+    "MultiLabelMarginLoss",
+    "MultiLabelSoftMarginLoss",
     "MultiMarginLoss",
     "NLLLoss",
     "PoissonNLLLoss",
@@ -84,7 +89,9 @@ __all__ = [
     "RampLoss",
     "SigmoidFocalLoss",
     "SmoothL1Loss",
+    "SoftMarginLoss",
     "SoftmaxFocalLoss",
+    "SparsemaxLoss",
     "SquaredHingeLoss",
     "TukeyBiweightLoss",
     "TverskyLoss",
@@ -152,6 +159,7 @@ CDIoULoss = _build("CDIoULoss")
 BCELoss = _build("BCELoss")
 BCEWithLogitsLoss = _build("BCEWithLogitsLoss")
 SigmoidFocalLoss = _build("SigmoidFocalLoss")
+MultiLabelSoftMarginLoss = _build("MultiLabelSoftMarginLoss")
 EntropyLoss = _build("EntropyLoss")
 CrossEntropyLoss = _build("CrossEntropyLoss")
 KLDivLoss = _build("KLDivLoss")
@@ -164,8 +172,12 @@ LinearCrossEntropyLoss = _build("LinearCrossEntropyLoss")
 HingeLoss = _build("HingeLoss")
 SquaredHingeLoss = _build("SquaredHingeLoss")
 RampLoss = _build("RampLoss")
+SoftMarginLoss = _build("SoftMarginLoss")
+MultiLabelMarginLoss = _build("MultiLabelMarginLoss")
 MultiClassHingeLoss = _build("MultiClassHingeLoss")
 MultiMarginLoss = _build("MultiMarginLoss")
+SparsemaxLoss = _build("SparsemaxLoss")
+MultiClassSparsemaxLoss = _build("MultiClassSparsemaxLoss")
 CenterLoss = _build("CenterLoss")
 DiceLoss = _build("DiceLoss")
 JaccardLoss = _build("JaccardLoss")

@@ -53,6 +53,9 @@ SPECS: tuple[Spec, ...] = (
          (("alpha", 0.25), ("gamma", 2.0), ("pos_weight", None), ("label_smoothing", 0.0)),
          buffers=("pos_weight",),
          peer="kornia.losses.binary_focal_loss_with_logits"),
+    Spec("MultiLabelSoftMarginLoss", "multilabel_soft_margin_loss", (("weight", None),),
+         rename=_CLASS_W, buffers=("weight",), positional=("weight",), axis=1,
+         peer="torch.nn.MultiLabelSoftMarginLoss"),
     # categorical: class axis 1, `weight` = class weights, ignore_index=-100 as torch
     Spec("EntropyLoss", "entropy", (("from_logits", False), ("base", None)), axis=1,
          peer="torch.distributions.Categorical(...).entropy()"),
@@ -88,12 +91,21 @@ SPECS: tuple[Spec, ...] = (
     Spec("SquaredHingeLoss", "squared_hinge_loss", (("margin", 1.0),),
          peer="keras.losses.SquaredHinge"),
     Spec("RampLoss", "ramp_loss", (("s", -1.0),)),
+    Spec("SoftMarginLoss", "soft_margin_loss", peer="torch.nn.SoftMarginLoss"),
+    # multi-hot targets of pred's shape (torch's module takes -1-padded index lists)
+    Spec("MultiLabelMarginLoss", "multilabel_margin_loss", (("margin", 1.0),), axis=1,
+         peer="torch.nn.MultiLabelMarginLoss"),
     Spec("MultiClassHingeLoss", "multiclass_hinge_loss",
          (("margin", 1.0), ("mode", "crammer_singer"), ("squared", False),
           ("ignore_index", None)), axis=1, labels_only=("ignore_index",)),
     Spec("MultiMarginLoss", "multiclass_hinge_loss",
          (("p", 1), ("margin", 1.0), ("weight", None)), buffers=("weight",), axis=1,
          positional=("p", "margin", "weight"), peer="torch.nn.MultiMarginLoss"),
+    # sparsemax
+    Spec("SparsemaxLoss", "sparsemax_loss", peer="optax.losses.sparsemax_loss"),
+    Spec("MultiClassSparsemaxLoss", "multiclass_sparsemax_loss",
+         (("weight", None), ("ignore_index", -100)), rename=_CLASS_W, buffers=("weight",),
+         positional=("weight",), axis=1, peer="optax.losses.multiclass_sparsemax_loss"),
     # embedding
     Spec("CenterLoss", "center_loss", (("num_classes", None), ("feat_dim", None),
                                        ("update", "sgd"), ("alpha", 0.5),

@@ -1,0 +1,134 @@
+"""Sparsemax losses: the Fenchel-Young losses of the sparsemax mapping, which (unlike the
+softmax) gives exact zeros. ``sparsemax_loss`` is its binary form, one logit per element
+against binary labels; ``multiclass_sparsemax_loss`` its multi-class form, logits with a
+class axis against integer labels.
+
+Both are 0 exactly where the sparse mapping of the logits equals the target, and
+continuously differentiable.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .. import _ops
+from .._namespace import Array, device, numel
+from .._reduce import Labels, start, start_classes
+from .._validate import check_nonnegative, check_same_shape, check_values
+
+__all__ = ["multiclass_sparsemax_loss", "sparsemax_loss"]
+
+
+def sparsemax_loss(
+    pred: Array,
+    target: Array,
+    /,
+    *,
+    weight: Array | None = None,
+    reduction: str = "mean",
+) -> Array:
+    """Binary sparsemax loss of Blondel, Martins & Niculae, "Learning with Fenchel-Young
+    Losses", JMLR 2020 (sec. 4.4), elementwise.
+
+    ::
+
+        s = -z where y = 1, z where y = 0
+        l = sparse_plus(s) = 0 (s <= -1);  (s + 1)^2 / 4 (-1 < s < 1);  s (s >= 1)
+        dl/ds = 0, (s + 1) / 2, 1        (continuous: no kinks)
+
+    ``pred``: logits ``z``; ``target``: same-shape binary labels, {0, 1} of any numeric dtype
+    or bool (other values, soft labels included, raise ``ValueError`` when concrete). The
+    loss is 0 exactly where ``sparse_sigmoid(z) = y``: ``z >= 1`` for ``y = 1``, ``z <= -1``
+    for ``y = 0``. ``"mean"`` averages over all elements. Infinite logits give the limit (0
+    or ``+inf``) with finite gradients; NaN propagates.
+
+    References: ``optax.losses.sparsemax_loss``; ``jax.nn.sparse_plus``.
+    """
+    fn = "sparsemax_loss"
+    call = start(fn, pred, reduction=reduction, weight=weight, target=target)
+    check_same_shape(fn, pred, target)
+    xp = call.xp
+    if not xp.isdtype(target.dtype, "bool"):
+        check_values(fn, "target", xp, target, lambda v: (v != 0) & (v != 1),
+                     "must hold binary labels 0 or 1 (or bool)")
+    # s = -z for y = 1, z for y = 0; arithmetic, so that a NaN label gives NaN
+    s = (1.0 - 2.0 * call.float(target)) * call.float(pred)
+    # the quadratic piece is evaluated on s clipped to [-1, 1], so its gradient is finite
+    # (0 outside) also at s = +-inf, where the other branches are taken
+    q = _ops.clip(xp, s, min=-1.0, max=1.0) + 1.0
+    return call.finish(xp.where(s > 1.0, s, 0.25 * (q * q)))
+
+
+def multiclass_sparsemax_loss(
+    pred: Array,
+    target: Array,
+    /,
+    *,
+    axis: int = -1,
+    class_weight: Any = None,
+    ignore_index: int | None = None,
+    weight: Array | None = None,
+    reduction: str = "mean",
+) -> Array:
+    """Multi-class sparsemax loss of Martins & Astudillo, "From Softmax to Sparsemax", ICML
+    2016: the Fenchel-Young loss of the sparsemax mapping.
+
+    ::
+
+        sparsemax(z) = relu(z - tau), sort z decreasing: z_(1) >= ... >= z_(C),
+            cs_k = z_(1) + ... + z_(k),  k* = #{k : 1 + k z_(k) > cs_k},  tau = (cs_k* - 1) / k*
+        p = sparsemax(z)
+        l = <p, z> - z_y + (1 - ||p||^2) / 2
+        dl/dz = p - onehot(y)
+
+    ``pred``: logits with classes on ``axis``, of any rank; ``target``: integer labels (the
+    shape of ``pred`` without ``axis``). ``"none"`` returns one value per sample. Options as
+    ``cross_entropy`` for integer labels: ``class_weight`` (length C, >= 0) multiplies a
+    sample's loss by its label's weight, and ``"mean"`` divides by the sum of those weights
+    over the non-ignored samples; ``ignore_index`` (None or a value outside ``[0, C)``)
+    leaves samples out of the sum and the count, with exactly zero gradient.
+
+    The loss is 0 exactly where ``sparsemax(z) = onehot(y)``, i.e. ``z_y >= z_k + 1`` for
+    every other class. It is shift-invariant: it is evaluated on ``z - max(z)``. Value and
+    gradient are invariant to ties. The gradient is the closed form ``p - onehot(y)`` (``p``
+    enters as a constant; second derivatives are not provided). ``-inf`` logits are masked
+    classes (``p = 0``, no ``0 * inf``); a slice holding ``+inf`` gives its limit (the
+    ``+inf`` classes share the mass: ``(1 - 1/k) / 2`` for a label among ``k`` of them,
+    ``+inf`` for another label); a slice of only ``-inf`` and NaN give NaN.
+
+    Reference: ``optax.losses.multiclass_sparsemax_loss`` (2-D ``(N, C)`` input only).
+    """
+    fn = "multiclass_sparsemax_loss"
+    call, ax, c, _ = start_classes(fn, pred, target, axis=axis, reduction=reduction,
+                                   weight=weight, ignore_index=ignore_index, dense=False)
+    xp = call.xp
+    class_w = call.array_option("class_weight", class_weight, pred, shape=(c,))
+    check_nonnegative(fn, "class_weight", xp, class_w)
+    lab = Labels(fn, "target", xp, target, c, ax, ignore_index, class_w)
+    z = lab.mask_logits(xp, call.float(pred))
+    # shift by the gradient-free row max (the loss is shift-invariant); a slice holding
+    # +inf takes its limit: 0 at its +inf entries, -inf elsewhere
+    if numel(z) == 0:  # no sample: a max without identity fails on lazy Dask chunks
+        m = xp.sum(z, axis=ax, keepdims=True)
+    else:
+        m = _ops.stop_gradient(xp, xp.max(z, axis=ax, keepdims=True))
+    z = _ops._pos_inf_limit(xp, z, m)
+    z = z - xp.where(xp.isfinite(m), m, xp.zeros_like(m))
+    # the support and threshold from the sorted logits, without gradient: the envelope
+    # theorem makes p a constant of the gradient, which is p - onehot(y)
+    zs = _ops.sort(xp, _ops.stop_gradient(xp, z), axis=ax, descending=True)
+    cs = _ops.cumulative_sum(xp, zs, axis=ax)
+    ks = _ops.along(xp, xp.arange(1, c + 1, dtype=call.dtype, device=device(z)), z.ndim, ax)
+    support = xp.astype(1.0 + ks * zs > cs, lab.index.dtype)
+    kstar = xp.sum(support, axis=ax, keepdims=True)
+    kstar = xp.where(kstar > 0, kstar, xp.ones_like(kstar))  # only for a slice of -inf
+    cs_k = _ops.take_along_axis(xp, cs, kstar - 1, axis=ax)
+    tau = (cs_k - 1.0) / xp.astype(kstar, call.dtype)
+    p = _ops.relu(xp, _ops.stop_gradient(xp, z) - tau)
+    # <p, z> over the support only: a masked class (-inf, p = 0) never forms 0 * -inf
+    pz = xp.sum(xp.where(p > 0, p * z, xp.zeros_like(z)), axis=ax)
+    loss = pz - lab.gather(xp, z) + 0.5 * (1.0 - xp.sum(p * p, axis=ax))
+    if lab.w_y is not None:
+        loss = lab.w_y * loss
+    return lab.reduce(call, loss)
+
