@@ -413,3 +413,8 @@ def test_lovasz_softmax_per_image_present_classes() -> None:
                            dtype="float64")(y.astype(float), p)
     want = per_image(al.lovasz_softmax_loss, p, y, {"per_image": True, "ignore_index": 255})
     np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-7)
+
+
+def test_the_keras_guide_lists_every_class() -> None:
+    guide = (ROOT / "docs" / "guide-keras.md").read_text()
+    assert [s.name for s in ak.SPECS if f"`{s.name}`" not in guide] == []

@@ -586,3 +586,10 @@ def test_compounds_take_labels_in_a_channel_and_per_image_weights() -> None:
     xg = x.clone().requires_grad_(True)
     m(xg, y).backward()
     assert float(xg.grad[0, :, 0, :2].abs().sum()) == 0.0
+
+
+def test_the_torch_guide_lists_every_module() -> None:
+    from pathlib import Path
+
+    guide = (Path(__file__).resolve().parents[2] / "docs" / "guide-torch.md").read_text()
+    assert [s.cls for s in alt.SPECS if f"`{s.cls}`" not in guide] == []
