@@ -185,6 +185,8 @@ def _monai_native(name: str, **fixed: Any) -> Peer:
         out = getattr(losses, name)(**kw)(p, t)
         if reduction == "none":
             lead = p.shape[:2] if kw["batch"] is False else p.shape[1:2]
+            if not kw["include_background"]:  # MONAI drops channel 0
+                lead = (*lead[:-1], lead[-1] - 1)
             out = out.reshape(lead)
             if options.get("axis", -1) is None:
                 out = out[..., 0] if kw["batch"] is False else out[0]

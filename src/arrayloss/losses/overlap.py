@@ -114,15 +114,15 @@ def _overlap_stats(
     xp = call.xp
     ax: int | None
     if axis is None:
+        if not include_background:
+            raise ValueError(f"{fn}: `include_background` False needs a class axis; got "
+                             "axis=None (binary)")
         if activation == "softmax":
             raise ValueError(
                 f"{fn}: `activation` 'softmax' needs a class axis; got axis=None (binary)"
             )
         if class_weight is not None:
             raise ValueError(f"{fn}: `class_weight` needs a class axis; got axis=None (binary)")
-        if not include_background:
-            raise ValueError(f"{fn}: `include_background` False needs a class axis; got "
-                             "axis=None (binary)")
         check_binary_shapes(fn, pred, target)
         ax, labels, num_classes = None, False, 2
     else:
