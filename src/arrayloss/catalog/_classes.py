@@ -94,6 +94,11 @@ def _reduce_any(loss: Any, reduction: str, weight: Any = None, count: Any = None
     return loss.sum() if reduction == "sum" else loss.sum() / n
 
 
+#: the catalogue's labels and soft targets for the 3 x 3 logits ``_LG``
+_T = np.array([0, 1, 2])
+_SOFT = np.array([[0.7, 0.2, 0.1], [0.1, 0.8, 0.1], [1 / 3, 1 / 3, 1 / 3]])
+
+
 def _no(*arrays: str, **values: Any) -> Callable[[Mapping[str, Any]], bool]:
     """``accepts``: none of the keyword ``arrays`` / options given, and each option of
     ``values`` at the given value (the default when absent)."""

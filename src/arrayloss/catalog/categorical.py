@@ -17,6 +17,8 @@ from ._classes import (
     _CLASS_BAD_OPTIONS,
     _CLASS_INPUTS,
     _LG,
+    _SOFT,
+    _T,
     Arrays,
     _arrays,
     _class_axis,
@@ -30,12 +32,6 @@ from ._classes import (
     _uniform,
 )
 from ._common import np_log_softmax, np_softmax
-
-_T = np.array([0, 1, 2])
-
-
-_SOFT = np.array([[0.7, 0.2, 0.1], [0.1, 0.8, 0.1], [1 / 3, 1 / 3, 1 / 3]])
-
 
 # part D's channels-first segmentation logits (2, 3, 2, 2) and labels (2, 2, 2)
 _LG4 = np.array([[[[2.0, 0.1], [0.3, -1.0]], [[0.5, 1.5], [0.2, 0.0]],

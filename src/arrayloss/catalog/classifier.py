@@ -15,6 +15,8 @@ from ._classes import (
     _CLASS_BAD_OPTIONS,
     _CLASS_INPUTS,
     _LG,
+    _SOFT,
+    _T,
     Arrays,
     _arrays,
     _class_axis,
@@ -29,8 +31,6 @@ from ._classes import (
 )
 from ._common import np_log_softmax, np_softmax
 
-_T = np.array([0, 1, 2])
-_SOFT = np.array([[0.7, 0.2, 0.1], [0.1, 0.8, 0.1], [1 / 3, 1 / 3, 1 / 3]])
 _CW3 = [1.0, 2.0, 0.5]
 # the linear cross-entropy example: features (3, 2), projection (3 classes, 2), labels
 _X = np.array([[1.0, -0.5], [0.3, 0.8], [-1.0, 2.0]])

@@ -26,7 +26,7 @@ from typing import Any
 
 from .. import _ops
 from .._namespace import Array, Namespace
-from .._reduce import Labels, start, start_classes
+from .._reduce import Call, Labels, start, start_classes
 from .._validate import (
     check_axis,
     check_bool,
@@ -283,6 +283,26 @@ def softmax_focal_loss(
     return lab.reduce(call, loss)
 
 
+def _kl_terms(call: Call, log_q: Array, p: Array, log_target: bool) -> tuple[Array, Array]:
+    """The terms ``where(p > 0, p (log p - log_q), 0)`` of both KL divergences, and ``p``
+    (from ``exp`` of the second argument with ``log_target``). Off the support of P a term
+    is 0, also for ``log_q = -inf``, unless ``log_q`` is NaN (a NaN anywhere propagates);
+    ``log_q`` is masked there too, which keeps ``-inf`` out of the product's gradient (and
+    keeps XLA faster under ``jax.jit`` than the outer mask alone)."""
+    xp = call.xp
+    lq = call.float(log_q)
+    if log_target:
+        log_pt = call.float(p)
+        pt = xp.exp(log_pt)
+        log_pt = xp.where(pt == 0, xp.zeros_like(log_pt), log_pt)
+    else:
+        pt = call.float(p)
+        log_pt = xp.log(xp.where(pt == 0, xp.ones_like(pt), pt))
+    off = (pt == 0) & (lq == lq)
+    lq = xp.where(off, xp.zeros_like(lq), lq)
+    return xp.where(off, xp.zeros_like(pt), pt * (log_pt - lq)), pt
+
+
 def kl_divergence(
     log_q: Array,
     p: Array,
@@ -323,25 +343,13 @@ def kl_divergence(
     ax = check_axis(fn, axis, log_q.ndim)
     check_classes(fn, log_q.shape[ax])
     xp = call.xp
-    lq = call.float(log_q)
     if log_target:
         check_values(fn, "p", xp, p, lambda v: v > 0,
                      "must hold log-probabilities (<= 0) with log_target=True",
                      within=(-math.inf, 0, False))
-        log_pt = call.float(p)
-        pt = xp.exp(log_pt)
-        log_pt = xp.where(pt == 0, xp.zeros_like(log_pt), log_pt)
     else:
         check_probabilities(fn, "p", xp, p)
-        pt = call.float(p)
-        log_pt = xp.log(xp.where(pt == 0, xp.ones_like(pt), pt))
-    # off the support of P a term is 0 (0 log(0/q) = 0, also for log_q = -inf), unless
-    # log_q is NaN: a NaN anywhere propagates
-    off = (pt == 0) & (lq == lq)
-    # the outer mask is redundant for the values but keeps XLA faster under jax.jit
-    # (forward and value_and_grad) than without it
-    lq = xp.where(off, xp.zeros_like(lq), lq)
-    terms = xp.where(off, xp.zeros_like(pt), pt * (log_pt - lq))
+    terms, _ = _kl_terms(call, log_q, p, log_target)
     return call.finish(xp.sum(terms, axis=ax))
 
 
@@ -387,18 +395,7 @@ def generalized_kl_divergence(
     ax = check_axis(fn, axis, log_q.ndim)
     check_classes(fn, log_q.shape[ax])
     xp = call.xp
-    lq = call.float(log_q)
-    if log_target:
-        log_pt = call.float(p)
-        pt = xp.exp(log_pt)
-        log_pt = xp.where(pt == 0, xp.zeros_like(log_pt), log_pt)
-    else:
+    if not log_target:
         check_nonnegative(fn, "p", xp, p)
-        pt = call.float(p)
-        log_pt = xp.log(xp.where(pt == 0, xp.ones_like(pt), pt))
-    # off the support of P the log-term is 0 (also for log_q = -inf) unless log_q is NaN;
-    # the masked log_q keeps -inf out of the product's gradient
-    off = (pt == 0) & (lq == lq)
-    lq0 = xp.where(off, xp.zeros_like(lq), lq)
-    terms = xp.where(off, xp.zeros_like(pt), pt * (log_pt - lq0)) - pt + xp.exp(lq)
-    return call.finish(xp.sum(terms, axis=ax))
+    terms, pt = _kl_terms(call, log_q, p, log_target)
+    return call.finish(xp.sum(terms - pt + xp.exp(call.float(log_q)), axis=ax))
