@@ -117,8 +117,9 @@ def _ref_class_loss(focal: bool) -> Callable[..., np.ndarray]:
             if ignore_index is not None and y == ignore_index:
                 continue
             if focal:
-                pt = np.exp(flat_lp[i, y])
-                loss[i] = -a[y] * w[y] * (1 - pt) ** gamma * flat_lp[i, y]
+                g = (1 - np.exp(flat_lp[i])) ** gamma
+                loss[i] = -(1 - label_smoothing) * a[y] * w[y] * g[y] * flat_lp[i, y]
+                loss[i] -= label_smoothing / c * np.sum(a * w * g * flat_lp[i])
             else:
                 loss[i] = -(1 - label_smoothing) * w[y] * flat_lp[i, y]
                 if label_smoothing:
@@ -405,14 +406,18 @@ RECORDS = [
             Case("random-axis1-ignore", _rand_labels((2, 4, 3), axis=1, ignore=-1),
                  {"axis": 1, "gamma": 0.5, "ignore_index": -1},
                  arrays=_arrays(weight=_uniform((2, 3)))),
+            Case("random-smoothing-ignore", _rand_labels((5, 3), ignore=-1),
+                 {"label_smoothing": 0.2, "ignore_index": -1, "alpha": [0.5, 0.2, 0.3]},
+                 arrays=_CW3),
         ),
         reference=_ref_class_loss(focal=True),
         peers=(
             Peer("kornia.losses.focal_loss", "torch", _kornia_softmax_focal, "kornia",
-                 rtol=1e-6, accepts=_no("class_weight", "ignore_index")),
+                 rtol=1e-6, accepts=_no("class_weight", "ignore_index", "label_smoothing")),
         ),
         bad_options=(({"alpha": 0.25}, "alpha"), ({"alpha": [0.5, 0.5]}, "alpha"),
                      ({"gamma": -1.0}, "gamma"), ({"class_weight": [1.0]}, "class_weight"),
+                     ({"label_smoothing": 1.5}, "label_smoothing"),
                      *_CLASS_BAD_OPTIONS),
         bad_values=(*_BAD_LABELS,
                     BadValue("alpha", _const(_LG, _T), {"alpha": [0.5, 1.5, 0.5]})),

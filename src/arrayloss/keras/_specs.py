@@ -126,16 +126,16 @@ SPECS: tuple[Spec, ...] = (
          "``kl_divergence(log(clip(y_pred)), clip(y_true))`` with both clipped to "
          "``[epsilon, 1]`` as Keras does; ``call`` returns one value per distribution."),
     Spec("CategoricalFocalCrossentropy", ("softmax_focal_loss",),
-         {"alpha": 0.25, "gamma": 2.0, "from_logits": False, "axis": -1,
-          "class_weight": None},
+         {"alpha": 0.25, "gamma": 2.0, "from_logits": False, "label_smoothing": 0.0,
+          "axis": -1, "class_weight": None},
          c.dense_classes, "CategoricalFocalCrossentropy", adapter_only=("from_logits",),
          doc=_CLASS + " ``y_true`` is a dense target of ``y_pred``'s shape." + _PROBS +
          " A scalar ``alpha`` multiplies every class (Keras's rule: passed as ``[alpha] * "
-         "C``); a list gives one value per class; None: no alpha. Keras's "
-         "``label_smoothing`` is not offered."),
+         "C``); a list gives one value per class; None: no alpha. ``label_smoothing`` moves "
+         "targets to ``(1 - ls) y + ls / C`` (Keras's rule)."),
     Spec("SparseCategoricalFocalCrossentropy", ("softmax_focal_loss",),
-         {"alpha": 0.25, "gamma": 2.0, "from_logits": False, "axis": -1,
-          "class_weight": None, "ignore_index": None},
+         {"alpha": 0.25, "gamma": 2.0, "from_logits": False, "label_smoothing": 0.0,
+          "axis": -1, "class_weight": None, "ignore_index": None},
          c.sparse_classes, adapter_only=("from_logits",),
          doc=_CLASS + _SPARSE + _PROBS + " ``alpha`` as ``CategoricalFocalCrossentropy`` "
          "(this is that loss with integer labels)."),

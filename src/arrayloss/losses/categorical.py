@@ -216,6 +216,7 @@ def softmax_focal_loss(
     alpha: Any = None,
     class_weight: Any = None,
     ignore_index: int | None = None,
+    label_smoothing: float = 0.0,
     weight: Array | None = None,
     reduction: str = "mean",
 ) -> Array:
@@ -242,10 +243,17 @@ def softmax_focal_loss(
     ``gamma < 1`` at saturated logits. Everything ignored gives 0. Infinite logits and NaN
     as ``cross_entropy``: a ``+inf`` logit gives 0 for its label, ``+inf`` for another.
 
+    ``label_smoothing`` (in ``[0, 1]``) is ``cross_entropy``'s rule: the target becomes
+    ``(1 - ls) q + ls / C`` (dense), and for integer labels ``l_i = (1 - ls) l_i + (ls / C)
+    sum_c a_c w_c (1 - p_{i,c})^gamma (-log_p_{i,c})``, the same denominators; with
+    ``gamma=0`` and ``alpha=None`` it is ``cross_entropy(label_smoothing=ls)``, and on dense
+    targets Keras's ``categorical_focal_crossentropy(label_smoothing=ls)``.
+
     References: ``kornia.losses.focal_loss`` (channels-first, per-class ``"none"``, mean over
     N*C), ``monai.losses.FocalLoss(use_softmax=True)``.
     """
     fn = "softmax_focal_loss"
+    ls = _smoothing(fn, label_smoothing)
     gamma = check_number(fn, "gamma", gamma, ge=0.0)
     if isinstance(alpha, numbers.Real):
         raise ValueError(
@@ -264,6 +272,8 @@ def softmax_focal_loss(
         check_probabilities(fn, "target", xp, target)
         log_p = _ops.log_softmax(xp, call.float(pred), axis=ax)
         q = call.float(target)
+        if ls != 0.0:
+            q = (1.0 - ls) * q + ls / c
         for vec in (a, class_w):
             if vec is not None:
                 q = q * _ops.along(xp, vec, q.ndim, ax)
@@ -280,6 +290,14 @@ def softmax_focal_loss(
         loss = _ops.take(xp, a, lab.labels) * loss
     if lab.w_y is not None:
         loss = lab.w_y * loss
+    if ls != 0.0:  # every class's focal term, weighted as the labelled one
+        every = 0.0 - log_p
+        if gamma != 0.0:
+            every = _pow_one_minus_exp(xp, log_p, gamma) * every
+        for vec in (a, class_w):
+            if vec is not None:
+                every = _ops.along(xp, vec, every.ndim, ax) * every
+        loss = (1.0 - ls) * loss + (ls / c) * xp.sum(every, axis=ax)
     return lab.reduce(call, loss)
 
 

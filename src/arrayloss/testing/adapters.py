@@ -52,7 +52,11 @@ def torch_module_options(spec: Any, options: Mapping[str, Any], arrays: Mapping[
         if core_name in arrays:
             kw[name] = tensor(arrays[core_name])
         elif core_name in options:
-            kw[name] = options[core_name]
+            value = options[core_name]
+            # a buffer given as a list: in the call's precision (a buffer built from a list
+            # takes torch's default float dtype)
+            kw[name] = tensor(value) if name in spec.buffers and isinstance(value, list) \
+                else value
         else:
             kw[name] = core[core_name]
     kw["reduction"] = options.get("reduction", "mean")
