@@ -24,6 +24,18 @@ def _torch_grad(fn, pred, target, **kw):
 
 
 class TestL1Loss:
+    @pytest.mark.parametrize("backend_id", ["torch", "jax"])
+    @pytest.mark.parametrize(("name", "options"), [("l1_loss", {}),
+                                                   ("smooth_l1_loss", {"beta": 0.0})])
+    def test_subgradient_zero_at_zero_residual(self, backend_id: str, name: str,
+                                               options: dict) -> None:
+        """The documented sub-gradient of |r| at r = 0 is 0 on every backend (JAX's abs
+        has derivative 1 there; torch's l1_loss 0)."""
+        b = require_backend(backends.by_id(backend_id))
+        p = np.array([0.0, 1.5, -2.0])
+        (g,) = b.grad(getattr(al, name), (p, np.array([0.0, 0.5, -1.0])), options, (0,))
+        np.testing.assert_array_equal(g, [0.0, 1.0 / 3, -1.0 / 3])
+
     def test_empty_mean_is_zero_with_zero_gradient(self) -> None:
         require_backend(backends.by_id("torch"))
         import torch
