@@ -42,6 +42,7 @@ __all__ = [
     "check_probabilities",
     "check_reduction",
     "check_same_shape",
+    "check_smoothing",
     "check_values",
     "integer_labels",
     "representable",
@@ -114,6 +115,11 @@ def check_number(
     if not ok:
         raise ValueError(f"{fn}: `{name}` must be {_describe(gt, ge, lt, le)}; got {value!r}")
     return v
+
+
+def check_smoothing(fn: str, label_smoothing: Any) -> float:
+    """``label_smoothing``: a number in ``[0, 1]``."""
+    return check_number(fn, "label_smoothing", label_smoothing, ge=0.0, le=1.0)
 
 
 def check_bool(fn: str, name: str, value: Any) -> bool:

@@ -24,6 +24,7 @@ from .._validate import (
     check_nonnegative,
     check_number,
     check_probabilities,
+    check_smoothing,
 )
 
 __all__ = [
@@ -57,9 +58,6 @@ def _bce_with_logits(xp: Namespace, z: Array, y: Array, pos_weight: Any = None) 
     return _ops.mul0(xp, coef, a) + _ops.mul0(xp, 1.0 - y, b)
 
 
-def _smoothing(fn: str, label_smoothing: Any) -> float:
-    return check_number(fn, "label_smoothing", label_smoothing, ge=0.0, le=1.0)
-
 
 
 
@@ -79,7 +77,7 @@ def _binary_start(
 ) -> tuple[Call, Array, Array, Any]:
     """Options, shapes and target checks shared by the binary losses; returns the call, the
     prediction, the smoothed target ``y (1 - ls) + 0.5 ls`` and ``pos_weight``."""
-    ls = _smoothing(fn, label_smoothing)
+    ls = check_smoothing(fn, label_smoothing)
     call, x, y = elementwise(fn, pred, target, reduction=reduction, weight=weight)
     pw = _pos_weight(fn, call, pos_weight, pred)
     check_probabilities(fn, "target", call.xp, target)

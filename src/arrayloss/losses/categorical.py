@@ -35,6 +35,7 @@ from .._validate import (
     check_number,
     check_probabilities,
     check_same_shape,
+    check_smoothing,
     check_values,
 )
 
@@ -54,9 +55,6 @@ def _pow_one_minus_exp(xp: Namespace, log_p: Array, gamma: float) -> Array:
     return xp.where(one, xp.zeros_like(log_p), xp.exp(gamma * xp.log(-xp.expm1(safe))))
 
 
-
-def _smoothing(fn: str, label_smoothing: Any) -> float:
-    return check_number(fn, "label_smoothing", label_smoothing, ge=0.0, le=1.0)
 
 
 
@@ -166,7 +164,7 @@ def cross_entropy(
     labels]``, ``keras.losses.(sparse_)categorical_crossentropy(from_logits=True)``.
     """
     fn = "cross_entropy"
-    ls = _smoothing(fn, label_smoothing)
+    ls = check_smoothing(fn, label_smoothing)
     call, ax, c, dense = start_classes(fn, pred, target, axis=axis, reduction=reduction,
                                        weight=weight, ignore_index=ignore_index)
     xp = call.xp
@@ -253,7 +251,7 @@ def softmax_focal_loss(
     N*C), ``monai.losses.FocalLoss(use_softmax=True)``.
     """
     fn = "softmax_focal_loss"
-    ls = _smoothing(fn, label_smoothing)
+    ls = check_smoothing(fn, label_smoothing)
     gamma = check_number(fn, "gamma", gamma, ge=0.0)
     if isinstance(alpha, numbers.Real):
         raise ValueError(

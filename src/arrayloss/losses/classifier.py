@@ -27,15 +27,13 @@ from .._validate import (
     check_nonnegative,
     check_number,
     check_probabilities,
+    check_smoothing,
 )
 from .categorical import dense_cross_entropy, label_cross_entropy
 
 __all__ = ["generalized_cross_entropy", "linear_cross_entropy", "nll_loss",
            "poly_cross_entropy"]
 
-
-def _smoothing(fn: str, label_smoothing: Any) -> float:
-    return check_number(fn, "label_smoothing", label_smoothing, ge=0.0, le=1.0)
 
 
 def _class_weight(call: Call, class_weight: Any, like: Array, c: int) -> Array | None:
@@ -134,7 +132,7 @@ def poly_cross_entropy(
     """
     fn = "poly_cross_entropy"
     eps = check_number(fn, "epsilon", epsilon, ge=-1.0)
-    ls = _smoothing(fn, label_smoothing)
+    ls = check_smoothing(fn, label_smoothing)
     call, ax, c, dense = start_classes(fn, pred, target, axis=axis, reduction=reduction,
                                        weight=weight, ignore_index=ignore_index)
     xp = call.xp
@@ -304,7 +302,7 @@ def linear_cross_entropy(
     weight=class_weight, ignore_index=..., label_smoothing=...)``.
     """
     fn = "linear_cross_entropy"
-    ls = _smoothing(fn, label_smoothing)
+    ls = check_smoothing(fn, label_smoothing)
     chunk = _chunk_size(fn, chunk_size)
     call = start(fn, x, reduction=reduction, weight=weight, pred_name="x", w=w, target=target)
     xs, ws, ts = tuple(x.shape), tuple(w.shape), tuple(target.shape)
