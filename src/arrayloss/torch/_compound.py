@@ -82,33 +82,30 @@ class _Compound(AdapterLoss):
         c = input.shape[ax]
         shape = [1] * input.ndim
         shape[ax] = c
-        elem = torch.ones(shape, dtype=input.dtype, device=input.device)
-        if self.weight is not None:
-            elem = elem * self.weight.reshape(shape).to(input.dtype)
+        # the counted elements: every channel (but the background without it), every
+        # non-ignored pixel; they carry the class and sample weights
+        counted = torch.ones(shape, dtype=input.dtype, device=input.device)
         if not self.include_background:
-            elem = elem * (torch.arange(c, device=input.device) > 0).reshape(shape)
+            counted = counted * (torch.arange(c, device=input.device) > 0).reshape(shape)
         if labels:
             valid = (target != self.ignore_index) if self.ignore_index is not None else None
             safe = target if valid is None else torch.where(valid, target, 0)
             dense = torch.nn.functional.one_hot(safe.long(), c).movedim(-1, ax)
             dense = dense.to(input.dtype)
             if valid is not None:
-                elem = elem * valid.unsqueeze(ax)
+                counted = counted * valid.unsqueeze(ax)
         else:
             dense = target
-        elem = elem.expand(input.shape)
+        counted = counted.expand(input.shape)
+        elem = counted
+        if self.weight is not None:
+            elem = elem * self.weight.reshape(shape).to(input.dtype)
         if weight is not None:
             elem = elem * weight
         total = self.call_core(fn, input, dense, **options, weight=elem, reduction="sum")
         if self.reduction == "sum":
             return total
-        # the mean over counted elements: ignored pixels and a dropped background leave the
-        # count, as they leave the cross-entropy's; zero counted elements give 0
-        counted = torch.ones_like(elem)
-        if labels and self.ignore_index is not None:
-            counted = counted * (target != self.ignore_index).unsqueeze(ax)
-        if not self.include_background:
-            counted = counted * (torch.arange(c, device=input.device) > 0).reshape(shape)
+        # the mean over counted elements, as the cross-entropy's; none counted gives 0
         return total / counted.sum().clamp(min=1)
 
     def _forward(self, input: torch.Tensor, target: torch.Tensor,
