@@ -8,6 +8,7 @@ then the test oracle of that kernel.
 - gradients: ``stop_gradient``; masked branches that keep NaN out of gradients (the
   double-``where`` trick): ``safe_sqrt``, ``safe_div``, ``safe_atan2``, ``pow_nonneg``;
 - NaN-propagating elementwise helpers: ``relu``, ``clip``, ``fill``, ``mul0``;
+- vectors along an axis: ``norm`` (zero gradient at 0), ``unit``, ``cosine``;
 - stable kernels: ``logsumexp``, ``log_softmax``, ``softmax`` (a slice holding ``+inf``
   gives its limit), ``softplus``, ``log_sigmoid``, ``sigmoid``;
 - reductions and reads: ``mean``, ``value_range``, ``finite_on_host``;
@@ -29,6 +30,7 @@ __all__ = [
     "along",
     "argsort",
     "clip",
+    "cosine",
     "cumulative_sum",
     "fill",
     "finite_on_host",
@@ -40,6 +42,7 @@ __all__ = [
     "mean",
     "median",
     "mul0",
+    "norm",
     "one_hot",
     "pow_nonneg",
     "relu",
@@ -54,6 +57,7 @@ __all__ = [
     "stop_gradient",
     "take",
     "take_along_axis",
+    "unit",
     "value_range",
 ]
 
@@ -152,6 +156,30 @@ def mul0(xp: Namespace, c: Array, x: Array) -> Array:
     """``c * x`` with ``0 * x = 0`` also for ``x = +-inf`` (the limit of a term whose
     coefficient vanishes): a zero coefficient gives a zero value and a zero gradient."""
     return c * fill(xp, c == 0, 0.0, x)
+
+
+# ---------------------------------------------------------------------------------------
+# vectors along an axis
+
+
+def norm(xp: Namespace, x: Array, axis: int = -1, keepdims: bool = False) -> Array:
+    """Euclidean norm ``sqrt(sum_k x_k^2)`` along ``axis``, with a zero gradient at the zero
+    vector (``safe_sqrt``)."""
+    return safe_sqrt(xp, xp.sum(x * x, axis=axis, keepdims=keepdims))
+
+
+def unit(xp: Namespace, x: Array, axis: int = -1, eps: float = 1e-8) -> Array:
+    """``x / max(|x|, eps)`` along ``axis``: the unit vector, and ``x / eps`` (so 0 at 0)
+    where the norm is below ``eps``. This is torch's ``F.cosine_similarity`` floor: each norm,
+    not its square, is floored."""
+    return x / clip(xp, norm(xp, x, axis, keepdims=True), min=eps)
+
+
+def cosine(xp: Namespace, x: Array, y: Array, axis: int = -1, eps: float = 1e-8) -> Array:
+    """Cosine similarity ``sum_k x_k y_k / (max(|x|, eps) max(|y|, eps))`` along ``axis``
+    (``axis`` removed). Finite at a zero vector, where it is 0; for a pairwise ``(N, M)``
+    matrix use ``unit`` on each side and a ``matmul``."""
+    return xp.sum(unit(xp, x, axis, eps) * unit(xp, y, axis, eps), axis=axis)
 
 
 # ---------------------------------------------------------------------------------------
