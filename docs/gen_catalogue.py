@@ -16,7 +16,7 @@ ROOT = pathlib.Path(__file__).resolve().parent
 def _options(fn: object) -> str:
     sig = inspect.signature(fn)  # type: ignore[arg-type]
     opts = [f"`{p.name}={p.default!r}`" for p in sig.parameters.values()
-            if p.kind is p.KEYWORD_ONLY and p.name not in ("weight", "reduction")]
+            if p.kind is p.KEYWORD_ONLY and p.name not in ("weight", "where", "reduction")]
     return ", ".join(opts) or "—"
 
 

@@ -8,8 +8,9 @@ differentiable and jit-able::
     al.huber_loss(pred, target, delta=0.5)        # numpy in -> numpy 0-d array out
 
 Conventions shared by every loss (``docs/conventions.md``): ``name(pred, target, /, *,
-options..., weight=None, reduction="mean")``; reductions ``"mean"``, ``"sum"``, ``"none"``,
-``"weighted_mean"``; a mean over nothing is 0 with zero gradients; float16/bfloat16 computed
+options..., weight=None, where=None, reduction="mean")``; reductions ``"mean"``, ``"sum"``,
+``"none"``, ``"weighted_mean"``; ``where`` (boolean) drops entries from the sum and the
+count; a mean over nothing is 0 with zero gradients; float16/bfloat16 computed
 in float32 with a float32 result; NaN in, NaN out; value checks on concrete host arrays
 only, never under a trace (``with options(validate=False):`` turns them off in this thread).
 """

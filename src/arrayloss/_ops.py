@@ -93,9 +93,10 @@ def stop_gradient(xp: Namespace, x: Array) -> Array:
 
 
 def safe_sqrt(xp: Namespace, x: Array) -> Array:
-    """``sqrt(x)`` for ``x > 0`` and 0 elsewhere, with a zero (not infinite) gradient at 0."""
+    """``sqrt(x)`` for ``x > 0`` and 0 elsewhere, with a zero (not infinite) gradient at 0;
+    NaN stays NaN."""
     ok = x > 0
-    return xp.where(ok, xp.sqrt(xp.where(ok, x, xp.ones_like(x))), xp.zeros_like(x))
+    return xp.where(ok, xp.sqrt(xp.where(ok, x, xp.ones_like(x))), fill(xp, x == x, 0.0, x))
 
 
 def safe_div(xp: Namespace, num: Array, den: Array, fallback: Any = 0.0) -> Array:

@@ -9,6 +9,10 @@ Every loss follows the same three steps::
 ``finish`` implements the reduction contract once:
 
 - ``weight`` (optional) must broadcast to the unreduced loss; it multiplies it;
+- ``where`` (optional, boolean) must broadcast to the unreduced loss: False entries give 0
+  (whatever the loss holds there) and leave the count of every mean (optax's ``where=``,
+  a Keras mask); a loss over a class axis may take it with the class axis instead
+  (``Call.class_mask``): masked classes then leave the softmax as well;
 - ``"none"`` returns ``weight * loss``; ``"sum"`` its sum;
 - ``"mean"`` divides that sum by the count: the number of elements, of ``mask``-ed
   (non-ignored) elements, or the sum of explicit per-entry ``count`` terms (e.g. the class
@@ -46,6 +50,7 @@ from ._validate import (
     check_labels,
     check_reduction,
     check_same_shape,
+    check_where,
 )
 
 __all__ = ["Call", "Labels", "elementwise", "start", "start_classes"]
@@ -54,7 +59,7 @@ __all__ = ["Call", "Labels", "elementwise", "start", "start_classes"]
 class Call:
     """The context of one public call: function name, namespace, dtypes, reduction, weight."""
 
-    __slots__ = ("classes", "dtype", "fn", "out_dtype", "reduction", "weight", "xp")
+    __slots__ = ("classes", "dtype", "fn", "out_dtype", "reduction", "weight", "where", "xp")
 
     def __init__(
         self,
@@ -64,6 +69,7 @@ class Call:
         out_dtype: Any,
         reduction: str,
         weight: Array | None,
+        where: Array | None = None,
     ) -> None:
         self.fn = fn
         self.xp = xp
@@ -71,6 +77,7 @@ class Call:
         self.out_dtype = out_dtype
         self.reduction = reduction
         self.weight = weight
+        self.where = where
         self.classes: int | None = None  # the class count of a loss over classes (hints)
 
     def float(self, x: Array) -> Array:
@@ -107,6 +114,24 @@ class Call:
             )
         return arr
 
+    def class_mask(self, shape: tuple[int, ...], axis: int) -> Array | None:
+        """The class mask of a loss over a class axis that honours one: ``where`` given with
+        the rank of ``pred`` (``shape``) broadcasts to it and is returned, broadcast, and the
+        per-sample mask becomes "any class kept" (a sample without classes leaves the
+        count). ``None`` when ``where`` is absent or per-sample (of the unreduced rank)."""
+        xp = self.xp
+        w = self.where
+        if w is None or w.ndim != len(shape):
+            return None
+        if not broadcastable_to(tuple(w.shape), shape):
+            raise ValueError(
+                f"{self.fn}: `where` of shape {tuple(w.shape)} has the rank of `pred` (a class "
+                f"mask) but does not broadcast to `pred` of shape {shape}"
+            )
+        w = xp.broadcast_to(w, shape)
+        self.where = xp.any(w, axis=axis)
+        return w
+
     def finish(
         self,
         loss: Array,
@@ -137,6 +162,8 @@ class Call:
                 )
             w = self.float(w)
             loss = loss * w
+        if self.where is not None:
+            loss, mask, count = self._apply_where(loss, mask, count)
         reduction = self.reduction
         if reduction == "none":
             return to_result(xp, loss, self.out_dtype)
@@ -168,6 +195,31 @@ class Call:
         return to_result(xp, mean, self.out_dtype)
 
 
+    def _apply_where(self, loss: Array, mask: Array | None, count: Array | None
+                     ) -> tuple[Array, Array | None, Array | None]:
+        """``loss`` with 0 outside ``where``, and the count terms with those entries removed."""
+        xp = self.xp
+        keep = self.where
+        assert keep is not None
+        shape = tuple(loss.shape)
+        if not broadcastable_to(tuple(keep.shape), shape):
+            hint = ""
+            if keep.ndim == loss.ndim + 1:
+                hint = ("; a mask with the class axis (the shape of `pred`) is taken by "
+                        "cross_entropy, softmax_focal_loss, poly_cross_entropy, entropy and "
+                        "kl_divergence only")
+            raise ValueError(
+                f"{self.fn}: `where` of shape {tuple(keep.shape)} does not broadcast to the "
+                f"unreduced loss of shape {shape} (the result of reduction='none'){hint}"
+            )
+        loss = xp.where(keep, loss, xp.zeros_like(loss))
+        if count is not None:
+            return loss, None, xp.where(keep, count, xp.zeros_like(count))
+        if mask is not None:
+            keep = keep & (mask if xp.isdtype(mask.dtype, "bool") else mask != 0)
+        return loss, None, xp.where(keep, xp.ones_like(loss), xp.zeros_like(loss))
+
+
 def start(
     fn: str,
     pred: Array,
@@ -175,6 +227,7 @@ def start(
     *,
     reduction: str,
     weight: Array | None = None,
+    where: Array | None = None,
     pred_name: str = "pred",
     **arrays: Array | None,
 ) -> Call:
@@ -183,9 +236,10 @@ def start(
     The compute dtype follows ``pred`` (see ``arrayloss._namespace.float_dtypes``).
     """
     reduction = check_reduction(fn, reduction)
-    xp = namespace(fn, **{pred_name: pred}, **arrays, weight=weight)
+    xp = namespace(fn, **{pred_name: pred}, **arrays, weight=weight, where=where)
     dtype, out_dtype = float_dtypes(xp, pred, fn, pred_name)
-    return Call(fn, xp, dtype, out_dtype, reduction, weight)
+    check_where(fn, xp, where)
+    return Call(fn, xp, dtype, out_dtype, reduction, weight, where)
 
 
 def elementwise(
@@ -196,11 +250,19 @@ def elementwise(
     *,
     reduction: str,
     weight: Array | None,
+    where: Array | None = None,
 ) -> tuple[Call, Array, Array]:
-    """Start an elementwise loss: same-shape ``pred`` and ``target``, both in compute dtype."""
-    call = start(fn, pred, reduction=reduction, weight=weight, target=target)
+    """Start an elementwise loss: same-shape ``pred`` and ``target``, both in compute dtype.
+    Entries outside ``where`` are replaced by 0 in both, so that whatever they hold (NaN,
+    inf) their gradient is exactly 0."""
+    call = start(fn, pred, reduction=reduction, weight=weight, where=where, target=target)
     check_same_shape(fn, pred, target)
-    return call, call.float(pred), call.float(target)
+    p, t = call.float(pred), call.float(target)
+    if where is not None and broadcastable_to(tuple(where.shape), tuple(p.shape)):
+        xp = call.xp
+        p = xp.where(where, p, xp.zeros_like(p))
+        t = xp.where(where, t, xp.zeros_like(t))
+    return call, p, t
 
 
 def start_classes(
@@ -213,6 +275,7 @@ def start_classes(
     weight: Array | None,
     ignore_index: Any,
     dense: bool = True,
+    where: Array | None = None,
 ) -> tuple[Call, int, int, bool]:
     """Start a loss over a class axis: checks the options and the shapes.
 
@@ -220,7 +283,7 @@ def start_classes(
     the class axis; dense targets (when ``dense``) the shape of ``pred`` (``ignore_index``
     then raises: it applies to integer labels only).
     """
-    call = start(fn, pred, reduction=reduction, weight=weight, target=target)
+    call = start(fn, pred, reduction=reduction, weight=weight, where=where, target=target)
     ax = check_axis(fn, axis, pred.ndim)
     c = pred.shape[ax]
     check_classes(fn, c)

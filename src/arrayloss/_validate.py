@@ -44,6 +44,7 @@ __all__ = [
     "check_same_shape",
     "check_smoothing",
     "check_values",
+    "check_where",
     "integer_labels",
     "representable",
 ]
@@ -115,6 +116,16 @@ def check_number(
     if not ok:
         raise ValueError(f"{fn}: `{name}` must be {_describe(gt, ge, lt, le)}; got {value!r}")
     return v
+
+
+def check_where(fn: str, xp: Namespace, where: Array | None) -> None:
+    """``where`` is ``None`` or a boolean array (a float 0/1 mask is refused: it would be
+    read as weights by one reader and as a mask by another)."""
+    if where is not None and not xp.isdtype(where.dtype, "bool"):
+        raise TypeError(
+            f"{fn}: `where` must be a boolean array (True = counted); got dtype {where.dtype}: "
+            "pass e.g. `mask > 0`, or `weight=` for weights"
+        )
 
 
 def check_smoothing(fn: str, label_smoothing: Any) -> float:

@@ -414,7 +414,8 @@ def test_options_are_the_core_options(spec) -> None:
     """A generic module exposes every keyword option of its core function (under torch's
     name where renamed) and nothing else, so the module and the core cannot drift."""
     core = inspect.signature(getattr(losses, spec.fn)).parameters
-    core_kw = {n for n, p in core.items() if p.kind is p.KEYWORD_ONLY} - {"weight", "reduction"}
+    per_call = {"weight", "where", "reduction"}  # forward's sample_weight and where
+    core_kw = {n for n, p in core.items() if p.kind is p.KEYWORD_ONLY} - per_call
     exposed = {spec.rename.get(n, n) for n in spec.names} - {"reduction"}
     exposed = {n for n in exposed if not n.startswith("*")}
     assert exposed == core_kw
@@ -468,6 +469,25 @@ def _example(spec) -> tuple[Any, dict[str, Any], tuple[Any, ...]]:
     args, arrays = case.inputs(1)
     kw = torch_module_options(spec, case.options, arrays, _t)
     return getattr(alt, spec.cls)(**kw), {}, tuple(_t(a) for a in args)
+
+
+# the compounds reduce two terms of different shapes (per image and class, per pixel): their
+# forward takes no mask, like the core compounds
+_MASKED = [s for s in alt.SPECS if s.cls not in ("DiceCELoss", "DiceFocalLoss")]
+
+
+@pytest.mark.parametrize("spec", _MASKED, ids=lambda s: s.cls)
+def test_where_is_a_per_call_mask(spec) -> None:
+    """``forward(..., where=)`` reaches the core: an all-True mask changes nothing, an
+    all-False one gives 0 (nothing counted) with zero gradients, for every module."""
+    module, _, args = _example(spec)
+    module.eval()
+    want, _ = _value_and_grad(lambda *a: module(*a), args)
+    got, _ = _value_and_grad(lambda *a: module(*a, where=torch.tensor(True)), args)
+    np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-12)
+    none, grad = _value_and_grad(lambda *a: module(*a, where=torch.tensor(False)), args)
+    assert not none.numpy().any()
+    assert grad is None or not grad.numpy().any()
 
 
 @pytest.mark.slow

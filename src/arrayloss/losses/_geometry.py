@@ -168,11 +168,12 @@ def start_boxes(
     eps: float,
     reduction: str,
     weight: Array | None,
+    where: Array | None = None,
 ) -> tuple[Call, Terms]:
     """Check the common options, shapes and values; compute the geometry in compute dtype."""
     check_choice(fn, "box_format", box_format, BOX_FORMATS)
     eps = check_number(fn, "eps", eps, ge=0.0)
-    call = start(fn, pred, reduction=reduction, weight=weight, target=target)
+    call = start(fn, pred, reduction=reduction, weight=weight, where=where, target=target)
     check_same_shape(fn, pred, target)
     _check_box_shape(fn, "pred", pred)
     xp = call.xp

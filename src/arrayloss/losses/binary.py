@@ -73,12 +73,12 @@ def _pos_weight(fn: str, call: Call, pos_weight: Any, pred: Array) -> Any:
 
 def _binary_start(
     fn: str, pred: Array, target: Array, pos_weight: Any, label_smoothing: Any,
-    weight: Array | None, reduction: str,
+    weight: Array | None, where: Array | None, reduction: str,
 ) -> tuple[Call, Array, Array, Any]:
     """Options, shapes and target checks shared by the binary losses; returns the call, the
     prediction, the smoothed target ``y (1 - ls) + 0.5 ls`` and ``pos_weight``."""
     ls = check_smoothing(fn, label_smoothing)
-    call, x, y = elementwise(fn, pred, target, reduction=reduction, weight=weight)
+    call, x, y = elementwise(fn, pred, target, reduction=reduction, weight=weight, where=where)
     pw = _pos_weight(fn, call, pos_weight, pred)
     check_probabilities(fn, "target", call.xp, target)
     if ls != 0.0:
@@ -94,6 +94,7 @@ def binary_cross_entropy(
     pos_weight: Any = None,
     label_smoothing: float = 0.0,
     weight: Array | None = None,
+    where: Array | None = None,
     reduction: str = "mean",
 ) -> Array:
     """Binary cross-entropy on probabilities, elementwise (multi-label: one independent
@@ -121,7 +122,7 @@ def binary_cross_entropy(
     (clips at 1e-7, mean over the last axis).
     """
     fn = "binary_cross_entropy"
-    call, p, y, pw = _binary_start(fn, pred, target, pos_weight, label_smoothing, weight,
+    call, p, y, pw = _binary_start(fn, pred, target, pos_weight, label_smoothing, weight, where,
                                    reduction)
     xp = call.xp
     check_probabilities(fn, "pred", xp, pred, hint=(
@@ -142,6 +143,7 @@ def binary_cross_entropy_with_logits(
     pos_weight: Any = None,
     label_smoothing: float = 0.0,
     weight: Array | None = None,
+    where: Array | None = None,
     reduction: str = "mean",
 ) -> Array:
     """Binary cross-entropy on logits (sigmoid + BCE fused), in the stable log-sigmoid form.
@@ -169,7 +171,7 @@ def binary_cross_entropy_with_logits(
     the last axis).
     """
     fn = "binary_cross_entropy_with_logits"
-    call, z, y, pw = _binary_start(fn, pred, target, pos_weight, label_smoothing, weight,
+    call, z, y, pw = _binary_start(fn, pred, target, pos_weight, label_smoothing, weight, where,
                                    reduction)
     return call.finish(_bce_with_logits(call.xp, z, y, pw))
 
@@ -185,6 +187,7 @@ def sigmoid_focal_loss(
     pos_weight: Any = None,
     label_smoothing: float = 0.0,
     weight: Array | None = None,
+    where: Array | None = None,
     reduction: str = "mean",
 ) -> Array:
     """Binary (sigmoid) focal loss of Lin et al., "Focal Loss for Dense Object Detection",
@@ -226,7 +229,7 @@ def sigmoid_focal_loss(
     if alpha is not None:
         alpha = check_number(fn, "alpha", alpha, ge=0.0, le=1.0)
     gamma = check_number(fn, "gamma", gamma, ge=0.0)
-    call, z, y, pw = _binary_start(fn, pred, target, pos_weight, label_smoothing, weight,
+    call, z, y, pw = _binary_start(fn, pred, target, pos_weight, label_smoothing, weight, where,
                                    reduction)
     xp = call.xp
     loss = _bce_with_logits(xp, z, y, pw)
@@ -248,6 +251,7 @@ def multilabel_soft_margin_loss(
     axis: int = -1,
     class_weight: Any = None,
     weight: Array | None = None,
+    where: Array | None = None,
     reduction: str = "mean",
 ) -> Array:
     """Multi-label soft-margin loss: one-vs-all logistic loss averaged over the classes of a
@@ -270,7 +274,7 @@ def multilabel_soft_margin_loss(
     ``(N, C)`` input).
     """
     fn = "multilabel_soft_margin_loss"
-    call, z, y = elementwise(fn, pred, target, reduction=reduction, weight=weight)
+    call, z, y = elementwise(fn, pred, target, reduction=reduction, weight=weight, where=where)
     xp = call.xp
     ax = check_axis(fn, axis, pred.ndim)
     c = pred.shape[ax]

@@ -59,6 +59,45 @@ def _pow_one_minus_exp(xp: Namespace, log_p: Array, gamma: float) -> Array:
 
 
 
+def log_softmax_kept(call: Call, z: Array, ax: int) -> tuple[Array, Array | None]:
+    """``log_softmax`` of ``z`` over the classes a class-axis ``where`` keeps, 0 at the
+    removed classes (so every term of theirs vanishes, whatever the target holds there), and
+    the broadcast class mask (``None`` without one). A sample with no class left computes on
+    zeros (finite, zero gradient) and leaves the count."""
+    xp = call.xp
+    cm = call.class_mask(tuple(z.shape), ax)
+    if cm is None:
+        return _ops.log_softmax(xp, z, axis=ax), None
+    row = xp.any(cm, axis=ax, keepdims=True)
+    z = xp.where(cm, z, xp.where(row, xp.full_like(z, -math.inf), xp.zeros_like(z)))
+    return xp.where(cm, _ops.log_softmax(xp, z, axis=ax), xp.zeros_like(z)), cm
+
+
+def kept_classes(call: Call, cm: Array | None, c: int, ax: int, keepdims: bool) -> Any:
+    """The class count label smoothing spreads over: ``C``, or the classes the mask keeps
+    (at least 1, so a sample with none stays finite)."""
+    if cm is None:
+        return c
+    xp = call.xp
+    n = xp.sum(xp.astype(cm, call.dtype), axis=ax, keepdims=keepdims)
+    return _ops.clip(xp, n, min=1.0)
+
+
+def labels_kept(call: Call, lab: Labels, cm: Array | None, loss: Array) -> Array:
+    """``loss`` with NaN where a counted sample's label is a class the mask removes
+    (``ValueError`` when the values can be read)."""
+    if cm is None:
+        return loss
+    xp = call.xp
+    assert call.where is not None
+    kept = (lab.gather(xp, xp.astype(cm, call.dtype)) > 0) | ~call.where
+    if lab.ignored is not None:
+        kept = kept | lab.ignored
+    check_values(call.fn, "where", xp, kept, lambda v: ~v,
+                 "must keep the labelled class of every counted sample (a class-axis mask)")
+    return xp.where(kept, loss, xp.full_like(loss, math.nan))
+
+
 def entropy(
     p: Array,
     /,
@@ -67,6 +106,7 @@ def entropy(
     from_logits: bool = False,
     base: float | None = None,
     weight: Array | None = None,
+    where: Array | None = None,
     reduction: str = "mean",
 ) -> Array:
     """Shannon entropy of categorical distributions along ``axis``.
@@ -100,18 +140,22 @@ def entropy(
         if b == 1.0:
             raise ValueError(f"{fn}: `base` must be > 0 and != 1; got {base!r}")
         scale = 1.0 / math.log(b)
-    call = start(fn, p, reduction=reduction, weight=weight, pred_name="p")
+    call = start(fn, p, reduction=reduction, weight=weight, where=where, pred_name="p")
     ax = check_axis(fn, axis, p.ndim)
     check_classes(fn, p.shape[ax])
     xp = call.xp
     x = call.float(p)
     if from_logits:
-        log_p = _ops.log_softmax(xp, x, axis=ax)
+        log_p, _ = log_softmax_kept(call, x, ax)
         h = -xp.sum(_ops.mul0(xp, xp.exp(log_p), log_p), axis=ax)
     else:
         check_probabilities(fn, "p", xp, p)
         eps = float(xp.finfo(call.dtype).eps)
-        h = -xp.sum(x * xp.log(_ops.clip(xp, x, min=eps)), axis=ax)
+        terms = x * xp.log(_ops.clip(xp, x, min=eps))
+        cm = call.class_mask(tuple(x.shape), ax)
+        if cm is not None:
+            terms = xp.where(cm, terms, xp.zeros_like(terms))
+        h = -xp.sum(terms, axis=ax)
     return call.finish(h * scale if scale != 1.0 else h)
 
 
@@ -125,6 +169,7 @@ def cross_entropy(
     ignore_index: int | None = None,
     label_smoothing: float = 0.0,
     weight: Array | None = None,
+    where: Array | None = None,
     reduction: str = "mean",
 ) -> Array:
     """Softmax cross-entropy with integer labels (sparse) or probability targets (dense).
@@ -166,41 +211,46 @@ def cross_entropy(
     fn = "cross_entropy"
     ls = check_smoothing(fn, label_smoothing)
     call, ax, c, dense = start_classes(fn, pred, target, axis=axis, reduction=reduction,
-                                       weight=weight, ignore_index=ignore_index)
+                                       weight=weight, where=where, ignore_index=ignore_index)
     xp = call.xp
     class_w = call.array_option("class_weight", class_weight, pred, shape=(c,))
     check_nonnegative(fn, "class_weight", xp, class_w)
     if dense:
         check_probabilities(fn, "target", xp, target)
-        log_p = _ops.log_softmax(xp, call.float(pred), axis=ax)
-        return call.finish(dense_cross_entropy(xp, log_p, call.float(target), class_w, ls, ax))
+        log_p, cm = log_softmax_kept(call, call.float(pred), ax)
+        return call.finish(dense_cross_entropy(xp, log_p, call.float(target), class_w, ls, ax,
+                                               kept_classes(call, cm, c, ax, True)))
     lab = Labels(fn, "target", xp, target, c, ax, ignore_index, class_w)
-    log_p = _ops.log_softmax(xp, lab.mask_logits(xp, call.float(pred)), axis=ax)
-    return lab.reduce(call, label_cross_entropy(xp, lab, log_p, class_w, ls))
+    log_p, cm = log_softmax_kept(call, lab.mask_logits(xp, call.float(pred)), ax)
+    loss = label_cross_entropy(xp, lab, log_p, class_w, ls, kept_classes(call, cm, c, ax, False))
+    return lab.reduce(call, labels_kept(call, lab, cm, loss))
 
 
 def dense_cross_entropy(xp: Namespace, log_p: Array, q: Array, class_w: Array | None,
-                        ls: float, ax: int) -> Array:
-    """The unreduced cross-entropy of ``log_p`` against dense targets ``q`` (smoothing ``ls``,
-    class weights), summed over the class axis ``ax``: shared with ``linear_cross_entropy``."""
+                        ls: float, ax: int, n: Any = None) -> Array:
+    """The unreduced cross-entropy of ``log_p`` against dense targets ``q`` (smoothing ``ls``
+    over ``n`` classes, ``C`` by default; class weights), summed over the class axis ``ax``:
+    shared with ``linear_cross_entropy``."""
     if ls != 0.0:
-        q = (1.0 - ls) * q + ls / log_p.shape[ax]
+        q = (1.0 - ls) * q + ls / (log_p.shape[ax] if n is None else n)
     if class_w is not None:
         q = q * _ops.along(xp, class_w, q.ndim, ax)
     return -xp.sum(_ops.mul0(xp, q, log_p), axis=ax)
 
 
 def label_cross_entropy(xp: Namespace, lab: Labels, log_p: Array, class_w: Array | None,
-                        ls: float) -> Array:
+                        ls: float, n: Any = None) -> Array:
     """The unreduced cross-entropy of ``log_p`` against integer labels ``lab`` (smoothing
-    ``ls``, class weights), before ``lab.reduce``: shared with ``linear_cross_entropy``."""
+    ``ls`` over ``n`` classes, ``C`` by default; class weights), before ``lab.reduce``:
+    shared with ``linear_cross_entropy``."""
     ax = lab.axis
     nll = 0.0 - lab.gather(xp, log_p)  # +0 (not -0) where p = 1
     if lab.w_y is not None:
         nll = lab.w_y * nll
     if ls != 0.0:
         terms = log_p if class_w is None else _ops.along(xp, class_w, log_p.ndim, ax) * log_p
-        nll = (1.0 - ls) * nll - (ls / log_p.shape[ax]) * xp.sum(terms, axis=ax)
+        nll = (1.0 - ls) * nll - (ls / (log_p.shape[ax] if n is None else n)) * xp.sum(
+            terms, axis=ax)
     return nll
 
 
@@ -216,6 +266,7 @@ def softmax_focal_loss(
     ignore_index: int | None = None,
     label_smoothing: float = 0.0,
     weight: Array | None = None,
+    where: Array | None = None,
     reduction: str = "mean",
 ) -> Array:
     """Multi-class (softmax) focal loss, the multi-class extension of Lin et al., "Focal Loss
@@ -259,7 +310,7 @@ def softmax_focal_loss(
             f"{alpha!r}. For kornia/MONAI's scalar alpha pass [1 - a, a, ..., a]"
         )
     call, ax, c, dense = start_classes(fn, pred, target, axis=axis, reduction=reduction,
-                                       weight=weight, ignore_index=ignore_index)
+                                       weight=weight, where=where, ignore_index=ignore_index)
     xp = call.xp
     a = call.array_option("alpha", alpha, pred, shape=(c,))
     class_w = call.array_option("class_weight", class_weight, pred, shape=(c,))
@@ -268,10 +319,10 @@ def softmax_focal_loss(
     check_nonnegative(fn, "class_weight", xp, class_w)
     if dense:
         check_probabilities(fn, "target", xp, target)
-        log_p = _ops.log_softmax(xp, call.float(pred), axis=ax)
+        log_p, cm = log_softmax_kept(call, call.float(pred), ax)
         q = call.float(target)
         if ls != 0.0:
-            q = (1.0 - ls) * q + ls / c
+            q = (1.0 - ls) * q + ls / kept_classes(call, cm, c, ax, True)
         for vec in (a, class_w):
             if vec is not None:
                 q = q * _ops.along(xp, vec, q.ndim, ax)
@@ -279,7 +330,7 @@ def softmax_focal_loss(
             q = q * _pow_one_minus_exp(xp, log_p, gamma)
         return call.finish(-xp.sum(_ops.mul0(xp, q, log_p), axis=ax))
     lab = Labels(fn, "target", xp, target, c, ax, ignore_index, class_w)
-    log_p = _ops.log_softmax(xp, lab.mask_logits(xp, call.float(pred)), axis=ax)
+    log_p, cm = log_softmax_kept(call, lab.mask_logits(xp, call.float(pred)), ax)
     log_pt = lab.gather(xp, log_p)
     loss = -log_pt
     if gamma != 0.0:
@@ -295,8 +346,9 @@ def softmax_focal_loss(
         for vec in (a, class_w):
             if vec is not None:
                 every = _ops.along(xp, vec, every.ndim, ax) * every
-        loss = (1.0 - ls) * loss + (ls / c) * xp.sum(every, axis=ax)
-    return lab.reduce(call, loss)
+        loss = (1.0 - ls) * loss + (ls / kept_classes(call, cm, c, ax, False)) * xp.sum(
+            every, axis=ax)
+    return lab.reduce(call, labels_kept(call, lab, cm, loss))
 
 
 def _kl_terms(call: Call, log_q: Array, p: Array, log_target: bool) -> tuple[Array, Array]:
@@ -327,6 +379,7 @@ def kl_divergence(
     axis: int = -1,
     log_target: bool = False,
     weight: Array | None = None,
+    where: Array | None = None,
     reduction: str = "mean",
 ) -> Array:
     """Kullback-Leibler divergence ``KL(P || Q)`` per distribution, torch's argument order.
@@ -354,7 +407,7 @@ def kl_divergence(
     """
     fn = "kl_divergence"
     check_bool(fn, "log_target", log_target)
-    call = start(fn, log_q, reduction=reduction, weight=weight, pred_name="log_q", p=p)
+    call = start(fn, log_q, reduction=reduction, weight=weight, where=where, pred_name="log_q", p=p)
     check_same_shape(fn, log_q, p, ("log_q", "p"))
     ax = check_axis(fn, axis, log_q.ndim)
     check_classes(fn, log_q.shape[ax])
@@ -366,6 +419,9 @@ def kl_divergence(
     else:
         check_probabilities(fn, "p", xp, p)
     terms, _ = _kl_terms(call, log_q, p, log_target)
+    cm = call.class_mask(tuple(terms.shape), ax)
+    if cm is not None:
+        terms = xp.where(cm, terms, xp.zeros_like(terms))
     return call.finish(xp.sum(terms, axis=ax))
 
 
@@ -377,6 +433,7 @@ def generalized_kl_divergence(
     axis: int = -1,
     log_target: bool = False,
     weight: Array | None = None,
+    where: Array | None = None,
     reduction: str = "mean",
 ) -> Array:
     """Generalised KL divergence (I-divergence) of non-negative measures that need not sum
@@ -406,7 +463,7 @@ def generalized_kl_divergence(
     """
     fn = "generalized_kl_divergence"
     check_bool(fn, "log_target", log_target)
-    call = start(fn, log_q, reduction=reduction, weight=weight, pred_name="log_q", p=p)
+    call = start(fn, log_q, reduction=reduction, weight=weight, where=where, pred_name="log_q", p=p)
     check_same_shape(fn, log_q, p, ("log_q", "p"))
     ax = check_axis(fn, axis, log_q.ndim)
     check_classes(fn, log_q.shape[ax])

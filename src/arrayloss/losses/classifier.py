@@ -29,7 +29,13 @@ from .._validate import (
     check_probabilities,
     check_smoothing,
 )
-from .categorical import dense_cross_entropy, label_cross_entropy
+from .categorical import (
+    dense_cross_entropy,
+    kept_classes,
+    label_cross_entropy,
+    labels_kept,
+    log_softmax_kept,
+)
 
 __all__ = ["generalized_cross_entropy", "linear_cross_entropy", "nll_loss",
            "poly_cross_entropy"]
@@ -51,6 +57,7 @@ def nll_loss(
     class_weight: Any = None,
     ignore_index: int | None = None,
     weight: Array | None = None,
+    where: Array | None = None,
     reduction: str = "mean",
 ) -> Array:
     """Negative log-likelihood of integer labels under given log-probabilities (torch's
@@ -81,7 +88,8 @@ def nll_loss(
     """
     fn = "nll_loss"
     call, ax, c, _ = start_classes(fn, pred, target, axis=axis, reduction=reduction,
-                                   weight=weight, ignore_index=ignore_index, dense=False)
+                                   weight=weight, where=where, ignore_index=ignore_index,
+                                   dense=False)
     xp = call.xp
     class_w = _class_weight(call, class_weight, pred, c)
     lab = Labels(fn, "target", xp, target, c, ax, ignore_index, class_w)
@@ -102,6 +110,7 @@ def poly_cross_entropy(
     ignore_index: int | None = None,
     label_smoothing: float = 0.0,
     weight: Array | None = None,
+    where: Array | None = None,
     reduction: str = "mean",
 ) -> Array:
     """Poly-1 cross-entropy: cross-entropy plus ``epsilon`` times the first polynomial term
@@ -134,25 +143,27 @@ def poly_cross_entropy(
     eps = check_number(fn, "epsilon", epsilon, ge=-1.0)
     ls = check_smoothing(fn, label_smoothing)
     call, ax, c, dense = start_classes(fn, pred, target, axis=axis, reduction=reduction,
-                                       weight=weight, ignore_index=ignore_index)
+                                       weight=weight, where=where, ignore_index=ignore_index)
     xp = call.xp
     class_w = _class_weight(call, class_weight, pred, c)
     if dense:
         check_probabilities(fn, "target", xp, target)
-        log_p = _ops.log_softmax(xp, call.float(pred), axis=ax)
+        log_p, cm = log_softmax_kept(call, call.float(pred), ax)
         # -log p + eps (1 - p) stands in for -log p in the cross-entropy's sum
         poly = log_p + eps * xp.expm1(log_p)
-        return call.finish(dense_cross_entropy(xp, poly, call.float(target), class_w, ls, ax))
+        return call.finish(dense_cross_entropy(xp, poly, call.float(target), class_w, ls, ax,
+                                               kept_classes(call, cm, c, ax, True)))
     lab = Labels(fn, "target", xp, target, c, ax, ignore_index, class_w)
-    log_p = _ops.log_softmax(xp, lab.mask_logits(xp, call.float(pred)), axis=ax)
+    log_p, cm = log_softmax_kept(call, lab.mask_logits(xp, call.float(pred)), ax)
     if ls == 0.0:  # the label's term only: no full-size expm1
         log_pt = lab.gather(xp, log_p)
         loss = (0.0 - log_pt) - eps * xp.expm1(log_pt)
         if lab.w_y is not None:
             loss = lab.w_y * loss
-        return lab.reduce(call, loss)
-    return lab.reduce(call, label_cross_entropy(xp, lab, log_p + eps * xp.expm1(log_p),
-                                                class_w, ls))
+    else:
+        loss = label_cross_entropy(xp, lab, log_p + eps * xp.expm1(log_p), class_w, ls,
+                                   kept_classes(call, cm, c, ax, False))
+    return lab.reduce(call, labels_kept(call, lab, cm, loss))
 
 
 def generalized_cross_entropy(
@@ -165,6 +176,7 @@ def generalized_cross_entropy(
     class_weight: Any = None,
     ignore_index: int | None = None,
     weight: Array | None = None,
+    where: Array | None = None,
     reduction: str = "mean",
 ) -> Array:
     """Generalised cross-entropy, the noise-robust ``L_q`` loss of Zhang & Sabuncu,
@@ -195,7 +207,8 @@ def generalized_cross_entropy(
     fn = "generalized_cross_entropy"
     qq = check_number(fn, "q", q, gt=0.0, le=1.0)
     call, ax, c, _ = start_classes(fn, pred, target, axis=axis, reduction=reduction,
-                                   weight=weight, ignore_index=ignore_index, dense=False)
+                                   weight=weight, where=where, ignore_index=ignore_index,
+                                   dense=False)
     xp = call.xp
     class_w = _class_weight(call, class_weight, pred, c)
     lab = Labels(fn, "target", xp, target, c, ax, ignore_index, class_w)
@@ -263,6 +276,7 @@ def linear_cross_entropy(
     label_smoothing: float = 0.0,
     chunk_size: int | None = None,
     weight: Array | None = None,
+    where: Array | None = None,
     reduction: str = "mean",
 ) -> Array:
     """Cross-entropy of the logits ``x @ w^T + bias`` (a classifier's output projection
@@ -304,7 +318,8 @@ def linear_cross_entropy(
     fn = "linear_cross_entropy"
     ls = check_smoothing(fn, label_smoothing)
     chunk = _chunk_size(fn, chunk_size)
-    call = start(fn, x, reduction=reduction, weight=weight, pred_name="x", w=w, target=target)
+    call = start(fn, x, reduction=reduction, weight=weight, where=where, pred_name="x", w=w,
+                 target=target)
     xs, ws, ts = tuple(x.shape), tuple(w.shape), tuple(target.shape)
     if len(xs) < 1 or len(ws) != 2 or ws[1] != xs[-1]:
         raise ValueError(f"{fn}: `w` must have shape (C, D) with D = x.shape[-1]; got `x` "

@@ -44,6 +44,7 @@ def center_loss(
     *,
     ignore_index: int | None = None,
     weight: Array | None = None,
+    where: Array | None = None,
     reduction: str = "mean",
 ) -> Array:
     """Center loss of Wen et al., "A Discriminative Feature Learning Approach for Deep Face
@@ -68,8 +69,8 @@ def center_loss(
     ``sum_i ||x_i - c_{y_i}||^2 / N``, twice this ``"mean"``, plus clamping noise.
     """
     fn = "center_loss"
-    call = start(fn, features, reduction=reduction, weight=weight, pred_name="features",
-                 labels=labels, centers=centers)
+    call = start(fn, features, reduction=reduction, weight=weight, where=where,
+                 pred_name="features", labels=labels, centers=centers)
     xp = call.xp
     _, _, ii = _center_inputs(fn, xp, features, labels, centers, ignore_index)
     lab = Labels(fn, "labels", xp, labels, centers.shape[0], labels.ndim, ii, None)

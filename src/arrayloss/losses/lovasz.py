@@ -66,6 +66,7 @@ def lovasz_hinge_loss(
     per_image: bool = True,
     ignore_index: int | None = None,
     weight: Array | None = None,
+    where: Array | None = None,
     reduction: str = "mean",
 ) -> Array:
     """Lovász hinge loss (Berman et al., "The Lovász-Softmax loss", CVPR 2018): the Lovász
@@ -93,7 +94,7 @@ def lovasz_hinge_loss(
     """
     fn = "lovasz_hinge_loss"
     check_bool(fn, "per_image", per_image)
-    call = start(fn, pred, reduction=reduction, weight=weight, target=target)
+    call = start(fn, pred, reduction=reduction, weight=weight, where=where, target=target)
     xp = call.xp
     check_binary_shapes(fn, pred, target)
     ii = check_ignore_index(fn, ignore_index, 2)
@@ -163,6 +164,7 @@ def lovasz_softmax_loss(
     activation: str | None = None,
     class_weight: Any = None,
     weight: Array | None = None,
+    where: Array | None = None,
     reduction: str = "mean",
 ) -> Array:
     """Lovász-Softmax loss (Berman et al., "The Lovász-Softmax loss", CVPR 2018): per class,
@@ -193,7 +195,7 @@ def lovasz_softmax_loss(
     fn = "lovasz_softmax_loss"
     check_choice(fn, "activation", activation, (None, "softmax"))
     check_bool(fn, "per_image", per_image)
-    call = start(fn, pred, reduction=reduction, weight=weight, target=target)
+    call = start(fn, pred, reduction=reduction, weight=weight, where=where, target=target)
     xp = call.xp
     ax = class_axis(fn, axis, pred.ndim, binary="lovasz_hinge_loss")
     num_classes = pred.shape[ax]

@@ -101,6 +101,7 @@ def _overlap_stats(
     ignore_index: Any,
     include_background: Any,
     weight: Array | None,
+    where: Array | None,
     reduction: str,
     squares: bool = False,
 ) -> _Stats:
@@ -110,7 +111,7 @@ def _overlap_stats(
     check_choice(fn, "activation", activation, ACTIVATIONS)
     check_bool(fn, "per_image", per_image)
     check_bool(fn, "include_background", include_background)
-    call = start(fn, pred, reduction=reduction, weight=weight, target=target)
+    call = start(fn, pred, reduction=reduction, weight=weight, where=where, target=target)
     xp = call.xp
     ax: int | None
     if axis is None:
@@ -242,6 +243,7 @@ def dice_loss(
     ignore_index: int | None = None,
     include_background: bool = True,
     weight: Array | None = None,
+    where: Array | None = None,
     reduction: str = "mean",
 ) -> Array:
     fn = "dice_loss"
@@ -250,7 +252,7 @@ def dice_loss(
     s = _overlap_stats(fn, pred, target, axis=axis, activation=activation, per_image=per_image,
                        smooth=smooth, eps=eps, class_weight=class_weight,
                        ignore_index=ignore_index,
-                       include_background=include_background, weight=weight,
+                       include_background=include_background, weight=weight, where=where,
                        reduction=reduction, squares=squared)
     den = (s.sp2 + s.sg2 if squared and s.sp2 is not None and s.sg2 is not None
            else s.sp + s.sg)
@@ -284,6 +286,7 @@ def jaccard_loss(
     ignore_index: int | None = None,
     include_background: bool = True,
     weight: Array | None = None,
+    where: Array | None = None,
     reduction: str = "mean",
 ) -> Array:
     fn = "jaccard_loss"
@@ -291,7 +294,7 @@ def jaccard_loss(
     s = _overlap_stats(fn, pred, target, axis=axis, activation=activation, per_image=per_image,
                        smooth=smooth, eps=eps, class_weight=class_weight,
                        ignore_index=ignore_index,
-                       include_background=include_background, weight=weight,
+                       include_background=include_background, weight=weight, where=where,
                        reduction=reduction)
     return _overlap_loss(s, _score(s, s.tp, s.sp + s.sg - s.tp), log=log)
 
@@ -333,12 +336,13 @@ def tversky_loss(
     ignore_index: int | None = None,
     include_background: bool = True,
     weight: Array | None = None,
+    where: Array | None = None,
     reduction: str = "mean",
 ) -> Array:
     return _tversky("tversky_loss", pred, target, alpha=alpha, beta=beta, gamma=None,
                     axis=axis, activation=activation, per_image=per_image, smooth=smooth,
                     eps=eps, class_weight=class_weight, ignore_index=ignore_index,
-                    include_background=include_background, weight=weight,
+                    include_background=include_background, weight=weight, where=where,
                     reduction=reduction)
 
 
@@ -371,6 +375,7 @@ def focal_tversky_loss(
     ignore_index: int | None = None,
     include_background: bool = True,
     weight: Array | None = None,
+    where: Array | None = None,
     reduction: str = "mean",
 ) -> Array:
     fn = "focal_tversky_loss"
@@ -378,7 +383,7 @@ def focal_tversky_loss(
     return _tversky(fn, pred, target, alpha=alpha, beta=beta, gamma=gamma, axis=axis,
                     activation=activation, per_image=per_image, smooth=smooth, eps=eps,
                     class_weight=class_weight, ignore_index=ignore_index,
-                    include_background=include_background, weight=weight,
+                    include_background=include_background, weight=weight, where=where,
                     reduction=reduction)
 
 

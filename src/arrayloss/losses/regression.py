@@ -85,7 +85,13 @@ _MAD_FLOOR = 1e-12
 
 
 def l1_loss(
-    pred: Array, target: Array, /, *, weight: Array | None = None, reduction: str = "mean"
+    pred: Array,
+    target: Array,
+    /,
+    *,
+    weight: Array | None = None,
+    where: Array | None = None,
+    reduction: str = "mean",
 ) -> Array:
     """Absolute error (L1, MAE): ``l_i = |pred_i - target_i|``.
 
@@ -94,12 +100,19 @@ def l1_loss(
     Edge cases: empty input gives 0 for ``"mean"`` (torch: NaN).
     Reference: ``torch.nn.functional.l1_loss``.
     """
-    call, p, t = elementwise("l1_loss", pred, target, reduction=reduction, weight=weight)
+    call, p, t = elementwise("l1_loss", pred, target, reduction=reduction, weight=weight,
+                             where=where)
     return call.finish(_ops.fused(call.xp, "l1_loss", _l1, p, t))
 
 
 def mse_loss(
-    pred: Array, target: Array, /, *, weight: Array | None = None, reduction: str = "mean"
+    pred: Array,
+    target: Array,
+    /,
+    *,
+    weight: Array | None = None,
+    where: Array | None = None,
+    reduction: str = "mean",
 ) -> Array:
     """Squared error (L2, MSE): ``l_i = (pred_i - target_i)^2``, no 1/2 factor.
 
@@ -108,7 +121,8 @@ def mse_loss(
     Edge cases: empty input gives 0 for ``"mean"``.
     Reference: ``torch.nn.functional.mse_loss``, ``keras.losses.mean_squared_error``.
     """
-    call, p, t = elementwise("mse_loss", pred, target, reduction=reduction, weight=weight)
+    call, p, t = elementwise("mse_loss", pred, target, reduction=reduction, weight=weight,
+                             where=where)
     return call.finish(_ops.fused(call.xp, "mse_loss", _squared, p, t))
 
 
@@ -119,6 +133,7 @@ def smooth_l1_loss(
     *,
     beta: float = 1.0,
     weight: Array | None = None,
+    where: Array | None = None,
     reduction: str = "mean",
 ) -> Array:
     """Smooth L1 (Girshick, "Fast R-CNN", ICCV 2015), torch's definition with ``beta``.
@@ -138,7 +153,7 @@ def smooth_l1_loss(
     """
     fn = "smooth_l1_loss"
     beta = check_number(fn, "beta", beta, ge=0.0)
-    call, p, t = elementwise(fn, pred, target, reduction=reduction, weight=weight)
+    call, p, t = elementwise(fn, pred, target, reduction=reduction, weight=weight, where=where)
     if beta < float(call.xp.finfo(call.dtype).smallest_normal):
         # beta = 0, or below the dtype's normal range (where r^2 / beta loses every digit
         # or divides by a beta rounded to 0): plain L1, within beta / 2 of the exact value
@@ -153,6 +168,7 @@ def huber_loss(
     *,
     delta: float = 1.0,
     weight: Array | None = None,
+    where: Array | None = None,
     reduction: str = "mean",
 ) -> Array:
     """Huber loss (Huber, "Robust Estimation of a Location Parameter", 1964).
@@ -169,7 +185,7 @@ def huber_loss(
     """
     fn = "huber_loss"
     delta = check_number(fn, "delta", delta, gt=0.0)
-    call, p, t = elementwise(fn, pred, target, reduction=reduction, weight=weight)
+    call, p, t = elementwise(fn, pred, target, reduction=reduction, weight=weight, where=where)
     return call.finish(_ops.fused(call.xp, "huber_loss", _huber, p, t, delta))
 
 
@@ -181,6 +197,7 @@ def tukey_biweight_loss(
     c: float = 4.685,
     scale: Any = "mad",
     weight: Array | None = None,
+    where: Array | None = None,
     reduction: str = "mean",
 ) -> Array:
     """Tukey's biweight (bisquare) loss, as in Belagiannis et al., "Robust Optimization for
@@ -217,7 +234,7 @@ def tukey_biweight_loss(
             )
     elif scale is not None:
         fixed_scale = check_number(fn, "scale", scale, gt=0.0)
-    call, p, t = elementwise(fn, pred, target, reduction=reduction, weight=weight)
+    call, p, t = elementwise(fn, pred, target, reduction=reduction, weight=weight, where=where)
     xp = call.xp
     r = p - t
     if scale == "mad":
@@ -242,7 +259,13 @@ def tukey_biweight_loss(
 
 
 def log_cosh_loss(
-    pred: Array, target: Array, /, *, weight: Array | None = None, reduction: str = "mean"
+    pred: Array,
+    target: Array,
+    /,
+    *,
+    weight: Array | None = None,
+    where: Array | None = None,
+    reduction: str = "mean",
 ) -> Array:
     """Log-cosh loss: ``l(r) = log(cosh(r))``, about ``r^2/2`` near 0 and ``|r| - log 2`` far.
 
@@ -252,7 +275,8 @@ def log_cosh_loss(
     Shapes as ``l1_loss``. References: ``optax.losses.log_cosh``, ``keras.losses.log_cosh``
     (mean over the last axis); torch has none.
     """
-    call, p, t = elementwise("log_cosh_loss", pred, target, reduction=reduction, weight=weight)
+    call, p, t = elementwise("log_cosh_loss", pred, target, reduction=reduction, weight=weight,
+                             where=where)
     return call.finish(_ops.fused(call.xp, "log_cosh_loss", _log_cosh, p, t))
 
 
@@ -265,6 +289,7 @@ def mape_loss(
     eps: float = 1e-7,
     percent: bool = True,
     weight: Array | None = None,
+    where: Array | None = None,
     reduction: str = "mean",
 ) -> Array:
     """Absolute percentage error (MAPE): ``l_i = s |pred_i - target_i| / max(|target_i|, eps)``
@@ -283,7 +308,7 @@ def mape_loss(
     fn = "mape_loss"
     eps = check_number(fn, "eps", eps, gt=0.0)
     percent = check_bool(fn, "percent", percent)
-    call, p, t = elementwise(fn, pred, target, reduction=reduction, weight=weight)
+    call, p, t = elementwise(fn, pred, target, reduction=reduction, weight=weight, where=where)
     xp = call.xp
     # an eps that rounds to 0 (or to a subnormal) in the compute dtype would give 0 / 0
     floor = max(eps, float(xp.finfo(call.dtype).smallest_normal))
@@ -294,7 +319,13 @@ def mape_loss(
 
 
 def msle_loss(
-    pred: Array, target: Array, /, *, weight: Array | None = None, reduction: str = "mean"
+    pred: Array,
+    target: Array,
+    /,
+    *,
+    weight: Array | None = None,
+    where: Array | None = None,
+    reduction: str = "mean",
 ) -> Array:
     """Squared logarithmic error (MSLE): ``l_i = (log1p(max(pred_i, 0)) -
     log1p(target_i))^2``.
@@ -312,7 +343,7 @@ def msle_loss(
     last axis).
     """
     fn = "msle_loss"
-    call, p, t = elementwise(fn, pred, target, reduction=reduction, weight=weight)
+    call, p, t = elementwise(fn, pred, target, reduction=reduction, weight=weight, where=where)
     xp = call.xp
     check_nonnegative(fn, "target", xp, target)
     # clamped where negative: at pred = 0 the gradient is the one of the side the clamp keeps
@@ -329,6 +360,7 @@ def poisson_nll_loss(
     full: bool = False,
     eps: float = 1e-8,
     weight: Array | None = None,
+    where: Array | None = None,
     reduction: str = "mean",
 ) -> Array:
     """Poisson negative log-likelihood of counts ``target`` under a predicted rate.
@@ -360,7 +392,7 @@ def poisson_nll_loss(
     log_input = check_bool(fn, "log_input", log_input)
     full = check_bool(fn, "full", full)
     eps = check_number(fn, "eps", eps, ge=0.0)
-    call, p, t = elementwise(fn, pred, target, reduction=reduction, weight=weight)
+    call, p, t = elementwise(fn, pred, target, reduction=reduction, weight=weight, where=where)
     xp = call.xp
     check_nonnegative(fn, "target", xp, target)
     if log_input:
@@ -413,6 +445,7 @@ def gaussian_nll_loss(
     full: bool = False,
     eps: float = 1e-6,
     weight: Array | None = None,
+    where: Array | None = None,
     reduction: str = "mean",
 ) -> Array:
     """Gaussian negative log-likelihood with a predicted variance (Nix and Weigend,
@@ -445,7 +478,7 @@ def gaussian_nll_loss(
     eps = check_number(fn, "eps", eps, gt=0.0)
     constant = is_bool(var) or isinstance(var, numbers.Real)
     var_value = check_number(fn, "var", var, ge=0.0) if constant else 0.0
-    call = start(fn, pred, reduction=reduction, weight=weight, target=target,
+    call = start(fn, pred, reduction=reduction, weight=weight, where=where, target=target,
                  var=None if constant else var)
     check_same_shape(fn, pred, target)
     xp = call.xp

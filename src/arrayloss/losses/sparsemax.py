@@ -25,6 +25,7 @@ def sparsemax_loss(
     /,
     *,
     weight: Array | None = None,
+    where: Array | None = None,
     reduction: str = "mean",
 ) -> Array:
     """Binary sparsemax loss of Blondel, Martins & Niculae, "Learning with Fenchel-Young
@@ -45,7 +46,7 @@ def sparsemax_loss(
     References: ``optax.losses.sparsemax_loss``; ``jax.nn.sparse_plus``.
     """
     fn = "sparsemax_loss"
-    call = start(fn, pred, reduction=reduction, weight=weight, target=target)
+    call = start(fn, pred, reduction=reduction, weight=weight, where=where, target=target)
     check_same_shape(fn, pred, target)
     xp = call.xp
     if not xp.isdtype(target.dtype, "bool"):
@@ -68,6 +69,7 @@ def multiclass_sparsemax_loss(
     class_weight: Any = None,
     ignore_index: int | None = None,
     weight: Array | None = None,
+    where: Array | None = None,
     reduction: str = "mean",
 ) -> Array:
     """Multi-class sparsemax loss of Martins & Astudillo, "From Softmax to Sparsemax", ICML
@@ -100,7 +102,8 @@ def multiclass_sparsemax_loss(
     """
     fn = "multiclass_sparsemax_loss"
     call, ax, c, _ = start_classes(fn, pred, target, axis=axis, reduction=reduction,
-                                   weight=weight, ignore_index=ignore_index, dense=False)
+                                   weight=weight, where=where, ignore_index=ignore_index,
+                                   dense=False)
     xp = call.xp
     class_w = call.array_option("class_weight", class_weight, pred, shape=(c,))
     check_nonnegative(fn, "class_weight", xp, class_w)

@@ -10,7 +10,9 @@ calls one core function of ``arrayloss`` and only translates its conventions:
   ``MultiLabelSoftMarginLoss``, ``MultiClassSparsemaxLoss``, ``SoftmaxFocalLoss``, the overlap
   losses and the compounds); on ``BCELoss`` and ``BCEWithLogitsLoss`` it is torch's
   per-element weight. Weights per sample or per element are
-  ``forward(input, target, sample_weight=None)``;
+  ``forward(input, target, sample_weight=None)``, and the core's mask is
+  ``forward(..., where=None)`` (a boolean tensor: False entries give 0 and leave the mean's
+  count);
 - ``ignore_index=-100`` by default on the cross-entropy modules (and
   ``MultiClassSparsemaxLoss``), as torch (applied to integer targets only; probability
   targets ignore it, as torch);

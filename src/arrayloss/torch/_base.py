@@ -86,8 +86,9 @@ def _as_buffer(cls: str, name: str, value: Any) -> torch.Tensor | None:
 
 class AdapterLoss(nn.Module):
     """Base of every module of ``arrayloss.torch``: options from the class's :class:`Spec`,
-    array options as buffers, ``forward(input, target, sample_weight=None)`` calling the core
-    function, errors that name the module and the option as the user spelled it."""
+    array options as buffers, ``forward(input, target, sample_weight=None, where=None)``
+    calling the core function (``where``: the core's mask, per call), errors that name the
+    module and the option as the user spelled it."""
 
     spec: Spec
     #: the number of positional arguments of ``forward`` besides ``sample_weight``
@@ -151,11 +152,12 @@ class AdapterLoss(nn.Module):
             raise type(exc)(f"{self.spec.cls}: {exc}{renames}") from exc
 
     def forward(self, input: torch.Tensor, target: torch.Tensor,
-                sample_weight: torch.Tensor | None = None) -> torch.Tensor:
+                sample_weight: torch.Tensor | None = None,
+                where: torch.Tensor | None = None) -> torch.Tensor:
         options = self.core_options(target)
         weight = self.sample_weight(options, sample_weight)
         return self.call_core(getattr(losses, self.spec.fn), input, target, **options,
-                              weight=weight, reduction=self.reduction)
+                              weight=weight, where=where, reduction=self.reduction)
 
     @staticmethod
     def sample_weight(options: dict[str, Any], sample_weight: torch.Tensor | None

@@ -120,7 +120,7 @@ class _Compound(AdapterLoss):
 
 
 class DiceCELossBase(_Compound):
-    def forward(self, input: torch.Tensor, target: torch.Tensor,
+    def forward(self, input: torch.Tensor, target: torch.Tensor,  # type: ignore[override]
                 sample_weight: torch.Tensor | None = None) -> torch.Tensor:
         dice, target, labels, w_pix, w_elem = self._forward(input, target, sample_weight)
         if self.activation == "softmax":
@@ -145,7 +145,7 @@ class DiceFocalLossBase(_Compound):
             raise ValueError(f"{self.spec.cls}: `focal` must be None (as `activation`), "
                              f"'softmax' or 'sigmoid'; got {self.focal!r}")
 
-    def forward(self, input: torch.Tensor, target: torch.Tensor,
+    def forward(self, input: torch.Tensor, target: torch.Tensor,  # type: ignore[override]
                 sample_weight: torch.Tensor | None = None) -> torch.Tensor:
         dice, target, labels, w_pix, w_elem = self._forward(input, target, sample_weight)
         if self.focal == "softmax":

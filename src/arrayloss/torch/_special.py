@@ -22,9 +22,10 @@ class EntropyLossBase(AdapterLoss):
     arity = 1
 
     def forward(self, input: torch.Tensor,  # type: ignore[override]
-                sample_weight: torch.Tensor | None = None) -> torch.Tensor:
+                sample_weight: torch.Tensor | None = None,
+                where: torch.Tensor | None = None) -> torch.Tensor:
         return self.call_core(losses.entropy, input, **self.core_options(None),
-                              weight=sample_weight, reduction=self.reduction)
+                              weight=sample_weight, where=where, reduction=self.reduction)
 
 
 class GaussianNLLLossBase(AdapterLoss):
@@ -34,10 +35,10 @@ class GaussianNLLLossBase(AdapterLoss):
     arity = 3
 
     def forward(self, input: torch.Tensor, target: torch.Tensor,  # type: ignore[override]
-                var: torch.Tensor | float, sample_weight: torch.Tensor | None = None
-                ) -> torch.Tensor:
+                var: torch.Tensor | float, sample_weight: torch.Tensor | None = None,
+                where: torch.Tensor | None = None) -> torch.Tensor:
         return self.call_core(losses.gaussian_nll_loss, input, target, var,
-                              **self.core_options(target), weight=sample_weight,
+                              **self.core_options(target), weight=sample_weight, where=where,
                               reduction=self.reduction)
 
 
@@ -50,13 +51,15 @@ class KLDivLossBase(AdapterLoss):
         return (*REDUCTIONS, "batchmean")
 
     def forward(self, input: torch.Tensor, target: torch.Tensor,
-                sample_weight: torch.Tensor | None = None) -> torch.Tensor:
+                sample_weight: torch.Tensor | None = None,
+                where: torch.Tensor | None = None) -> torch.Tensor:
         # a trailing axis of size 1 makes the core's per-distribution sum the identity, so
         # the core's "none" is torch's elementwise term, with the core's limit rules
         batchmean = self.reduction == "batchmean"
         out = self.call_core(losses.kl_divergence, input[..., None], target[..., None],
                              axis=-1, log_target=self.log_target,
                              weight=None if sample_weight is None else sample_weight[..., None],
+                             where=None if where is None else where[..., None],
                              reduction="sum" if batchmean else self.reduction)
         if batchmean:
             return out / (input.shape[0] if input.ndim else 1)
@@ -73,7 +76,8 @@ class MultiMarginLossBase(AdapterLoss):
             raise ValueError(f"{self.spec.cls}: `p` must be 1 or 2; got {self.p!r}")
 
     def forward(self, input: torch.Tensor, target: torch.Tensor,
-                sample_weight: torch.Tensor | None = None) -> torch.Tensor:
+                sample_weight: torch.Tensor | None = None,
+                where: torch.Tensor | None = None) -> torch.Tensor:
         classes = input.shape[self.axis] if input.ndim > self.axis else 1
         per_sample = torch.full((), 1.0 / classes, dtype=input.dtype, device=input.device)
         if self.weight is not None:
@@ -83,7 +87,7 @@ class MultiMarginLossBase(AdapterLoss):
             per_sample = per_sample * sample_weight
         return self.call_core(losses.multiclass_hinge_loss, input, target, axis=self.axis,
                               margin=self.margin, mode="weston_watkins", squared=self.p == 2,
-                              weight=per_sample, reduction=self.reduction)
+                              weight=per_sample, where=where, reduction=self.reduction)
 
 
 class CenterLossBase(AdapterLoss):
@@ -108,9 +112,10 @@ class CenterLossBase(AdapterLoss):
             self.register_buffer("centers", centers)
 
     def forward(self, features: torch.Tensor, labels: torch.Tensor,
-                sample_weight: torch.Tensor | None = None) -> torch.Tensor:
+                sample_weight: torch.Tensor | None = None,
+                where: torch.Tensor | None = None) -> torch.Tensor:
         loss = self.call_core(losses.center_loss, features, labels, self.centers,
-                              ignore_index=self.ignore_index, weight=sample_weight,
+                              ignore_index=self.ignore_index, weight=sample_weight, where=where,
                               reduction=self.reduction)
         if self.update == "ema" and self.training:
             with torch.no_grad():
@@ -140,11 +145,12 @@ class LinearCrossEntropyLossBase(AdapterLoss):
         self.linear = nn.Linear(self.in_features, self.num_classes, bias=self.bias)
 
     def forward(self, input: torch.Tensor, target: torch.Tensor,
-                sample_weight: torch.Tensor | None = None) -> torch.Tensor:
+                sample_weight: torch.Tensor | None = None,
+                where: torch.Tensor | None = None) -> torch.Tensor:
         options = {"class_weight": self.weight, "label_smoothing": self.label_smoothing,
                    "chunk_size": self.chunk_size}
         if not target.is_floating_point():
             options["ignore_index"] = self.ignore_index
         return self.call_core(losses.linear_cross_entropy, input, self.linear.weight, target,
-                              bias=self.linear.bias, **options, weight=sample_weight,
+                              bias=self.linear.bias, **options, weight=sample_weight, where=where,
                               reduction=self.reduction)
