@@ -333,16 +333,20 @@ def hinge_embedding_loss(
 
 
 def _p_distance(xp: Namespace, u: Array, v: Array, p: float, eps: float, axis: int) -> Array:
-    """``(sum_k |u_k - v_k + eps|^p)^(1/p)`` with a zero gradient where the sum is 0."""
+    """``(sum_k |u_k - v_k + eps|^p)^(1/p)`` with a zero gradient where the sum is 0; NaN
+    propagates (``_ops.norm`` would map it to 0)."""
     diff = u - v + eps
     if p == 2.0:
-        return _ops.norm(xp, diff, axis)
-    a = diff * xp.sign(diff)  # |diff| with the sub-gradient 0 at 0 on every backend
-    if p == 1.0:
-        return xp.sum(a, axis=axis)
-    s = xp.sum(_ops.pow_nonneg(xp, a, p), axis=axis)
+        s = xp.sum(diff * diff, axis=axis)
+    else:
+        a = diff * xp.sign(diff)  # |diff| with the sub-gradient 0 at 0 on every backend
+        if p == 1.0:
+            return xp.sum(a, axis=axis)
+        s = xp.sum(_ops.pow_nonneg(xp, a, p), axis=axis)
     ok = s > 0
-    return xp.where(ok, xp.where(ok, s, xp.ones_like(s)) ** (1.0 / p), xp.zeros_like(s))
+    safe = xp.where(ok, s, xp.ones_like(s))
+    root = xp.sqrt(safe) if p == 2.0 else safe ** (1.0 / p)
+    return xp.where(ok, root, s * 0.0)
 
 
 def triplet_margin_loss(
