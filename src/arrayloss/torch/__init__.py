@@ -24,7 +24,8 @@ Every module runs under ``torch.compile(fullgraph=True)`` and inside DDP models;
 shows its options. ``SPECS`` is the table the classes are built from (module, core function,
 options, peer); ``NOT_ADAPTED`` lists the registered functions without a module and why.
 ``LinearCrossEntropyLoss`` owns its projection (``linear``) as torch's module does.
-``DiceCELoss`` and ``DiceFocalLoss`` are the compounds (``lambda_dice * Dice + lambda_ce * CE``).
+``CosineEmbeddingLoss``, ``MarginRankingLoss`` and the triplet modules take three inputs, as
+torch's. ``DiceCELoss`` and ``DiceFocalLoss`` are the compounds (``lambda_dice * Dice + lambda_ce * CE``).
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from ._special import (
     KLDivLossBase,
     LinearCrossEntropyLossBase,
     MultiMarginLossBase,
+    ThreeInputLossBase,
 )
 from ._specs import COMPOUNDS, NOT_ADAPTED
 from ._specs import SPECS as _SINGLE
@@ -52,6 +54,8 @@ __all__ = [
     "CDIoULoss",
     "CIoULoss",
     "CenterLoss",
+    "CosineDistanceLoss",
+    "CosineEmbeddingLoss",
     "CrossEntropyLoss",
     "DIoULoss",
     "DiceCELoss",
@@ -65,6 +69,7 @@ __all__ = [
     "GaussianNLLLoss",
     "GeneralizedCrossEntropyLoss",
     "GeneralizedKLDivLoss",
+    "HingeEmbeddingLoss",
     "HingeLoss",
     "HuberLoss",
     "IoULoss",
@@ -78,6 +83,7 @@ __all__ = [
     "MAPELoss",
     "MSELoss",
     "MSLELoss",
+    "MarginRankingLoss",
     "MultiClassHingeLoss",
     "MultiClassSparsemaxLoss",
     "MultiLabelMarginLoss",
@@ -93,6 +99,8 @@ __all__ = [
     "SoftmaxFocalLoss",
     "SparsemaxLoss",
     "SquaredHingeLoss",
+    "TripletMarginLoss",
+    "TripletMarginWithDistanceLoss",
     "TukeyBiweightLoss",
     "TverskyLoss",
     "adapted",
@@ -108,6 +116,10 @@ _BASES: dict[str, type[AdapterLoss]] = {
     "MultiMarginLoss": MultiMarginLossBase,
     "CenterLoss": CenterLossBase,
     "LinearCrossEntropyLoss": LinearCrossEntropyLossBase,
+    "CosineEmbeddingLoss": ThreeInputLossBase,
+    "MarginRankingLoss": ThreeInputLossBase,
+    "TripletMarginLoss": ThreeInputLossBase,
+    "TripletMarginWithDistanceLoss": ThreeInputLossBase,
     "DiceCELoss": DiceCELossBase,
     "DiceFocalLoss": DiceFocalLossBase,
 }
@@ -179,6 +191,12 @@ MultiMarginLoss = _build("MultiMarginLoss")
 SparsemaxLoss = _build("SparsemaxLoss")
 MultiClassSparsemaxLoss = _build("MultiClassSparsemaxLoss")
 CenterLoss = _build("CenterLoss")
+CosineDistanceLoss = _build("CosineDistanceLoss")
+CosineEmbeddingLoss = _build("CosineEmbeddingLoss")
+MarginRankingLoss = _build("MarginRankingLoss")
+HingeEmbeddingLoss = _build("HingeEmbeddingLoss")
+TripletMarginLoss = _build("TripletMarginLoss")
+TripletMarginWithDistanceLoss = _build("TripletMarginWithDistanceLoss")
 DiceLoss = _build("DiceLoss")
 JaccardLoss = _build("JaccardLoss")
 TverskyLoss = _build("TverskyLoss")
