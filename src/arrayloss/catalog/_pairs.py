@@ -61,14 +61,16 @@ def _rand_ranking(shape: tuple[int, ...], labels: str = "float") -> Callable[...
     return make
 
 
-def _rand_distances(shape: tuple[int, ...]) -> Callable[..., Arrays]:
-    """Distances in [0, 3] away from the margins 1 and 0.5; labels in {-1, +1}."""
+def _rand_distances(shape: tuple[int, ...], labels: str = "int") -> Callable[..., Arrays]:
+    """Distances in [0, 3] away from the margins 1 and 0.5; labels in {-1, +1} (``"int"``)
+    or bool."""
 
     def make(rng: np.random.Generator) -> Arrays:
         x = rng.uniform(0.0, 3.0, size=shape)
         for k in (1.0, 0.5):
             x = np.where(np.abs(x - k) < 0.05, k + 0.1, x)
-        return x, np.where(rng.uniform(size=shape) < 0.5, -1, 1)
+        y = np.where(rng.uniform(size=shape) < 0.5, -1, 1)
+        return x, (y > 0 if labels == "bool" else y)
 
     return make
 
@@ -408,8 +410,7 @@ RECORDS = [
             Case("catalogue-margin", _const(_XD, _YR), {"margin": 0.5}, expected=0.525),
             Case("random-int-weight", _rand_distances((3, 4)), {"margin": 2.0},
                  arrays=_arrays(weight=_uniform((3, 1)))),
-            Case("random-bool-sum", lambda rng: (lambda x, y: (x, y > 0))(
-                *_rand_distances((5,))(rng)), {"reduction": "sum"}),
+            Case("random-bool-sum", _rand_distances((5,), labels="bool"), {"reduction": "sum"}),
             Case("empty", _const(np.zeros((0,)), np.zeros((0,))), expected=0.0, peers=False),
         ),
         reference=_ref_hinge_embedding,

@@ -25,7 +25,8 @@ shows its options. ``SPECS`` is the table the classes are built from (module, co
 options, peer); ``NOT_ADAPTED`` lists the registered functions without a module and why.
 ``LinearCrossEntropyLoss`` owns its projection (``linear``) as torch's module does.
 ``CosineEmbeddingLoss``, ``MarginRankingLoss`` and the triplet modules take three inputs, as
-torch's. ``DiceCELoss`` and ``DiceFocalLoss`` are the compounds (``lambda_dice * Dice + lambda_ce * CE``).
+torch's. ``DiceCELoss`` and ``DiceFocalLoss`` are the compounds (``lambda_dice * Dice +
+lambda_ce * CE``).
 """
 
 from __future__ import annotations
