@@ -93,8 +93,7 @@ def _sized_vectors(k: int, labels: bool = False) -> Callable[[np.random.Generato
 
 
 def _sized_scores(rng: np.random.Generator, n: int) -> Arrays:
-    return rng.normal(size=(n,)), rng.normal(size=(n,)), np.where(rng.uniform(size=(n,)) < 0.5,
-                                                                   -1.0, 1.0)
+    return (rng.normal(size=(n,)), *_sized_distances(rng, n))  # x2 >= 0 does not matter
 
 
 def _sized_distances(rng: np.random.Generator, n: int) -> Arrays:
@@ -200,9 +199,7 @@ def squared_euclidean(u: Any, v: Any) -> Any:
 
 
 def _torch_label(target: Any, like: Any) -> Any:
-    import torch
-
-    return torch.where(target > 0, 1.0, -1.0).to(like.dtype)
+    return (2.0 * (target > 0) - 1.0).to(like.dtype)
 
 
 def _torch_cosine_distance(pred: Any, target: Any, *, axis: int = -1, eps: float = 1e-8,
