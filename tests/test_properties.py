@@ -166,6 +166,58 @@ def _linear_logits(draw: st.DrawFn) -> tuple[np.ndarray, ...]:
     return x, w, draw(hnp.arrays(np.int64, (n,), elements=st.integers(0, c - 1)))
 
 
+# few shapes for the pair and triplet kinds: eager JAX compiles per shape
+_VECTOR_SHAPES = st.sampled_from([(1, 1), (4, 3), (2, 3, 2)])
+_SCORE_SHAPES = st.sampled_from([(1,), (5,), (2, 3)])
+
+
+def _vector_shape(draw: st.DrawFn) -> tuple[int, ...]:
+    """``(N, D)`` or ``(B, N, D)``: vectors on the last axis."""
+    return draw(_VECTOR_SHAPES)
+
+
+def _pm1(draw: st.DrawFn, shape: tuple[int, ...]) -> np.ndarray:
+    return draw(hnp.arrays(np.int64, shape, elements=st.sampled_from([-1, 1])))
+
+
+@st.composite
+def _vector_pairs(draw: st.DrawFn) -> tuple[np.ndarray, ...]:
+    """Two same-shape arrays of vectors ``(..., D)`` in [-1e3, 1e3]."""
+    shape = _vector_shape(draw)
+    return tuple(draw(hnp.arrays(np.float64, shape, elements=_FLOATS)) for _ in range(2))
+
+
+@st.composite
+def _embedding_pairs(draw: st.DrawFn) -> tuple[np.ndarray, ...]:
+    """Two same-shape arrays of vectors ``(..., D)`` in [-1e3, 1e3] and one {-1, +1} label
+    per pair."""
+    shape = _vector_shape(draw)
+    return (draw(hnp.arrays(np.float64, shape, elements=_FLOATS)),
+            draw(hnp.arrays(np.float64, shape, elements=_FLOATS)), _pm1(draw, shape[:-1]))
+
+
+@st.composite
+def _score_pairs(draw: st.DrawFn) -> tuple[np.ndarray, ...]:
+    """Two same-shape score arrays in [-1e3, 1e3] and same-shape {-1, +1} labels."""
+    shape = draw(_SCORE_SHAPES)
+    return (draw(hnp.arrays(np.float64, shape, elements=_FLOATS)),
+            draw(hnp.arrays(np.float64, shape, elements=_FLOATS)), _pm1(draw, shape))
+
+
+@st.composite
+def _signed_distances(draw: st.DrawFn) -> tuple[np.ndarray, ...]:
+    """Distances in [0, 1e3] and same-shape {-1, +1} labels."""
+    shape = draw(_SCORE_SHAPES)
+    return draw(hnp.arrays(np.float64, shape, elements=_NONNEG)), _pm1(draw, shape)
+
+
+@st.composite
+def _triplets(draw: st.DrawFn) -> tuple[np.ndarray, ...]:
+    """Anchors, positives and negatives: same-shape vectors ``(..., D)`` in [-1e3, 1e3]."""
+    shape = _vector_shape(draw)
+    return tuple(draw(hnp.arrays(np.float64, shape, elements=_FLOATS)) for _ in range(3))
+
+
 # --- kinds of the overlap and Lovász losses
 
 
@@ -201,6 +253,11 @@ STRATEGIES: dict[str, Callable[[], st.SearchStrategy]] = {
     "multi_hot": _multi_hot,
     "center": _center,
     "linear_logits": _linear_logits,
+    "vector_pairs": _vector_pairs,
+    "embedding_pairs": _embedding_pairs,
+    "score_pairs": _score_pairs,
+    "signed_distances": _signed_distances,
+    "triplets": _triplets,
     "segmentation-probabilities": _segmentation_probabilities,
     "segmentation-binary-logits": _segmentation_binary_logits,
 }

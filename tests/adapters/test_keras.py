@@ -263,6 +263,20 @@ def test_multiclass_hinge_is_categorical_hinge_where_a_wrong_score_is_positive()
         float(keras.losses.CategoricalHinge()(onehot, neg)))
 
 
+def test_cosine_distance_is_one_plus_keras_cosine_similarity() -> None:
+    """Keras's ``CosineSimilarity`` is ``-cos``: ``CosineDistance`` is it plus 1 per sample
+    and in the unweighted mean (the sign matters; a weighted sum differs by the weights)."""
+    rng = np.random.default_rng(4)
+    y_true, y_pred = rng.normal(size=(6, 4)), rng.normal(size=(6, 4))
+    y_pred[2] = 0.0  # a zero vector: cosine 0 in both
+    for reduction, extra in ((None, 1.0), ("sum_over_batch_size", 1.0)):
+        ours = ak.CosineDistance(reduction=reduction, dtype="float64")(y_true, y_pred)
+        theirs = keras.losses.CosineSimilarity(reduction=reduction)(y_true, y_pred)
+        np.testing.assert_allclose(np.asarray(ours, np.float64),
+                                   np.asarray(theirs, np.float64) + extra, rtol=1e-6, atol=1e-6)
+    assert float(ak.CosineDistance()(y_true, y_true)) == pytest.approx(0.0, abs=1e-6)
+
+
 def test_sparse_focal_equals_keras_categorical_focal_on_one_hot() -> None:
     rng = np.random.default_rng(0)
     y = rng.integers(0, 4, (2, 3, 3))

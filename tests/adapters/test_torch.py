@@ -120,6 +120,35 @@ def _index_lists(y: Any) -> Any:
     return torch.where(torch.arange(y.shape[-1]) < count, order, -1)
 
 
+def _vector_pairs(rng):
+    return rng.normal(size=(3, 4, 5)), rng.normal(size=(3, 4, 5))
+
+
+def _signed_pairs(rng):
+    return rng.normal(size=(5, 3)), rng.normal(size=(5, 3)), rng.choice([-1.0, 1.0], size=(5,))
+
+
+def _ranked_scores(rng):
+    return rng.normal(size=(6,)), rng.normal(size=(6,)), rng.choice([-1.0, 1.0], size=(6,))
+
+
+def _signed_distances(rng):
+    return rng.uniform(0.0, 3.0, size=(4, 3)), rng.choice([-1.0, 1.0], size=(4, 3))
+
+
+def _triplets(rng):
+    a = rng.normal(size=(5, 3))
+    return a, a + 0.5 * rng.normal(size=(5, 3)), a + rng.normal(size=(5, 3))
+
+
+def _reduced(r: str) -> Callable[[Any], Any]:
+    return lambda v: v.mean() if r == "mean" else v.sum() if r == "sum" else v
+
+
+def _torch_cosine_distance(u: Any, v: Any) -> Any:
+    return 1.0 - torch.nn.functional.cosine_similarity(u, v)
+
+
 def _binary_masks(rng):
     return rng.normal(size=(2, 1, 4, 4)), rng.integers(0, 2, size=(2, 1, 4, 4))
 
@@ -271,6 +300,32 @@ PEERS: list[tuple[str, Callable[[str], Any], Callable[[str], Any], Any, tuple[st
     ("MultiLabelMarginLoss", lambda r: alt.MultiLabelMarginLoss(reduction=r),
      lambda r: (lambda x, y: torch.nn.MultiLabelMarginLoss(reduction=r)(x, _index_lists(y))),
      _multi_hot, ("mean", "sum", "none")),
+    ("CosineDistanceLoss", lambda r: alt.CosineDistanceLoss(reduction=r),
+     lambda r: (lambda x, y: _reduced(r)(1.0 - torch.nn.CosineSimilarity()(x, y))),
+     _vector_pairs, ("mean", "sum", "none")),
+    ("CosineEmbeddingLoss", lambda r: alt.CosineEmbeddingLoss(0.2, reduction=r),
+     lambda r: torch.nn.CosineEmbeddingLoss(0.2, reduction=r), _signed_pairs,
+     ("mean", "sum", "none")),
+    ("MarginRankingLoss", lambda r: alt.MarginRankingLoss(0.3, reduction=r),
+     lambda r: torch.nn.MarginRankingLoss(0.3, reduction=r), _ranked_scores,
+     ("mean", "sum", "none")),
+    ("HingeEmbeddingLoss", lambda r: alt.HingeEmbeddingLoss(1.5, reduction=r),
+     lambda r: torch.nn.HingeEmbeddingLoss(1.5, reduction=r), _signed_distances,
+     ("mean", "sum", "none")),
+    ("TripletMarginLoss", lambda r: alt.TripletMarginLoss(0.5, 3.0, swap=True, reduction=r),
+     lambda r: torch.nn.TripletMarginLoss(0.5, 3.0, swap=True, reduction=r), _triplets,
+     ("mean", "sum", "none")),
+    ("TripletMarginWithDistanceLoss",
+     lambda r: alt.TripletMarginWithDistanceLoss(distance_function="cosine", reduction=r),
+     lambda r: torch.nn.TripletMarginWithDistanceLoss(
+         distance_function=_torch_cosine_distance, reduction=r), _triplets,
+     ("mean", "sum", "none")),
+    ("TripletMarginWithDistanceLoss-callable",
+     lambda r: alt.TripletMarginWithDistanceLoss(distance_function=_torch_cosine_distance,
+                                                 swap=True, reduction=r),
+     lambda r: torch.nn.TripletMarginWithDistanceLoss(
+         distance_function=_torch_cosine_distance, swap=True, reduction=r), _triplets,
+     ("mean", "none")),
     ("EntropyLoss", lambda r: alt.EntropyLoss(from_logits=True, reduction=r),
      lambda r: (lambda x: (lambda e: e.mean() if r == "mean" else e)(
          torch.distributions.Categorical(logits=_cf(x)).entropy())),

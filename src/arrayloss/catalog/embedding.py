@@ -1,5 +1,5 @@
 """Catalogue records of the embedding losses (``arrayloss.losses.embedding``): the center
-loss and the centre update."""
+loss and the centre update; the pair and triplet losses (``_pairs``)."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from ._classes import (
     _const,
     _uniform,
 )
+from ._pairs import RECORDS as _PAIR_RECORDS
 
 _X = np.array([[1.0, 2.0], [0.0, 1.0], [3.0, -1.0]])
 
@@ -113,4 +114,5 @@ RECORDS = [
         sized=_sized_center,
         notes="an update rule, not a loss: values only",
     ),
+    *_PAIR_RECORDS,
 ]

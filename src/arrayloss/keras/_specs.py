@@ -176,6 +176,17 @@ SPECS: tuple[Spec, ...] = (
          doc=_CLASS + _SPARSE + " Not ``keras.losses.CategoricalHinge``: that loss takes "
          "one-hot labels and lets the true class compete with the value 0, so the two "
          "differ when every wrong-class score is negative."),
+    # embedding pairs
+    Spec("CosineDistance", ("cosine_distance_loss",), {"axis": -1, "eps": 1e-8},
+         c.dense_classes,
+         doc="``y_true`` and ``y_pred`` are same-shape vectors, features on ``axis`` (last by "
+         "default); ``call`` returns ``1 - cos`` per vector, shape ``y_pred`` without "
+         "``axis``. ``keras.losses.CosineSimilarity`` returns ``-cos`` (this loss minus 1, "
+         "the same gradient) and floors the squared norms at 1e-12 (``eps=1e-6``)."),
+    Spec("HingeEmbedding", ("hinge_embedding_loss",), {"margin": 1.0}, c.signed,
+         doc="``y_pred`` distances, ``y_true`` same-shape labels in {0, 1} (0 converted to "
+         "-1: a dissimilar pair) or {-1, +1}; ``call`` returns the elementwise loss (``x`` "
+         "for +1, ``max(0, margin - x)`` for -1) averaged over the last axis."),
     # sparsemax
     Spec("Sparsemax", ("sparsemax_loss",), {}, c.elementwise,
          doc="``y_pred`` logits and a same-shape binary ``y_true`` {0, 1} (Keras's rank rule: "
@@ -235,5 +246,14 @@ NOT_ADAPTED = {
     "gaussian_nll_loss": "takes a third input, the predicted variances, which a (y_true, "
                          "y_pred) loss has no place for (call arrayloss.gaussian_nll_loss in "
                          "a custom train step or through model.add_loss)",
+    "cosine_embedding_loss": "takes two embeddings and a pair label, three inputs that a "
+                             "(y_true, y_pred) loss has no place for (call "
+                             "arrayloss.cosine_embedding_loss in a custom train step)",
+    "margin_ranking_loss": "takes two scores and a ranking label, three inputs that a (y_true, "
+                           "y_pred) loss has no place for (call arrayloss.margin_ranking_loss "
+                           "in a custom train step)",
+    "triplet_margin_loss": "takes anchor, positive and negative embeddings and no target (call "
+                           "arrayloss.triplet_margin_loss in a custom train step or through "
+                           "model.add_loss)",
     "box_convert": "a conversion between box formats, not a loss (call arrayloss.box_convert)",
 }

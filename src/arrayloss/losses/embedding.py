@@ -1,17 +1,51 @@
-"""Embedding losses on feature vectors with integer labels: the center loss and the centre
-update rule of Wen et al., "A Discriminative Feature Learning Approach for Deep Face
-Recognition", ECCV 2016."""
+"""Embedding losses on feature vectors: the center loss and the centre update rule of Wen et
+al., "A Discriminative Feature Learning Approach for Deep Face Recognition", ECCV 2016 (integer
+labels, class centres); the pairwise losses on pairs of vectors or scores with labels in
+{-1, +1} (cosine distance, cosine embedding, margin ranking, hinge embedding) and the triplet
+margin loss on (anchor, positive, negative) vectors.
+
+Labels in {-1, +1} may have any numeric dtype or be bool (False -> -1, True -> +1); 0 or any
+other value raises ``ValueError`` on readable arrays. Cosines use ``_ops.cosine``: each norm
+floored at ``eps`` (torch's ``F.cosine_similarity``), so a zero vector has cosine 0 and a
+finite gradient.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from .. import _ops
-from .._namespace import Array, Namespace, astype, coordinate_dtypes, namespace, to_result
-from .._reduce import Labels, start
-from .._validate import check_classes, check_ignore_index, check_labels, check_number
+from .._namespace import (
+    Array,
+    Namespace,
+    astype,
+    coordinate_dtypes,
+    device,
+    namespace,
+    to_result,
+)
+from .._reduce import Call, Labels, start
+from .._validate import (
+    check_axis,
+    check_bool,
+    check_classes,
+    check_ignore_index,
+    check_labels,
+    check_number,
+    check_same_shape,
+    check_values,
+)
 
-__all__ = ["center_loss", "update_centers"]
+__all__ = [
+    "center_loss",
+    "cosine_distance_loss",
+    "cosine_embedding_loss",
+    "hinge_embedding_loss",
+    "margin_ranking_loss",
+    "triplet_margin_loss",
+    "update_centers",
+]
 
 
 def _center_inputs(
@@ -118,3 +152,278 @@ def update_centers(
     sums = xp.matmul(xp.matrix_transpose(member), x)
     delta = (n * c - sums) / (1.0 + n)
     return to_result(xp, c - alpha * delta, out_dtype)
+
+
+# ---------------------------------------------------------------------------------------
+# pairs and triplets
+
+
+def _signs(call: Call, target: Array) -> Array:
+    """Labels in {-1, +1} in the compute dtype (bool: False -> -1, True -> +1); any other
+    value raises ``ValueError`` when concrete."""
+    xp = call.xp
+    if xp.isdtype(target.dtype, "bool"):
+        one = xp.ones(target.shape, dtype=call.dtype, device=device(target))
+        return xp.where(target, one, -one)
+    y = call.float(target)
+    check_values(call.fn, "target", xp, y, lambda v: (v != 1) & (v != -1),
+                 "must hold labels in {-1, +1} (or bool); convert {0, 1} labels with 2*y - 1")
+    return y
+
+
+def _vectors(fn: str, arrays: dict[str, Array], axis: Any) -> int:
+    """Same-shape vector arguments with a non-empty feature ``axis``; returns it >= 0."""
+    (n0, a0), *rest = arrays.items()
+    for name, a in rest:
+        check_same_shape(fn, a0, a, (n0, name))
+    ax = check_axis(fn, axis, max(a0.ndim, 1))
+    if a0.ndim == 0:
+        raise ValueError(f"{fn}: `{n0}` must have a feature axis (at least 1-D); got a 0-d "
+                         "array")
+    check_classes(fn, a0.shape[ax], f"feature axis ({axis}) of `{n0}`")
+    return ax
+
+
+def cosine_distance_loss(
+    pred: Array,
+    target: Array,
+    /,
+    *,
+    axis: int = -1,
+    eps: float = 1e-8,
+    weight: Array | None = None,
+    reduction: str = "mean",
+) -> Array:
+    """Cosine distance ``l = 1 - cos(pred, target)`` along ``axis``, in [0, 2].
+
+    ::
+
+        cos(x, y) = sum_k x_k y_k / (max(|x|, eps) max(|y|, eps))
+
+    ``pred`` and ``target``: same-shape vectors ``(..., D)`` (features on ``axis``);
+    ``"none"`` gives one value per vector (``pred`` without ``axis``), ``"mean"`` averages
+    over vectors. ``eps=1e-8`` (torch's ``F.cosine_similarity``) floors each norm and must be
+    > 0. A zero vector has cosine 0, loss 1, and the finite gradient ``target / (eps
+    |target|)`` (large: a zero vector has no direction). Empty input: 0.
+
+    References: ``1 - torch.nn.functional.cosine_similarity(pred, target, dim=axis,
+    eps=eps)``; ``optax.losses.cosine_distance(pred, target, epsilon=eps**2)`` (optax floors
+    the squared norms, by default at 0: NaN at a zero vector); ``keras.losses.
+    cosine_similarity(target, pred)`` returns ``-cos = l - 1`` and floors the squared norms
+    at 1e-12 (``eps=1e-6``).
+    """
+    fn = "cosine_distance_loss"
+    eps = check_number(fn, "eps", eps, gt=0.0)
+    call = start(fn, pred, reduction=reduction, weight=weight, target=target)
+    ax = _vectors(fn, {"pred": pred, "target": target}, axis)
+    xp = call.xp
+    return call.finish(1.0 - _ops.cosine(xp, call.float(pred), call.float(target), ax, eps))
+
+
+def cosine_embedding_loss(
+    x1: Array,
+    x2: Array,
+    target: Array,
+    /,
+    *,
+    margin: float = 0.0,
+    axis: int = -1,
+    eps: float = 1e-8,
+    weight: Array | None = None,
+    reduction: str = "mean",
+) -> Array:
+    """Cosine embedding loss of pairs of vectors (torch's ``CosineEmbeddingLoss``).
+
+    ::
+
+        l = 1 - cos(x1, x2)               if y = +1  (similar pair)
+            max(0, cos(x1, x2) - margin)   if y = -1  (dissimilar pair)
+
+    ``x1``, ``x2``: same-shape vectors ``(..., D)`` (features on ``axis``); ``target``: one
+    label per pair (``x1`` without ``axis``) in {-1, +1} or bool. Any other label, 0
+    included, raises ``ValueError`` when concrete (torch silently gives 0 for it).
+    ``margin=0.0`` must lie in [-1, 1] (torch suggests 0 to 0.5); ``eps`` and the cosine as
+    ``cosine_distance_loss`` (a zero vector has cosine 0; torch adds 1e-12 to each squared
+    norm instead, same values, another large gradient there). ``"none"``: one value per
+    pair; ``"mean"``: over pairs. Sub-gradient 0 at the kink ``cos = margin``.
+
+    Reference: ``torch.nn.functional.cosine_embedding_loss(x1, x2, target, margin=margin)``.
+    """
+    fn = "cosine_embedding_loss"
+    margin = check_number(fn, "margin", margin, ge=-1.0, le=1.0)
+    eps = check_number(fn, "eps", eps, gt=0.0)
+    call = start(fn, x1, reduction=reduction, weight=weight, pred_name="x1", x2=x2,
+                 target=target)
+    ax = _vectors(fn, {"x1": x1, "x2": x2}, axis)
+    want = tuple(x1.shape[:ax]) + tuple(x1.shape[ax + 1:])
+    if tuple(target.shape) != want:
+        raise ValueError(
+            f"{fn}: `target` must hold one label per pair, shape {want} (`x1` {tuple(x1.shape)} "
+            f"without axis {ax}); got {tuple(target.shape)}"
+        )
+    xp = call.xp
+    y = _signs(call, target)
+    cos = _ops.cosine(xp, call.float(x1), call.float(x2), ax, eps)
+    # coefficients 0 or 1 rather than a where on y: an unchecked NaN label gives NaN
+    pos, neg = (1.0 + y) * 0.5, (1.0 - y) * 0.5
+    return call.finish(pos * (1.0 - cos) + neg * _ops.relu(xp, cos - margin))
+
+
+def margin_ranking_loss(
+    x1: Array,
+    x2: Array,
+    target: Array,
+    /,
+    *,
+    margin: float = 0.0,
+    weight: Array | None = None,
+    reduction: str = "mean",
+) -> Array:
+    """Margin ranking loss (torch's ``MarginRankingLoss``): ``l = max(0, margin - y (x1 -
+    x2))``, elementwise.
+
+    ``x1``, ``x2``: same-shape scores; ``target``: same-shape labels in {-1, +1} or bool,
+    +1 meaning ``x1`` should rank above ``x2`` by ``margin``. Other labels, 0 included, raise
+    ``ValueError`` when concrete. ``margin=0.0`` must be >= 0 (torch allows negative
+    margins). The gradient is ``-y`` (``x1``) and ``+y`` (``x2``) inside the hinge, 0 outside
+    and at the kink ``y (x1 - x2) = margin``. ``"mean"`` averages over all elements.
+
+    Reference: ``torch.nn.functional.margin_ranking_loss(x1, x2, target, margin=margin)``.
+    """
+    fn = "margin_ranking_loss"
+    margin = check_number(fn, "margin", margin, ge=0.0)
+    call = start(fn, x1, reduction=reduction, weight=weight, pred_name="x1", x2=x2,
+                 target=target)
+    check_same_shape(fn, x1, x2, ("x1", "x2"))
+    check_same_shape(fn, x1, target, ("x1", "target"))
+    y = _signs(call, target)
+    return call.finish(_ops.relu(call.xp, margin - y * (call.float(x1) - call.float(x2))))
+
+
+def hinge_embedding_loss(
+    pred: Array,
+    target: Array,
+    /,
+    *,
+    margin: float = 1.0,
+    weight: Array | None = None,
+    reduction: str = "mean",
+) -> Array:
+    """Hinge embedding loss (torch's ``HingeEmbeddingLoss``), a contrastive hinge on given
+    distances: ``l = x`` if ``y = +1``, ``max(0, margin - x)`` if ``y = -1``, elementwise.
+
+    ``pred``: distances ``x`` (usually >= 0; not checked: a negative distance with ``y = +1``
+    gives a negative loss, as in torch); ``target``: same-shape labels in {-1, +1} or bool.
+    Any other label, 0 included, raises ``ValueError`` when concrete (torch adds both terms
+    for it: ``x = 0.7, y = 0`` gives 1.0). ``margin=1.0`` must be >= 0. An infinite distance
+    gives ``+inf`` for ``y = +1`` and 0 for ``y = -1``. ``"mean"`` averages over all
+    elements.
+
+    Reference: ``torch.nn.functional.hinge_embedding_loss(pred, target, margin=margin)``.
+    """
+    fn = "hinge_embedding_loss"
+    margin = check_number(fn, "margin", margin, ge=0.0)
+    call = start(fn, pred, reduction=reduction, weight=weight, target=target)
+    check_same_shape(fn, pred, target)
+    xp = call.xp
+    y = _signs(call, target)
+    x = call.float(pred)
+    pos, neg = (1.0 + y) * 0.5, (1.0 - y) * 0.5
+    # mul0: the other label's term is exactly 0 even where it is infinite
+    return call.finish(_ops.mul0(xp, pos, x) + _ops.mul0(xp, neg, _ops.relu(xp, margin - x)))
+
+
+def _p_distance(xp: Namespace, u: Array, v: Array, p: float, eps: float, axis: int) -> Array:
+    """``(sum_k |u_k - v_k + eps|^p)^(1/p)`` with a zero gradient where the sum is 0; NaN
+    propagates (``_ops.norm`` would map it to 0)."""
+    diff = u - v + eps
+    if p == 2.0:
+        s = xp.sum(diff * diff, axis=axis)
+    else:
+        a = diff * xp.sign(diff)  # |diff| with the sub-gradient 0 at 0 on every backend
+        if p == 1.0:
+            return xp.sum(a, axis=axis)
+        s = xp.sum(_ops.pow_nonneg(xp, a, p), axis=axis)
+    ok = s > 0
+    safe = xp.where(ok, s, xp.ones_like(s))
+    root = xp.sqrt(safe) if p == 2.0 else safe ** (1.0 / p)
+    return xp.where(ok, root, s * 0.0)
+
+
+def triplet_margin_loss(
+    anchor: Array,
+    positive: Array,
+    negative: Array,
+    /,
+    *,
+    margin: float = 1.0,
+    p: float = 2.0,
+    eps: float = 1e-6,
+    swap: bool = False,
+    distance: str | Callable[[Array, Array], Array] | None = None,
+    axis: int = -1,
+    weight: Array | None = None,
+    reduction: str = "mean",
+) -> Array:
+    """Triplet margin loss of Balntas et al., "Learning local feature descriptors with
+    triplets and shallow convolutional neural networks", BMVC 2016 (with its swap).
+
+    ::
+
+        d(u, v) = (sum_k |u_k - v_k + eps|^p)^(1/p)     (distance=None: torch's p-norm)
+                  1 - cos(u, v)                           (distance="cosine", eps 1e-8)
+                  distance(u, v)                          (a callable)
+        d_an = min(d(a, n), d(p, n)) if swap else d(a, n)
+        l = max(0, d(a, p) - d_an + margin)
+
+    ``anchor``, ``positive``, ``negative``: same-shape vectors ``(..., D)`` (features on
+    ``axis``); ``"none"``: one value per triplet (``anchor`` without ``axis``); ``"mean"``:
+    over triplets. Defaults are torch's: ``margin=1.0`` (>= 0), ``p=2.0`` (>= 1, a norm; odd
+    degrees take ``|.|``), ``eps=1e-6`` (>= 0, added to the difference as torch's
+    ``pairwise_distance``), ``swap=False``. The root is masked: where the sum is 0 (``a ==
+    p`` with ``eps=0``) the distance is 0 with gradient 0. With the default ``eps`` identical
+    vectors are ``eps * D^(1/p)`` apart and their gradient points along (1, ..., 1), a torch
+    artefact kept for parity. ``distance`` (torch's ``triplet_margin_with_distance_loss``):
+    ``"cosine"`` uses ``_ops.cosine`` with torch's ``eps=1e-8`` (``p`` and ``eps`` unused); a
+    callable receives the arrays in the compute dtype and must return the shape of ``anchor``
+    without ``axis`` (written with the array API, it runs on every backend and compiler).
+    Sub-gradient 0 at the kink ``d(a, p) - d_an + margin = 0``.
+
+    References: ``torch.nn.functional.triplet_margin_loss`` (identical);
+    ``optax.losses.triplet_margin_loss`` adds ``eps`` inside the root and omits ``|.|``
+    (wrong for odd ``norm_degree``): it agrees at ``eps=0`` and even ``p``.
+    """
+    fn = "triplet_margin_loss"
+    margin = check_number(fn, "margin", margin, ge=0.0)
+    p = check_number(fn, "p", p, ge=1.0)
+    eps = check_number(fn, "eps", eps, ge=0.0)
+    swap = check_bool(fn, "swap", swap)
+    if isinstance(distance, str):
+        if distance != "cosine":
+            raise ValueError(f"{fn}: `distance` must be None, 'cosine' or a callable d(u, v); "
+                             f"got {distance!r}")
+    elif distance is not None and not callable(distance):
+        raise TypeError(f"{fn}: `distance` must be None, 'cosine' or a callable d(u, v); got "
+                        f"{type(distance).__name__} {distance!r}")
+    call = start(fn, anchor, reduction=reduction, weight=weight, pred_name="anchor",
+                 positive=positive, negative=negative)
+    ax = _vectors(fn, {"anchor": anchor, "positive": positive, "negative": negative}, axis)
+    xp = call.xp
+    want = tuple(anchor.shape[:ax]) + tuple(anchor.shape[ax + 1:])
+
+    def d(u: Array, v: Array) -> Array:
+        if distance is None:
+            return _p_distance(xp, u, v, p, eps, ax)
+        if distance == "cosine":
+            return 1.0 - _ops.cosine(xp, u, v, ax)
+        out = distance(u, v)  # type: ignore[operator]
+        if tuple(out.shape) != want:
+            raise ValueError(f"{fn}: `distance` must return one value per triplet, shape "
+                             f"{want}; got shape {tuple(out.shape)}")
+        return call.float(out)
+
+    a, pos, neg = call.float(anchor), call.float(positive), call.float(negative)
+    d_an = d(a, neg)
+    if swap:
+        d_an = xp.minimum(d_an, d(pos, neg))
+    return call.finish(_ops.relu(xp, d(a, pos) - d_an + margin))

@@ -26,7 +26,9 @@ Every module runs under ``torch.compile(fullgraph=True)`` and inside DDP models;
 shows its options. ``SPECS`` is the table the classes are built from (module, core function,
 options, peer); ``NOT_ADAPTED`` lists the registered functions without a module and why.
 ``LinearCrossEntropyLoss`` owns its projection (``linear``) as torch's module does.
-``DiceCELoss`` and ``DiceFocalLoss`` are the compounds (``lambda_dice * Dice + lambda_ce * CE``).
+``CosineEmbeddingLoss``, ``MarginRankingLoss`` and the triplet modules take three inputs, as
+torch's. ``DiceCELoss`` and ``DiceFocalLoss`` are the compounds (``lambda_dice * Dice +
+lambda_ce * CE``).
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ from ._special import (
     KLDivLossBase,
     LinearCrossEntropyLossBase,
     MultiMarginLossBase,
+    ThreeInputLossBase,
 )
 from ._specs import COMPOUNDS, NOT_ADAPTED
 from ._specs import SPECS as _SINGLE
@@ -54,6 +57,8 @@ __all__ = [
     "CDIoULoss",
     "CIoULoss",
     "CenterLoss",
+    "CosineDistanceLoss",
+    "CosineEmbeddingLoss",
     "CrossEntropyLoss",
     "DIoULoss",
     "DiceCELoss",
@@ -67,6 +72,7 @@ __all__ = [
     "GaussianNLLLoss",
     "GeneralizedCrossEntropyLoss",
     "GeneralizedKLDivLoss",
+    "HingeEmbeddingLoss",
     "HingeLoss",
     "HuberLoss",
     "IoULoss",
@@ -80,6 +86,7 @@ __all__ = [
     "MAPELoss",
     "MSELoss",
     "MSLELoss",
+    "MarginRankingLoss",
     "MultiClassHingeLoss",
     "MultiClassSparsemaxLoss",
     "MultiLabelMarginLoss",
@@ -95,6 +102,8 @@ __all__ = [
     "SoftmaxFocalLoss",
     "SparsemaxLoss",
     "SquaredHingeLoss",
+    "TripletMarginLoss",
+    "TripletMarginWithDistanceLoss",
     "TukeyBiweightLoss",
     "TverskyLoss",
     "adapted",
@@ -110,6 +119,10 @@ _BASES: dict[str, type[AdapterLoss]] = {
     "MultiMarginLoss": MultiMarginLossBase,
     "CenterLoss": CenterLossBase,
     "LinearCrossEntropyLoss": LinearCrossEntropyLossBase,
+    "CosineEmbeddingLoss": ThreeInputLossBase,
+    "MarginRankingLoss": ThreeInputLossBase,
+    "TripletMarginLoss": ThreeInputLossBase,
+    "TripletMarginWithDistanceLoss": ThreeInputLossBase,
     "DiceCELoss": DiceCELossBase,
     "DiceFocalLoss": DiceFocalLossBase,
 }
@@ -181,6 +194,12 @@ MultiMarginLoss = _build("MultiMarginLoss")
 SparsemaxLoss = _build("SparsemaxLoss")
 MultiClassSparsemaxLoss = _build("MultiClassSparsemaxLoss")
 CenterLoss = _build("CenterLoss")
+CosineDistanceLoss = _build("CosineDistanceLoss")
+CosineEmbeddingLoss = _build("CosineEmbeddingLoss")
+MarginRankingLoss = _build("MarginRankingLoss")
+HingeEmbeddingLoss = _build("HingeEmbeddingLoss")
+TripletMarginLoss = _build("TripletMarginLoss")
+TripletMarginWithDistanceLoss = _build("TripletMarginWithDistanceLoss")
 DiceLoss = _build("DiceLoss")
 JaccardLoss = _build("JaccardLoss")
 TverskyLoss = _build("TverskyLoss")

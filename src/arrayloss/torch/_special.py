@@ -1,8 +1,9 @@
 """Modules whose ``forward`` is more than one core call with renamed options: a loss without
 a target (entropy), one with a third input (the Gaussian NLL's variance), torch's
 elementwise KL divergence and its ``"batchmean"``, torch's ``MultiMarginLoss`` (class weights
-gathered per sample, the sum divided by C), a ``CenterLoss`` that owns its centres and a
-``LinearCrossEntropyLoss`` that owns its projection."""
+gathered per sample, the sum divided by C), a ``CenterLoss`` that owns its centres, a
+``LinearCrossEntropyLoss`` that owns its projection, and the pair and triplet losses (three
+inputs)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from .. import losses
 from ._base import REDUCTIONS, AdapterLoss
 
 __all__ = ["CenterLossBase", "EntropyLossBase", "GaussianNLLLossBase", "KLDivLossBase",
-           "LinearCrossEntropyLossBase", "MultiMarginLossBase"]
+           "LinearCrossEntropyLossBase", "MultiMarginLossBase", "ThreeInputLossBase"]
 
 
 class EntropyLossBase(AdapterLoss):
@@ -153,4 +154,19 @@ class LinearCrossEntropyLossBase(AdapterLoss):
             options["ignore_index"] = self.ignore_index
         return self.call_core(losses.linear_cross_entropy, input, self.linear.weight, target,
                               bias=self.linear.bias, **options, weight=sample_weight, where=where,
+                              reduction=self.reduction)
+
+
+class ThreeInputLossBase(AdapterLoss):
+    """torch's three-input ``forward``: ``(input1, input2, target)`` of ``CosineEmbeddingLoss``
+    and ``MarginRankingLoss``, ``(anchor, positive, negative)`` of the triplet losses; the
+    three are the core function's positional arrays, in that order."""
+
+    arity = 3
+
+    def forward(self, input1: torch.Tensor, input2: torch.Tensor,  # type: ignore[override]
+                target: torch.Tensor, sample_weight: torch.Tensor | None = None
+                ) -> torch.Tensor:
+        return self.call_core(getattr(losses, self.spec.fn), input1, input2, target,
+                              **self.core_options(target), weight=sample_weight,
                               reduction=self.reduction)
