@@ -192,6 +192,7 @@ def cosine_distance_loss(
     axis: int = -1,
     eps: float = 1e-8,
     weight: Array | None = None,
+    where: Array | None = None,
     reduction: str = "mean",
 ) -> Array:
     """Cosine distance ``l = 1 - cos(pred, target)`` along ``axis``, in [0, 2].
@@ -214,7 +215,7 @@ def cosine_distance_loss(
     """
     fn = "cosine_distance_loss"
     eps = check_number(fn, "eps", eps, gt=0.0)
-    call = start(fn, pred, reduction=reduction, weight=weight, target=target)
+    call = start(fn, pred, reduction=reduction, weight=weight, where=where, target=target)
     ax = _vectors(fn, {"pred": pred, "target": target}, axis)
     xp = call.xp
     return call.finish(1.0 - _ops.cosine(xp, call.float(pred), call.float(target), ax, eps))
@@ -230,6 +231,7 @@ def cosine_embedding_loss(
     axis: int = -1,
     eps: float = 1e-8,
     weight: Array | None = None,
+    where: Array | None = None,
     reduction: str = "mean",
 ) -> Array:
     """Cosine embedding loss of pairs of vectors (torch's ``CosineEmbeddingLoss``).
@@ -252,7 +254,7 @@ def cosine_embedding_loss(
     fn = "cosine_embedding_loss"
     margin = check_number(fn, "margin", margin, ge=-1.0, le=1.0)
     eps = check_number(fn, "eps", eps, gt=0.0)
-    call = start(fn, x1, reduction=reduction, weight=weight, pred_name="x1", x2=x2,
+    call = start(fn, x1, reduction=reduction, weight=weight, where=where, pred_name="x1", x2=x2,
                  target=target)
     ax = _vectors(fn, {"x1": x1, "x2": x2}, axis)
     want = tuple(x1.shape[:ax]) + tuple(x1.shape[ax + 1:])
@@ -277,6 +279,7 @@ def margin_ranking_loss(
     *,
     margin: float = 0.0,
     weight: Array | None = None,
+    where: Array | None = None,
     reduction: str = "mean",
 ) -> Array:
     """Margin ranking loss (torch's ``MarginRankingLoss``): ``l = max(0, margin - y (x1 -
@@ -292,7 +295,7 @@ def margin_ranking_loss(
     """
     fn = "margin_ranking_loss"
     margin = check_number(fn, "margin", margin, ge=0.0)
-    call = start(fn, x1, reduction=reduction, weight=weight, pred_name="x1", x2=x2,
+    call = start(fn, x1, reduction=reduction, weight=weight, where=where, pred_name="x1", x2=x2,
                  target=target)
     check_same_shape(fn, x1, x2, ("x1", "x2"))
     check_same_shape(fn, x1, target, ("x1", "target"))
@@ -307,6 +310,7 @@ def hinge_embedding_loss(
     *,
     margin: float = 1.0,
     weight: Array | None = None,
+    where: Array | None = None,
     reduction: str = "mean",
 ) -> Array:
     """Hinge embedding loss (torch's ``HingeEmbeddingLoss``), a contrastive hinge on given
@@ -323,7 +327,7 @@ def hinge_embedding_loss(
     """
     fn = "hinge_embedding_loss"
     margin = check_number(fn, "margin", margin, ge=0.0)
-    call = start(fn, pred, reduction=reduction, weight=weight, target=target)
+    call = start(fn, pred, reduction=reduction, weight=weight, where=where, target=target)
     check_same_shape(fn, pred, target)
     xp = call.xp
     y = _signs(call, target)
@@ -363,6 +367,7 @@ def triplet_margin_loss(
     distance: str | Callable[[Array, Array], Array] | None = None,
     axis: int = -1,
     weight: Array | None = None,
+    where: Array | None = None,
     reduction: str = "mean",
 ) -> Array:
     """Triplet margin loss of Balntas et al., "Learning local feature descriptors with
@@ -405,7 +410,7 @@ def triplet_margin_loss(
     elif distance is not None and not callable(distance):
         raise TypeError(f"{fn}: `distance` must be None, 'cosine' or a callable d(u, v); got "
                         f"{type(distance).__name__} {distance!r}")
-    call = start(fn, anchor, reduction=reduction, weight=weight, pred_name="anchor",
+    call = start(fn, anchor, reduction=reduction, weight=weight, where=where, pred_name="anchor",
                  positive=positive, negative=negative)
     ax = _vectors(fn, {"anchor": anchor, "positive": positive, "negative": negative}, axis)
     xp = call.xp

@@ -165,8 +165,8 @@ class ThreeInputLossBase(AdapterLoss):
     arity = 3
 
     def forward(self, input1: torch.Tensor, input2: torch.Tensor,  # type: ignore[override]
-                target: torch.Tensor, sample_weight: torch.Tensor | None = None
-                ) -> torch.Tensor:
+                target: torch.Tensor, sample_weight: torch.Tensor | None = None,
+                where: torch.Tensor | None = None) -> torch.Tensor:
         return self.call_core(getattr(losses, self.spec.fn), input1, input2, target,
                               **self.core_options(target), weight=sample_weight,
-                              reduction=self.reduction)
+                              where=where, reduction=self.reduction)
