@@ -39,6 +39,7 @@ from ._namespace import (
 )
 from ._validate import (
     broadcastable_to,
+    check_axes,
     check_axis,
     check_classes,
     check_ignore_index,
@@ -48,7 +49,7 @@ from ._validate import (
     check_same_shape,
 )
 
-__all__ = ["Call", "Labels", "elementwise", "start", "start_classes"]
+__all__ = ["Call", "Labels", "elementwise", "start", "start_class_axes", "start_classes"]
 
 
 class Call:
@@ -236,6 +237,46 @@ def start_classes(
     else:
         check_ignore_index(fn, ignore_index, c)
     return call, ax, c, is_dense
+
+
+def start_class_axes(
+    fn: str,
+    pred: Array,
+    target: Array,
+    *,
+    axis: Any,
+    reduction: str,
+    weight: Array | None,
+    ignore_index: Any,
+) -> tuple[Call, Array, Array, int, int, bool]:
+    """``start_classes`` where ``axis`` may also be a tuple of class axes (see
+    ``_validate.check_axes``): their C = the product of their sizes classes are merged
+    into one last axis of ``pred`` (and of a dense ``target``) by ``_ops.merge_axes``, so an
+    integer label is the C-order flat index into them and ``"none"`` has the shape of
+    ``pred`` without them. Returns ``(call, pred, target, axis, C, is_dense)`` with the
+    arrays the loss continues with (unchanged for an int ``axis``)."""
+    if isinstance(axis, (tuple, list)):
+        check_reduction(fn, reduction)
+        xp = namespace(fn, pred=pred, target=target, weight=weight)
+        axes = check_axes(fn, axis, pred.ndim)
+        if isinstance(axes, int):
+            axis = axes
+        else:
+            ps, ts = tuple(pred.shape), tuple(target.shape)
+            want = tuple(s for i, s in enumerate(ps) if i not in axes)
+            if ts != ps and ts != want:
+                raise ValueError(
+                    f"{fn}: `target` must hold integer labels of shape {want} (`pred` "
+                    f"without the class axes {axes}) or dense targets of shape {ps}; got "
+                    f"`pred` {ps} and `target` {ts}"
+                )
+            pred = _ops.merge_axes(xp, pred, axes)
+            if ts == ps:
+                target = _ops.merge_axes(xp, target, axes)
+            axis = pred.ndim - 1
+    call, ax, c, dense = start_classes(fn, pred, target, axis=axis, reduction=reduction,
+                                       weight=weight, ignore_index=ignore_index)
+    return call, pred, target, ax, c, dense
 
 
 class Labels:
