@@ -263,7 +263,7 @@ def start_class_axes(
             axis = axes
         else:
             ps, ts = tuple(pred.shape), tuple(target.shape)
-            want = tuple(s for i, s in enumerate(ps) if i not in axes)
+            want = tuple(s for i, s in enumerate(ps) if not any(i == a for a in axes))
             if ts != ps and ts != want:
                 raise ValueError(
                     f"{fn}: `target` must hold integer labels of shape {want} (`pred` "

@@ -160,7 +160,9 @@ def check_axes(fn: str, axis: Any, ndim: int) -> int | tuple[int, ...]:
     if not axis:
         raise ValueError(f"{fn}: `axis` must name at least one class axis; got ()")
     axes = tuple(check_axis(fn, a, ndim) for a in axis)
-    if len(set(axes)) != len(axes):
+    # pairwise `==`, not a set or `in`: under torch.compile the axes may be symbolic ints,
+    # which Dynamo neither hashes nor tests for membership correctly
+    if any(a == b for i, a in enumerate(axes) for b in axes[i + 1:]):
         raise ValueError(f"{fn}: `axis` must not repeat an axis; got {axis!r} (axes {axes} "
                          f"of {ndim}-D input)")
     return axes[0] if len(axes) == 1 else axes
