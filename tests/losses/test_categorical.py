@@ -471,28 +471,34 @@ class TestClassAxes:
                                     reduction="none"))
 
     def test_matches_optax(self) -> None:
-        """optax's tuple ``axis`` numbers the classes over the axes in the order given."""
+        """optax's tuple ``axis`` numbers the classes over the axes in the order given
+        (arrayloss on NumPy: the backends agree in the matrix; optax jitted once per axes)."""
         optax = optax_or_skip()
-        import jax.numpy as jnp
+        import jax
 
         rng = np.random.default_rng(12)
         z = rng.normal(size=(3, 2, 4, 3)) * 2
-        for axes in ((1, 2), (2, 1), (3, 1, 2)):
+        q = rng.dirichlet(np.ones(24), size=3).reshape(z.shape)
+        log_q = np.log(rng.dirichlet(np.ones(24), size=3).reshape(z.shape))
+        for axes in ((2, 1), (3, 1, 2)):
             zm = _merged(z, axes)
             y = rng.integers(0, zm.shape[-1], size=zm.shape[:-1])
-            jz = jnp.asarray(z)
-            _close(al.cross_entropy(jz, jnp.asarray(y), axis=axes, reduction="none"),
-                   optax.losses.softmax_cross_entropy_with_integer_labels(jz, jnp.asarray(y),
-                                                                          axis=axes))
-            q = jnp.asarray(rng.dirichlet(np.ones(3 * 2 * 4), size=3).reshape(z.shape))
-            _close(al.cross_entropy(jz, q, axis=axes, reduction="none"),
-                   optax.losses.softmax_cross_entropy(jz, q, axis=axes))
-            log_q = jnp.asarray(np.log(rng.dirichlet(np.ones(24), size=3).reshape(z.shape)))
-            _close(al.kl_divergence(log_q, q, axis=axes, reduction="none"),
-                   optax.losses.kl_divergence(log_q, q, axis=axes))
-            _close(al.kl_divergence(log_q, jnp.log(q), axis=axes, log_target=True,
-                                    reduction="none"),
-                   optax.losses.kl_divergence_with_log_targets(log_q, jnp.log(q), axis=axes))
+
+            @jax.jit
+            def theirs(z, y, q, log_q, axes=axes):
+                losses = optax.losses
+                return (losses.softmax_cross_entropy_with_integer_labels(z, y, axis=axes),
+                        losses.softmax_cross_entropy(z, q, axis=axes),
+                        losses.kl_divergence(log_q, q, axis=axes),
+                        losses.kl_divergence_with_log_targets(log_q, jax.numpy.log(q),
+                                                              axis=axes))
+
+            ce_y, ce_q, kl, kl_log = theirs(z, y, q, log_q)
+            _close(al.cross_entropy(z, y, axis=axes, reduction="none"), ce_y)
+            _close(al.cross_entropy(z, q, axis=axes, reduction="none"), ce_q)
+            _close(al.kl_divergence(log_q, q, axis=axes, reduction="none"), kl)
+            _close(al.kl_divergence(log_q, np.log(q), axis=axes, log_target=True,
+                                    reduction="none"), kl_log)
 
     def test_ignored_samples_get_zero_gradient(self) -> None:
         torch = _torch()
@@ -507,17 +513,6 @@ class TestClassAxes:
             (g,) = torch.autograd.grad(out, tz)
             _close(out.item(), fn(z[[0, 2, 3]], y[[0, 2, 3]], axis=(2, 1), reduction="sum"))
             assert torch.isfinite(g).all() and not g[1].any()
-
-    def test_jit_and_compile(self) -> None:
-        jax = _jax()
-        torch = _torch()
-        rng = np.random.default_rng(14)
-        z, y = rng.normal(size=(3, 2, 4)), rng.integers(0, 8, size=(3,))
-        want = al.cross_entropy(z, y, axis=(1, 2))
-        _close(jax.jit(lambda a, b: al.cross_entropy(a, b, axis=(1, 2)))(z, y), want)
-        compiled = torch.compile(lambda a, b: al.cross_entropy(a, b, axis=(1, 2)),
-                                 fullgraph=True, backend="eager")
-        _close(compiled(torch.tensor(z), torch.tensor(y)).numpy(), want)
 
     def test_bad_axes(self) -> None:
         z, y = np.zeros((2, 3, 4)), np.zeros((2,), dtype=int)
