@@ -13,6 +13,7 @@ then the test oracle of that kernel.
   gives its limit), ``softplus``, ``log_sigmoid``, ``sigmoid``;
 - reductions and reads: ``mean``, ``value_range``, ``finite_on_host``;
 - indexing without boolean masks: ``take_along_axis``, ``take``, ``along``, ``one_hot``;
+  ``merge_axes`` (several class axes as one);
 - order statistics: ``sort``, ``argsort``, ``sort_with_indices``, ``median``,
   ``cumulative_sum``.
 """
@@ -41,6 +42,7 @@ __all__ = [
     "logsumexp",
     "mean",
     "median",
+    "merge_axes",
     "mul0",
     "norm",
     "one_hot",
@@ -330,6 +332,16 @@ def along(xp: Namespace, vec: Array, ndim: int, axis: int) -> Array:
     shape = [1] * ndim
     shape[axis] = vec.shape[0]
     return xp.reshape(vec, tuple(shape))
+
+
+def merge_axes(xp: Namespace, x: Array, axes: tuple[int, ...]) -> Array:
+    """``x`` with the (non-negative, distinct) ``axes`` moved to the end in the given order
+    and merged into one last axis: entry ``k`` of that axis is the C-order flat index of
+    the ``axes`` coordinates (optax's tuple ``axis``). The other axes keep their order."""
+    k = len(axes)
+    x = xp.moveaxis(x, axes, tuple(range(-k, 0)))
+    shape = tuple(x.shape)
+    return xp.reshape(x, (*shape[:-k], math.prod(shape[-k:])))
 
 
 def one_hot(xp: Namespace, labels: Array, num_classes: int, dtype: Any, axis: int = -1) -> Array:

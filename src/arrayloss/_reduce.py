@@ -43,6 +43,7 @@ from ._namespace import (
 )
 from ._validate import (
     broadcastable_to,
+    check_axes,
     check_axis,
     check_classes,
     check_ignore_index,
@@ -53,7 +54,7 @@ from ._validate import (
     check_where,
 )
 
-__all__ = ["Call", "Labels", "elementwise", "start", "start_classes"]
+__all__ = ["Call", "Labels", "elementwise", "start", "start_class_axes", "start_classes"]
 
 
 class Call:
@@ -131,6 +132,12 @@ class Call:
         w = xp.broadcast_to(w, shape)
         self.where = xp.any(w, axis=axis)
         return w
+
+    def merge_class_axes(self, shape: tuple[int, ...], axes: tuple[int, ...]) -> None:
+        """Merge the class ``axes`` of a class-axis ``where`` (of the rank of ``pred``, whose
+        shape is ``shape``) as ``pred``'s are merged; a per-sample ``where`` is unchanged."""
+        if self.where is not None and self.where.ndim == len(shape):
+            self.where = _merged_mask(self.fn, self.xp, self.where, shape, axes)
 
     def finish(
         self,
@@ -299,6 +306,62 @@ def start_classes(
     else:
         check_ignore_index(fn, ignore_index, c)
     return call, ax, c, is_dense
+
+
+def start_class_axes(
+    fn: str,
+    pred: Array,
+    target: Array,
+    *,
+    axis: Any,
+    reduction: str,
+    weight: Array | None,
+    ignore_index: Any,
+    where: Array | None = None,
+) -> tuple[Call, Array, Array, int, int, bool]:
+    """``start_classes`` where ``axis`` may also be a tuple of class axes (see
+    ``_validate.check_axes``): their C = the product of their sizes classes are merged
+    into one last axis of ``pred`` (and of a dense ``target``) by ``_ops.merge_axes``, so an
+    integer label is the C-order flat index into them and ``"none"`` has the shape of
+    ``pred`` without them. Returns ``(call, pred, target, axis, C, is_dense)`` with the
+    arrays the loss continues with (unchanged for an int ``axis``)."""
+    if isinstance(axis, (tuple, list)):
+        check_reduction(fn, reduction)
+        xp = namespace(fn, pred=pred, target=target, weight=weight, where=where)
+        axes = check_axes(fn, axis, pred.ndim)
+        if isinstance(axes, int):
+            axis = axes
+        else:
+            ps, ts = tuple(pred.shape), tuple(target.shape)
+            want = tuple(s for i, s in enumerate(ps) if not any(i == a for a in axes))
+            if ts != ps and ts != want:
+                raise ValueError(
+                    f"{fn}: `target` must hold integer labels of shape {want} (`pred` "
+                    f"without the class axes {axes}) or dense targets of shape {ps}; got "
+                    f"`pred` {ps} and `target` {ts}"
+                )
+            pred = _ops.merge_axes(xp, pred, axes)
+            if ts == ps:
+                target = _ops.merge_axes(xp, target, axes)
+            if where is not None and where.ndim == len(ps):  # a class mask: merged alike
+                check_where(fn, xp, where)
+                where = _merged_mask(fn, xp, where, ps, axes)
+            axis = pred.ndim - 1
+    call, ax, c, dense = start_classes(fn, pred, target, axis=axis, reduction=reduction,
+                                       weight=weight, where=where, ignore_index=ignore_index)
+    return call, pred, target, ax, c, dense
+
+
+def _merged_mask(fn: str, xp: Namespace, where: Array, shape: tuple[int, ...],
+                 axes: tuple[int, ...]) -> Array:
+    """A class-axis ``where`` of the rank of ``pred`` (``shape``), broadcast and with the
+    class ``axes`` merged as ``pred``'s."""
+    if not broadcastable_to(tuple(where.shape), shape):
+        raise ValueError(
+            f"{fn}: `where` of shape {tuple(where.shape)} has the rank of `pred` (a class "
+            f"mask) but does not broadcast to `pred` of shape {shape}"
+        )
+    return _ops.merge_axes(xp, xp.broadcast_to(where, shape), axes)
 
 
 class Labels:

@@ -29,6 +29,7 @@ from ._options import is_bool, validate_mode
 __all__ = [
     "REDUCTIONS",
     "broadcastable_to",
+    "check_axes",
     "check_axis",
     "check_bool",
     "check_choice",
@@ -154,6 +155,28 @@ def check_axis(fn: str, axis: Any, ndim: int, name: str = "axis") -> int:
     if not -ndim <= a < ndim:
         raise ValueError(f"{fn}: `{name}` must be in [{-ndim}, {ndim}) for {ndim}-D input; got {a}")
     return a % ndim
+
+
+def check_axes(fn: str, axis: Any, ndim: int) -> int | tuple[int, ...]:
+    """``axis`` of a loss over classes: an int, or a tuple of distinct ints (several class
+    axes, in the order whose C-order flattening numbers the classes). Returns the
+    non-negative int, or the tuple of non-negative ints when it has two or more (a tuple of
+    one is that int). ``TypeError`` for another type, ``ValueError`` for an empty tuple, an
+    axis out of range or a repeated axis."""
+    if not isinstance(axis, tuple):
+        if isinstance(axis, list):
+            raise TypeError(f"{fn}: `axis` must be an int or a tuple of ints; got the list "
+                            f"{axis!r}: pass tuple(axis)")
+        return check_axis(fn, axis, ndim)
+    if not axis:
+        raise ValueError(f"{fn}: `axis` must name at least one class axis; got ()")
+    axes = tuple(check_axis(fn, a, ndim) for a in axis)
+    # pairwise `==`, not a set or `in`: under torch.compile the axes may be symbolic ints,
+    # which Dynamo neither hashes nor tests for membership correctly
+    if any(a == b for i, a in enumerate(axes) for b in axes[i + 1:]):
+        raise ValueError(f"{fn}: `axis` must not repeat an axis; got {axis!r} (axes {axes} "
+                         f"of {ndim}-D input)")
+    return axes[0] if len(axes) == 1 else axes
 
 
 def check_classes(fn: str, num_classes: Any, what: str = "class axis") -> None:

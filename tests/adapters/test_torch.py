@@ -94,6 +94,12 @@ def _kl(rng):
     return np.log(np.moveaxis(q, -1, 1)), np.moveaxis(p, -1, 1)
 
 
+def _prob_labels(rng):
+    x, y = _labels(rng)
+    e = np.exp(x)
+    return e / e.sum(1, keepdims=True), y
+
+
 def _rows(rng):
     return rng.normal(size=(6, 4)), rng.integers(0, 4, size=(6,))
 
@@ -267,6 +273,11 @@ PEERS: list[tuple[str, Callable[[str], Any], Callable[[str], Any], Any, tuple[st
     ("CrossEntropyLoss-probabilities", lambda r: alt.CrossEntropyLoss(_t(W4), reduction=r),
      lambda r: torch.nn.CrossEntropyLoss(_t(W4), reduction=r), _soft_classes,
      ("mean", "sum", "none")),
+    # from_logits=False: probabilities, torch's NLLLoss of their log
+    ("CrossEntropyLoss-from-probabilities",
+     lambda r: alt.CrossEntropyLoss(_t(W4), from_logits=False, reduction=r),
+     lambda r: (lambda x, y: torch.nn.NLLLoss(_t(W4), reduction=r)(torch.log(x), y)),
+     _prob_labels, ("mean", "sum", "none")),
     ("NLLLoss", lambda r: alt.NLLLoss(_t(W4), reduction=r),
      lambda r: torch.nn.NLLLoss(_t(W4), reduction=r), _labels, ("mean", "sum", "none")),
     ("LinearCrossEntropyLoss", lambda r: _same_projection(alt.LinearCrossEntropyLoss(
@@ -292,6 +303,12 @@ PEERS: list[tuple[str, Callable[[str], Any], Callable[[str], Any], Any, tuple[st
      ("mean", "sum", "none")),
     ("MultiMarginLoss-p2", lambda r: alt.MultiMarginLoss(p=2, reduction=r),
      lambda r: torch.nn.MultiMarginLoss(p=2, reduction=r), _rows, ("mean", "none")),
+    # the generic module's class weights: torch's "none" and "sum" times C (its mean divides
+    # by N, ours by the labels' class-weight sum)
+    ("MultiClassHingeLoss-class-weight",
+     lambda r: alt.MultiClassHingeLoss(mode="weston_watkins", weight=_t(W4), reduction=r),
+     lambda r: (lambda x, y: 4 * torch.nn.MultiMarginLoss(weight=_t(W4), reduction=r)(x, y)),
+     _rows, ("sum", "none")),
     ("SoftMarginLoss", lambda r: alt.SoftMarginLoss(reduction=r),
      lambda r: torch.nn.SoftMarginLoss(reduction=r), _signs, ("mean", "sum", "none")),
     ("MultiLabelSoftMarginLoss", lambda r: alt.MultiLabelSoftMarginLoss(_t(W4), reduction=r),

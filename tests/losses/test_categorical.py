@@ -10,6 +10,7 @@ The backend matrix (``test_matrix.py``) already runs every catalogue case on eve
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 
@@ -419,3 +420,211 @@ class TestCategoricalFamily:
     def test_no_dense_one_hot_for_integer_labels(self) -> None:
         al.cross_entropy(LG, T, label_smoothing=0.1, class_weight=[1.0, 2.0, 3.0])
         al.softmax_focal_loss(LG, T, alpha=[0.2, 0.3, 0.5])
+
+
+def _merged(x: np.ndarray, axes: tuple[int, ...]) -> np.ndarray:
+    """NumPy: ``axes`` moved to the end in their order and flattened in C order."""
+    k = len(axes)
+    x = np.moveaxis(x, axes, tuple(range(-k, 0)))
+    return x.reshape((*x.shape[:-k], -1))
+
+
+def _unmerged(xm: np.ndarray, shape: tuple[int, ...], axes: tuple[int, ...]) -> np.ndarray:
+    """The inverse of ``_merged`` for an array of ``shape``."""
+    k = len(axes)
+    x = xm.reshape((*xm.shape[:-1], *(shape[a] for a in axes)))
+    return np.moveaxis(x, tuple(range(-k, 0)), axes)
+
+
+class TestClassAxes:
+    """A tuple ``axis`` (several class axes, optax's convention) in ``cross_entropy``,
+    ``softmax_focal_loss``, ``entropy`` and ``kl_divergence``: the loss over the merged
+    axis, labels as flat C-order indices, per-class options of length prod(class dims)."""
+
+    @pytest.mark.parametrize("axes", [(1, 3), (3, 1), (-1, 1, 2)])
+    def test_equals_the_loss_over_the_merged_axis(self, axes) -> None:
+        rng = np.random.default_rng(11)
+        z = rng.normal(size=(2, 3, 2, 4)) * 2
+        zm = _merged(z, axes)
+        c = zm.shape[-1]
+        y = rng.integers(0, c, size=zm.shape[:-1])
+        y.flat[1] = -1
+        q = rng.dirichlet(np.ones(c), size=zm.shape[:-1])
+        q_full = _unmerged(q, z.shape, axes)
+        cw, alpha = rng.uniform(0.2, 2.0, size=c), rng.uniform(0.1, 0.9, size=c)
+        for fn, extra in ((al.cross_entropy, {}), (al.softmax_focal_loss, {"alpha": alpha})):
+            for red in ("none", "mean", "sum"):
+                kw = {"class_weight": cw, "label_smoothing": 0.1, "reduction": red, **extra}
+                got = fn(z, y, axis=axes, ignore_index=-1, **kw)
+                assert got.shape == (zm.shape[:-1] if red == "none" else ())
+                _close(got, fn(zm, y, ignore_index=-1, **kw))
+                _close(fn(z, q_full, axis=axes, **kw), fn(zm, q, **kw))
+        _close(al.entropy(z, axis=axes, from_logits=True, reduction="none"),
+               al.entropy(zm, from_logits=True, reduction="none"))
+        _close(al.entropy(q_full, axis=axes, base=2.0), al.entropy(q, base=2.0))
+        log_q = np.log(rng.dirichlet(np.ones(c), size=zm.shape[:-1]))
+        lq_full = _unmerged(log_q, z.shape, axes)
+        for lt in (False, True):
+            _close(al.kl_divergence(lq_full, np.log(q_full) if lt else q_full, axis=axes,
+                                    log_target=lt, reduction="none"),
+                   al.kl_divergence(log_q, np.log(q) if lt else q, log_target=lt,
+                                    reduction="none"))
+
+    def test_matches_optax(self) -> None:
+        """optax's tuple ``axis`` numbers the classes over the axes in the order given
+        (arrayloss on NumPy: the backends agree in the matrix; optax jitted once per axes)."""
+        optax = optax_or_skip()
+        import jax
+
+        rng = np.random.default_rng(12)
+        z = rng.normal(size=(3, 2, 4, 3)) * 2
+        q = rng.dirichlet(np.ones(24), size=3).reshape(z.shape)
+        log_q = np.log(rng.dirichlet(np.ones(24), size=3).reshape(z.shape))
+        for axes in ((2, 1), (3, 1, 2)):
+            zm = _merged(z, axes)
+            y = rng.integers(0, zm.shape[-1], size=zm.shape[:-1])
+
+            @jax.jit
+            def theirs(z, y, q, log_q, axes=axes):
+                losses = optax.losses
+                return (losses.softmax_cross_entropy_with_integer_labels(z, y, axis=axes),
+                        losses.softmax_cross_entropy(z, q, axis=axes),
+                        losses.kl_divergence(log_q, q, axis=axes),
+                        losses.kl_divergence_with_log_targets(log_q, jax.numpy.log(q),
+                                                              axis=axes))
+
+            ce_y, ce_q, kl, kl_log = theirs(z, y, q, log_q)
+            _close(al.cross_entropy(z, y, axis=axes, reduction="none"), ce_y)
+            _close(al.cross_entropy(z, q, axis=axes, reduction="none"), ce_q)
+            _close(al.kl_divergence(log_q, q, axis=axes, reduction="none"), kl)
+            _close(al.kl_divergence(log_q, np.log(q), axis=axes, log_target=True,
+                                    reduction="none"), kl_log)
+
+    def test_ignored_samples_get_zero_gradient(self) -> None:
+        torch = _torch()
+        rng = np.random.default_rng(13)
+        z = rng.normal(size=(4, 2, 3))
+        y = np.array([5, -1, 0, 3])
+        poisoned = z.copy()
+        poisoned[1] = np.nan
+        for fn in (al.cross_entropy, al.softmax_focal_loss):
+            tz = torch.tensor(poisoned, requires_grad=True)
+            out = fn(tz, torch.tensor(y), axis=(2, 1), ignore_index=-1, reduction="sum")
+            (g,) = torch.autograd.grad(out, tz)
+            _close(out.item(), fn(z[[0, 2, 3]], y[[0, 2, 3]], axis=(2, 1), reduction="sum"))
+            assert torch.isfinite(g).all() and not g[1].any()
+
+    def test_bad_axes(self) -> None:
+        z, y = np.zeros((2, 3, 4)), np.zeros((2,), dtype=int)
+        for fn in (al.cross_entropy, al.softmax_focal_loss):
+            name = fn.__name__
+            with pytest.raises(ValueError, match=rf"{name}: `axis` must not repeat an axis; "
+                                                 r"got \(1, -2\)"):
+                fn(z, y, axis=(1, -2))
+            with pytest.raises(ValueError, match=rf"{name}: `axis` must be in \[-3, 3\)"):
+                fn(z, y, axis=(1, 3))
+            with pytest.raises(ValueError, match=rf"{name}: `axis` must name at least one"):
+                fn(z, y, axis=())
+            with pytest.raises(TypeError, match=rf"{name}: `axis` must be an int or a tuple of "
+                                                r"ints; got the list \[1, 2\]: pass tuple"):
+                fn(z, y, axis=[1, 2])
+            with pytest.raises(TypeError, match=rf"{name}: `axis` must be an int"):
+                fn(z, y, axis=(1, 2.0))
+            with pytest.raises(ValueError, match=rf"{name}: `target` must hold integer labels of "
+                               r"shape \(2,\) \(`pred` without the class axes \(1, 2\)\)"):
+                fn(z, np.zeros((2, 3), dtype=int), axis=(1, 2))
+            with pytest.raises(ValueError, match=rf"{name}: `class_weight` must have shape "
+                                                 r"\(12,\)"):
+                fn(z, y, axis=(1, 2), class_weight=np.ones(4))
+            with pytest.raises(ValueError, match=rf"{name}: `ignore_index` must be None or a "
+                                                 r"value outside the classes \[0, 12\)"):
+                fn(z, y, axis=(1, 2), ignore_index=5)
+            with pytest.raises(ValueError, match=rf"{name}: `target` must hold class labels "
+                                                 r"in \[0, 12\)"):
+                fn(z, np.array([0, 12]), axis=(1, 2))
+        with pytest.raises(ValueError, match=r"entropy: `axis` must not repeat"):
+            al.entropy(z, axis=(0, 0))
+        with pytest.raises(ValueError, match=r"kl_divergence: `axis` must not repeat"):
+            al.kl_divergence(z, z, axis=(2, -1))
+        # a tuple of one axis is that axis
+        y2 = np.array([[0, 1, 2, 0], [2, 2, 1, 0]])
+        z2 = np.random.default_rng(0).normal(size=z.shape)
+        _close(al.cross_entropy(z2, y2, axis=(1,)), al.cross_entropy(z2, y2, axis=1))
+
+
+class TestCrossEntropyProbabilities:
+    """``cross_entropy(from_logits=False)``: probabilities, ``log(clip(p, eps, 1))`` in place
+    of the log-softmax."""
+
+    P = np.exp(LG) / np.exp(LG).sum(-1, keepdims=True)
+
+    def test_goldens_are_those_of_the_logits(self, golden) -> None:
+        a, rtol, atol = golden
+        p = a(self.P)
+        soft = a([[0.7, 0.2, 0.1], [0.1, 0.8, 0.1], [1 / 3, 1 / 3, 1 / 3]])
+        ce = functools.partial(al.cross_entropy, from_logits=False)
+        _close(ce(p, T, reduction="none"), [0.4170299, 0.1531782, 1.0986123], rtol, atol)
+        _close(ce(p, soft, reduction="none"), [0.8070299, 0.7031783, 1.0986123], rtol, atol)
+        _close(ce(p, T, class_weight=[1.0, 2.0, 0.5]), 0.3636265, rtol, atol)
+        _close(ce(p, np.array([0, -100, 2]), ignore_index=-100), 0.7578211, rtol, atol)
+        _close(ce(p, T, label_smoothing=0.1, reduction="none"),
+               [0.5136966, 0.3365116, 1.0986123], rtol, atol)
+
+    def test_matches_torch_nll_loss_of_log_p(self) -> None:
+        torch = _torch()
+        import torch.nn.functional as F
+
+        rng = np.random.default_rng(15)
+        p = rng.dirichlet(np.ones(5), size=(4, 3))  # (N, d, C), classes last
+        y = rng.integers(0, 5, size=(4, 3))
+        y[0, 1] = -100
+        w = rng.uniform(0.2, 2.0, size=5)
+        tp, ty, tw = torch.tensor(p, requires_grad=True), torch.tensor(y), torch.tensor(w)
+        for red in ("mean", "sum", "none"):
+            ours = al.cross_entropy(tp, ty, from_logits=False, class_weight=tw,
+                                    ignore_index=-100, reduction=red)
+            theirs = F.nll_loss(torch.log(tp).movedim(-1, 1), ty, weight=tw, reduction=red)
+            _close(ours.detach().numpy(), theirs.detach().numpy())
+            g1, g2 = (torch.autograd.grad(o.sum(), tp)[0] for o in (ours, theirs))
+            _close(g1.numpy(), g2.numpy())
+
+    def test_keras_renormalises_rows(self) -> None:
+        """Keras divides each row by its sum: equal on normalised rows; rows summing to 1/2
+        cost log 2 more here (the probabilities are taken as given)."""
+        keras = keras_or_skip()
+        rng = np.random.default_rng(16)
+        p = rng.dirichlet(np.ones(4) * 2, size=6)
+        y = rng.integers(0, 4, size=6)
+        q = rng.dirichlet(np.ones(4), size=6)
+        sparse = _np(keras.losses.sparse_categorical_crossentropy(y, p))
+        dense = _np(keras.losses.categorical_crossentropy(q, p))
+        _close(al.cross_entropy(p, y, from_logits=False, reduction="none"), sparse, 1e-6, 1e-7)
+        _close(al.cross_entropy(p, q, from_logits=False, reduction="none"), dense, 1e-6, 1e-7)
+        half = _np(keras.losses.sparse_categorical_crossentropy(y, p / 2))
+        _close(al.cross_entropy(p / 2, y, from_logits=False, reduction="none") - half,
+               np.full(6, math.log(2.0)), 1e-6, 1e-7)
+
+    @pytest.mark.parametrize(("dtype", "floor"), [("float64", 36.04365338911715),
+                                                  ("float32", 15.942385)])
+    def test_zero_and_one_probabilities(self, dtype: str, floor: float) -> None:
+        """A zero probability at the label costs -log(eps) with a zero gradient (the clip);
+        a probability of 1 costs exactly 0; values stay finite."""
+        torch = _torch()
+        p = torch.tensor([[0.0, 1.0, 0.0], [1.0, 0.0, 0.0]], dtype=getattr(torch, dtype),
+                         requires_grad=True)
+        out = al.cross_entropy(p, torch.tensor([0, 0]), from_logits=False, reduction="none")
+        (g,) = torch.autograd.grad(out.sum(), p)
+        _close(out.detach().double().numpy(), [floor, 0.0], 1e-6, 0)
+        assert out[1].item() == 0.0 and torch.isfinite(g).all() and g[0, 0].item() == 0.0
+        _close(g[1].double().numpy(), [-1.0, 0.0, 0.0], 1e-6, 0)
+
+    def test_bad_options_and_values(self) -> None:
+        with pytest.raises(TypeError, match=r"cross_entropy: `from_logits` must be a bool, got "
+                                            r"int 0"):
+            al.cross_entropy(LG, T, from_logits=0)
+        with pytest.raises(ValueError, match=r"cross_entropy: `pred` must hold probabilities in "
+                                             r"\[0, 1\]; found 2.0 at index \(0, 0\); for "
+                                             r"logits pass from_logits=True \(the default\)"):
+            al.cross_entropy(LG, T, from_logits=False)
+        with al.options(validate=False):  # unchecked: clipped into [eps, 1]
+            assert np.isfinite(al.cross_entropy(LG, T, from_logits=False))

@@ -241,6 +241,85 @@ class TestMulticlassHingeLoss:
         al.multiclass_hinge_loss(LG, T, mode="weston_watkins")
 
 
+class TestMulticlassHingeClassWeight:
+    """``multiclass_hinge_loss(class_weight=)``: ``l_i`` scaled by ``class_weight[y_i]``, the
+    mean divided by the labels' class-weight sum (the ``cross_entropy`` rule); torch's
+    ``multi_margin_loss(weight=)`` divides by N instead."""
+
+    W = (1.0, 2.0, 0.5)
+
+    def test_goldens(self, golden) -> None:
+        a, rtol, atol = golden
+        s = a(S)
+        _close(al.multiclass_hinge_loss(s, SY, class_weight=list(self.W), reduction="none"),
+               [0.5, 2.4, 0.5], rtol, atol)
+        _close(al.multiclass_hinge_loss(s, SY, class_weight=list(self.W)), 0.85, rtol, atol)
+        _close(al.multiclass_hinge_loss(s, SY, class_weight=list(self.W), mode="weston_watkins",
+                                        reduction="sum"), 5.6, rtol, atol)
+
+    @pytest.mark.parametrize("p", [1, 2])
+    def test_maps_to_torch_multi_margin_loss_weight(self, p: int) -> None:
+        torch = _torch()
+        import torch.nn.functional as F
+
+        rng = np.random.default_rng(21)
+        n, c = 7, 4
+        s, y = torch.tensor(rng.normal(size=(n, c)) * 2), torch.tensor(rng.integers(0, c, n))
+        w = torch.tensor(rng.uniform(0.2, 2.0, size=c))
+        kw = {"mode": "weston_watkins", "squared": p == 2, "margin": 0.7}
+        theirs = {r: F.multi_margin_loss(s, y, p=p, margin=0.7, weight=w, reduction=r)
+                  for r in ("none", "sum", "mean")}
+        ours = {r: al.multiclass_hinge_loss(s, y, class_weight=w, reduction=r, **kw)
+                for r in ("none", "sum", "mean")}
+        _close((ours["none"] / c).numpy(), theirs["none"].numpy())
+        _close((ours["sum"] / c).numpy(), theirs["sum"].numpy())
+        _close((ours["sum"] / (n * c)).numpy(), theirs["mean"].numpy())
+        # torch's mean: per-sample weights w[y] / C with the default (count) mean
+        _close(al.multiclass_hinge_loss(s, y, weight=w[y] / c, **kw).numpy(),
+               theirs["mean"].numpy())
+        # ours: the class-weighted mean of the per-sample losses
+        _close(ours["mean"].numpy(), (ours["sum"] / w[y].sum()).numpy())
+
+    def test_mean_is_invariant_to_scaling_the_class_weights(self) -> None:
+        rng = np.random.default_rng(22)
+        s, y = rng.normal(size=(8, 5)), rng.integers(0, 5, size=8)
+        w = rng.uniform(0.2, 2.0, size=5)
+        for mode in ("crammer_singer", "weston_watkins"):
+            _close(al.multiclass_hinge_loss(s, y, class_weight=w, mode=mode),
+                   al.multiclass_hinge_loss(s, y, class_weight=3.0 * w, mode=mode))
+            _close(al.multiclass_hinge_loss(s, y, class_weight=np.ones(5), mode=mode),
+                   al.multiclass_hinge_loss(s, y, mode=mode))
+
+    def test_ignored_and_zero_weighted_samples(self) -> None:
+        """Ignored samples and labels of weight 0 leave the mean's denominator; a weight of
+        0 gives 0 even where the score is infinite; nothing counted gives 0 with zero
+        gradients."""
+        torch = _torch()
+        y = np.array([0, -1, 2])
+        w = [1.0, 2.0, 0.0]
+        s = LG.copy()
+        s[2, 0] = math.inf
+        out = al.multiclass_hinge_loss(s, y, class_weight=w, ignore_index=-1, reduction="none")
+        _close(out, [al.multiclass_hinge_loss(LG[:1], T[:1], reduction="sum"), 0.0, 0.0])
+        _close(al.multiclass_hinge_loss(s, y, class_weight=w, ignore_index=-1), out[0])
+        lg = torch.tensor(LG, requires_grad=True)
+        mean = al.multiclass_hinge_loss(lg, torch.tensor([2, -1, 2]), ignore_index=-1,
+                                        class_weight=torch.tensor(w, dtype=torch.float64))
+        (g,) = torch.autograd.grad(mean, lg)
+        assert mean.item() == 0.0 and not torch.any(g)
+
+    def test_bad_class_weight(self) -> None:
+        with pytest.raises(ValueError, match=r"multiclass_hinge_loss: `class_weight` must have "
+                                             r"shape \(3,\), one value per class"):
+            al.multiclass_hinge_loss(S, SY, class_weight=[1.0, 2.0])
+        with pytest.raises(ValueError, match=r"multiclass_hinge_loss: `class_weight` must hold "
+                                             r"values >= 0"):
+            al.multiclass_hinge_loss(S, SY, class_weight=[1.0, -2.0, 1.0])
+        with pytest.raises(ValueError, match=r"multiclass_hinge_loss: `weight` of shape \(3,\) "
+                                             r".*`class_weight` holds per-class weights"):
+            al.multiclass_hinge_loss(S[:2], SY[:2], weight=np.ones(3))
+
+
 class TestMarginFamily:
     """Peers on random inputs across shapes and options, for the family's losses."""
 

@@ -64,12 +64,18 @@ def _sized_class(rng: np.random.Generator, n: int) -> Arrays:
     return rng.normal(size=(max(n // c, 1), c)), rng.integers(0, c, size=(max(n // c, 1),))
 
 
-def _class_axis(z: np.ndarray, axis: int, *others: np.ndarray) -> tuple[np.ndarray, ...]:
-    """Move the class axis of ``z`` (and of same-shape ``others``) to the end."""
-    out = [np.moveaxis(z, axis, -1)]
-    for o in others:
-        out.append(np.moveaxis(o, axis, -1) if o.shape == z.shape else o)
-    return tuple(out)
+def _class_axis(z: np.ndarray, axis: int | tuple[int, ...], *others: np.ndarray
+                ) -> tuple[np.ndarray, ...]:
+    """Move the class axis of ``z`` (and of same-shape ``others``) to the end; a tuple of
+    class axes is moved there in its order and flattened in C order into one."""
+    axes = (axis,) if isinstance(axis, int) else tuple(axis)
+    k = len(axes)
+
+    def last(a: np.ndarray) -> np.ndarray:
+        a = np.moveaxis(a, axes, tuple(range(-k, 0)))
+        return a.reshape((*a.shape[:a.ndim - k], math.prod(a.shape[a.ndim - k:])))
+
+    return (last(z), *(last(o) if o.shape == z.shape else o for o in others))
 
 
 def _torch_classes(pred: Any, target: Any, axis: int) -> tuple[Any, Any]:

@@ -28,10 +28,17 @@ from ._classes import (
     _rand_labels,
     _reduce_any,
     _sized_class,
-    _torch_classes,
     _uniform,
 )
 from ._common import np_log_softmax, np_softmax
+from ._softmax import (
+    _keras_ce,
+    _kornia_softmax_focal,
+    _one_axis,
+    _optax_ce,
+    _ref_class_loss,
+    _torch_ce,
+)
 
 # part D's channels-first segmentation logits (2, 3, 2, 2) and labels (2, 2, 2)
 _LG4 = np.array([[[[2.0, 0.1], [0.3, -1.0]], [[0.5, 1.5], [0.2, 0.0]],
@@ -57,6 +64,16 @@ def _rand_log_dist(shape: tuple[int, ...], axis: int = -1, log_target: bool = Fa
     return make
 
 
+def _rand_prob_labels(shape: tuple[int, ...], ignore: int) -> Callable[..., Arrays]:
+    """Probabilities (rows summing to 1, none near 0) and integer labels, a quarter of them
+    ``ignore`` (at least one kept)."""
+    def make(rng: np.random.Generator) -> Arrays:
+        z, y = _rand_labels(shape, ignore=ignore)(rng)
+        return np_softmax(z * 0.5), y
+
+    return make
+
+
 def _sized_dist(rng: np.random.Generator, n: int) -> Arrays:
     return (np_softmax(rng.normal(size=(max(n // 10, 1), 10))),)
 
@@ -72,10 +89,10 @@ def _perfect_kl(args: Arrays) -> Arrays:
         return np.log(p), p
 
 
-def _ref_entropy(p: np.ndarray, *, axis: int = -1, from_logits: bool = False,
+def _ref_entropy(p: np.ndarray, *, axis: Any = -1, from_logits: bool = False,
                  base: float | None = None, reduction: str = "mean",
                  weight: np.ndarray | None = None) -> np.ndarray:
-    p = np.moveaxis(np.asarray(p, np.float64), axis, -1)
+    (p,) = _class_axis(np.asarray(p, np.float64), axis)
     if from_logits:
         lp = np_log_softmax(p)
         q = np.exp(lp)
@@ -88,99 +105,12 @@ def _ref_entropy(p: np.ndarray, *, axis: int = -1, from_logits: bool = False,
     return np_reduce(h, reduction, weight)
 
 
-def _ref_class_loss(focal: bool) -> Callable[..., np.ndarray]:
-    """cross_entropy (focal=False) and softmax_focal_loss: loops per sample, float64."""
-
-    def ref(pred: np.ndarray, target: np.ndarray, *, axis: int = -1, class_weight: Any = None,
-            ignore_index: int | None = None, label_smoothing: float = 0.0, gamma: float = 2.0,
-            alpha: Any = None, reduction: str = "mean", weight: np.ndarray | None = None
-            ) -> np.ndarray:
-        z, t = _class_axis(np.asarray(pred, np.float64), axis, target)
-        c = z.shape[-1]
-        w = np.ones(c) if class_weight is None else np.asarray(class_weight, np.float64)
-        a = np.ones(c) if alpha is None else np.asarray(alpha, np.float64)
-        lp = np_log_softmax(z)
-        flat_lp = lp.reshape(-1, c)
-        dense = t.shape == z.shape
-        rows = t.reshape(-1, c) if dense else t.reshape(-1)
-        loss = np.zeros(flat_lp.shape[0])
-        den = 0.0
-        for i in range(flat_lp.shape[0]):
-            if dense:
-                q = (1 - label_smoothing) * rows[i] + label_smoothing / c
-                g = (1 - np.exp(flat_lp[i])) ** gamma if focal else 1.0
-                keep = q > 0
-                loss[i] = -np.sum(np.where(keep, a * w * q * g * np.where(keep, flat_lp[i], 0), 0))
-                den += 1.0
-                continue
-            y = int(rows[i])
-            if ignore_index is not None and y == ignore_index:
-                continue
-            if focal:
-                g = (1 - np.exp(flat_lp[i])) ** gamma
-                loss[i] = -(1 - label_smoothing) * a[y] * w[y] * g[y] * flat_lp[i, y]
-                loss[i] -= label_smoothing / c * np.sum(a * w * g * flat_lp[i])
-            else:
-                loss[i] = -(1 - label_smoothing) * w[y] * flat_lp[i, y]
-                if label_smoothing:
-                    loss[i] -= label_smoothing / c * np.sum(w * flat_lp[i])
-            den += w[y] if class_weight is not None else 1.0
-        return np_reduce(loss.reshape(lp.shape[:-1]), reduction, weight, count=den)
-
-    return ref
-
-
-def _ref_kl(log_q: np.ndarray, p: np.ndarray, *, axis: int = -1, log_target: bool = False,
+def _ref_kl(log_q: np.ndarray, p: np.ndarray, *, axis: Any = -1, log_target: bool = False,
             reduction: str = "mean", weight: np.ndarray | None = None) -> np.ndarray:
     pp = np.exp(p) if log_target else np.asarray(p, np.float64)
     with np.errstate(divide="ignore", invalid="ignore"):
         terms = np.where(pp > 0, pp * (np.log(np.where(pp > 0, pp, 1.0)) - log_q), 0.0)
     return np_reduce(np.sum(terms, axis=axis), reduction, weight)
-
-
-def _torch_ce(pred: Any, target: Any, *, axis: int = -1, class_weight: Any = None,
-              ignore_index: int | None = None, label_smoothing: float = 0.0,
-              reduction: str = "mean") -> Any:
-    import torch
-    import torch.nn.functional as F
-
-    x, t = _torch_classes(pred, target, axis)
-    cw = None if class_weight is None else torch.as_tensor(class_weight, dtype=x.dtype)
-    return F.cross_entropy(x, t, weight=cw, reduction=reduction, label_smoothing=label_smoothing,
-                           ignore_index=-100 if ignore_index is None else ignore_index)
-
-
-def _optax_ce(pred: Any, target: Any, *, axis: int = -1, label_smoothing: float = 0.0,
-              reduction: str = "mean") -> Any:
-    import jax
-    import optax
-
-    c = pred.shape[axis]
-    if target.shape != pred.shape:
-        if not label_smoothing:
-            loss = optax.losses.softmax_cross_entropy_with_integer_labels(pred, target, axis=axis)
-            return _reduce_any(loss, reduction)
-        target = jax.numpy.moveaxis(jax.nn.one_hot(target, c, dtype=pred.dtype), -1, axis)
-    if label_smoothing:
-        target = (1 - label_smoothing) * target + label_smoothing / c
-    return _reduce_any(optax.losses.softmax_cross_entropy(pred, target, axis=axis), reduction)
-
-
-def _keras_ce(pred: Any, target: Any, *, axis: int = -1, ignore_index: int | None = None,
-              label_smoothing: float = 0.0, reduction: str = "mean") -> Any:
-    import keras
-
-    if target.shape == pred.shape:
-        out = keras.losses.categorical_crossentropy(target, pred, from_logits=True,
-                                                    label_smoothing=label_smoothing, axis=axis)
-        valid = np.ones(out.shape, dtype=bool)
-    else:
-        z = np.moveaxis(pred, axis, -1)
-        out = keras.losses.sparse_categorical_crossentropy(target, z, from_logits=True,
-                                                           ignore_class=ignore_index)
-        valid = target != ignore_index if ignore_index is not None else np.ones(out.shape, bool)
-    out = np.where(valid, np.asarray(keras.ops.convert_to_numpy(out), np.float64), 0.0)
-    return _reduce_any(out, reduction, count=max(int(valid.sum()), 1))
 
 
 def _entropy_torch(p: Any, *, axis: int = -1, from_logits: bool = False,
@@ -229,23 +159,6 @@ def _optax_kl(log_q: Any, p: Any, *, axis: int = -1, log_target: bool = False,
     return _reduce_any(f(log_q, p, axis=axis), reduction, weight)
 
 
-def _kornia_softmax_focal(pred: Any, target: Any, *, axis: int = -1, gamma: float = 2.0,
-                          alpha: Any = None, weight: Any = None, reduction: str = "mean") -> Any:
-    """kornia's scalar alpha ``a`` is the vector ``[1 - a, a, ..., a]``; its ``"none"`` is
-    per class, summed here into per-sample values."""
-    import kornia
-
-    a = None
-    if alpha is not None:
-        a = float(alpha[1])
-        assert np.allclose(np.asarray(alpha), [1 - a] + [a] * (len(alpha) - 1))
-    x, t = _torch_classes(pred, target, axis)
-    if x.ndim == 1:
-        x, t = x[None], t[None]
-    out = kornia.losses.focal_loss(x, t, alpha=a, gamma=gamma, reduction="none").sum(1)
-    return _reduce_any(out.reshape(target.shape), reduction, weight)
-
-
 def _ref_gkl(log_q: np.ndarray, p: np.ndarray, *, axis: int = -1, log_target: bool = False,
              reduction: str = "mean", weight: np.ndarray | None = None) -> np.ndarray:
     pp = np.exp(p) if log_target else np.asarray(p, np.float64)
@@ -290,17 +203,19 @@ RECORDS = [
                  expected=0.5822031),
             Case("random-axis1-base2-weight", _rand_probs((2, 4, 3), axis=1),
                  {"axis": 1, "base": 2.0}, arrays=_arrays(weight=_uniform((2, 3)))),
+            Case("random-axes-logits", lambda rng: (rng.normal(size=(3, 2, 4)) * 2,),
+                 {"axis": (0, 2), "from_logits": True, "reduction": "none"}),
             Case("empty", _const(np.zeros((0, 3))), expected=0.0, peers=False),
         ),
         reference=_ref_entropy,
         peers=(
             Peer("torch.special.entr / torch.distributions.Categorical", "torch",
-                 _entropy_torch, "torch", accepts=_no("weight")),
+                 _entropy_torch, "torch", accepts=lambda o: _no("weight")(o) and _one_axis(o)),
             Peer("scipy.stats.entropy", "numpy", _entropy_scipy, "scipy",
-                 accepts=_no("weight", from_logits=False)),
+                 accepts=lambda o: _no("weight", from_logits=False)(o) and _one_axis(o)),
         ),
         bad_options=(({"base": 1.0}, "base"), ({"base": -2.0}, "base"), ({"axis": 3}, "axis"),
-                     ({"from_logits": "yes"}, "from_logits")),
+                     ({"axis": (0, 0)}, "axis"), ({"from_logits": "yes"}, "from_logits")),
         bad_values=(BadValue("p", _const(np.array([[0.5, 1.5, -1.0]]))),),
         sized=_sized_dist,
     ),
@@ -329,22 +244,42 @@ RECORDS = [
             Case("random-dense-axis1", _rand_labels((2, 4, 3), axis=1, dense=True),
                  {"axis": 1, "label_smoothing": 0.2}, arrays=_arrays(
                      class_weight=_uniform((4,), 0.2, 2.0))),
+            # optax's example of its tuple axis (softmax_cross_entropy_with_integer_labels
+            # docstring): a label is the flat index into the class axes' (3, 4) slice
+            Case("catalogue-axes-none", _const(np.arange(24.0).reshape(1, 2, 3, 4),
+                                               np.array([[5, 11]])),
+                 {"axis": (2, 3), "reduction": "none"}, expected=[[6.458669, 0.4586690]]),
+            Case("random-dense-axes-class-weight", _rand_labels((2, 3, 2, 2), dense=True),
+                 {"axis": (3, 1), "label_smoothing": 0.1},
+                 arrays=_arrays(class_weight=_uniform((6,), 0.2, 2.0))),
+            Case("catalogue-probs-none", _const(np_softmax(_LG), _T),
+                 {"from_logits": False, "reduction": "none"},
+                 expected=[0.4170299, 0.1531782, 1.0986123]),
+            Case("random-probs-ignore", _rand_prob_labels((5, 4), ignore=-1),
+                 {"from_logits": False, "ignore_index": -1},
+                 arrays=_arrays(class_weight=_uniform((4,), 0.2, 2.0))),
         ),
         reference=_ref_class_loss(focal=False),
         peers=(
             Peer("torch.nn.functional.cross_entropy", "torch", _torch_ce, "torch",
-                 accepts=_no("weight")),
+                 accepts=lambda o: _no("weight")(o) and _one_axis(o)),
             Peer("optax.losses.softmax_cross_entropy[_with_integer_labels]", "jax", _optax_ce,
-                 "optax", accepts=_no("weight", "class_weight", "ignore_index"), jit=True),
+                 "optax", accepts=lambda o: _no("weight", "class_weight", "ignore_index",
+                                                  from_logits=True)(o)
+                 and (_one_axis(o) or not o.get("label_smoothing")), jit=True),
             Peer("keras.losses.(sparse_)categorical_crossentropy", "numpy", _keras_ce, "keras",
                  rtol=1e-5, accepts=lambda o: _no("weight", "class_weight")(o) and not (
-                       o.get("ignore_index") is not None and o.get("label_smoothing"))),
+                       o.get("ignore_index") is not None and o.get("label_smoothing"))
+                 and _one_axis(o)),
         ),
         bad_options=(({"class_weight": [1.0, 2.0]}, "class_weight"),
                      ({"class_weight": 2.0}, "class_weight"),
                      ({"label_smoothing": 2.0}, "label_smoothing"),
-                     ({"label_smoothing": -0.5}, "label_smoothing"), *_CLASS_BAD_OPTIONS),
+                     ({"label_smoothing": -0.5}, "label_smoothing"),
+                     ({"axis": (1, -1)}, "axis"), ({"axis": (0, 2)}, "axis"),
+                     ({"from_logits": "no"}, "from_logits"), *_CLASS_BAD_OPTIONS),
         bad_values=(*_BAD_LABELS,
+                    BadValue("pred", _const(_LG, _T), {"from_logits": False}),
                     BadValue("target", _const(_LG, _SOFT - 0.2)),
                     BadValue("class_weight", _const(_LG, _T),
                              {"class_weight": [1.0, -1.0, 1.0]})),
@@ -369,6 +304,7 @@ RECORDS = [
                  arrays=_arrays(weight=_uniform((2, 3)))),
             Case("random-log-target-sum", _rand_log_dist((3, 5), log_target=True),
                  {"log_target": True, "reduction": "sum"}),
+            Case("random-axes", _rand_log_dist((3, 2, 4)), {"axis": (0, 2)}),
             Case("empty", _const(np.zeros((0, 3)), np.zeros((0, 3))), expected=0.0,
                  peers=False),
         ),
@@ -380,7 +316,8 @@ RECORDS = [
             Peer("optax.losses.kl_divergence[_with_log_targets]", "jax", _optax_kl, "optax",
                  jit=True),
         ),
-        bad_options=(({"log_target": "no"}, "log_target"), ({"axis": 2}, "axis")),
+        bad_options=(({"log_target": "no"}, "log_target"), ({"axis": 2}, "axis"),
+                     ({"axis": (1, 1)}, "axis")),
         bad_values=(BadValue("p", _const(np.log([[0.5, 0.5]]), np.array([[1.1, -0.1]]))),
                     BadValue("p", _const(np.log([[0.5, 0.5]]), np.array([[0.5, -0.5]])),
                              {"log_target": True})),
@@ -409,13 +346,18 @@ RECORDS = [
             Case("random-smoothing-ignore", _rand_labels((5, 3), ignore=-1),
                  {"label_smoothing": 0.2, "ignore_index": -1, "alpha": [0.5, 0.2, 0.3]},
                  arrays=_CW3),
+            Case("random-axes-alpha", lambda rng: (rng.normal(size=(4, 2, 3)) * 2,
+                                                   rng.integers(0, 6, size=(4,))),
+                 {"axis": (2, 1), "gamma": 1.5}, arrays=_arrays(alpha=_uniform((6,), 0.1, 0.9))),
         ),
         reference=_ref_class_loss(focal=True),
         peers=(
             Peer("kornia.losses.focal_loss", "torch", _kornia_softmax_focal, "kornia",
-                 rtol=1e-6, accepts=_no("class_weight", "ignore_index", "label_smoothing")),
+                 rtol=1e-6, accepts=lambda o: _no("class_weight", "ignore_index",
+                                                  "label_smoothing")(o) and _one_axis(o)),
         ),
         bad_options=(({"alpha": 0.25}, "alpha"), ({"alpha": [0.5, 0.5]}, "alpha"),
+                     ({"axis": (0, 0)}, "axis"),
                      ({"gamma": -1.0}, "gamma"), ({"class_weight": [1.0]}, "class_weight"),
                      ({"label_smoothing": 1.5}, "label_smoothing"),
                      *_CLASS_BAD_OPTIONS),

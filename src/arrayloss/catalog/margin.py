@@ -88,22 +88,24 @@ def _ref_hinge(kind: str) -> Callable[..., np.ndarray]:
 def _ref_multiclass_hinge(pred: np.ndarray, target: np.ndarray, *, axis: int = -1,
                           margin: float = 1.0, mode: str = "crammer_singer",
                           squared: bool = False, ignore_index: int | None = None,
-                          reduction: str = "mean", weight: np.ndarray | None = None
-                          ) -> np.ndarray:
+                          class_weight: Any = None, reduction: str = "mean",
+                          weight: np.ndarray | None = None) -> np.ndarray:
     (f,) = _class_axis(np.asarray(pred, np.float64), axis)
     c = f.shape[-1]
+    w = np.ones(c) if class_weight is None else np.asarray(class_weight, np.float64)
     rows, labels = f.reshape(-1, c), target.reshape(-1)
     loss = np.zeros(rows.shape[0])
-    n = 0
+    n = 0.0
     for i, (r, y) in enumerate(zip(rows, labels)):
         if ignore_index is not None and y == ignore_index:
             continue
-        n += 1
+        n += w[y]
         others = np.delete(r, y)
         if mode == "crammer_singer":
             loss[i] = max(0.0, margin + others.max() - r[y]) ** (2 if squared else 1)
         else:
             loss[i] = np.sum(np.maximum(0.0, margin + others - r[y]) ** (2 if squared else 1))
+        loss[i] *= w[y]
     return np_reduce(loss.reshape(f.shape[:-1]), reduction, weight, count=n)
 
 
@@ -139,16 +141,20 @@ def _optax_multiclass_hinge(pred: Any, target: Any, *, axis: int = -1, weight: A
 
 
 def _torch_multi_margin(pred: Any, target: Any, *, axis: int = -1, margin: float = 1.0,
-                        squared: bool = False, weight: Any = None, reduction: str = "mean",
-                        mode: str = "weston_watkins") -> Any:
+                        squared: bool = False, class_weight: Any = None, weight: Any = None,
+                        reduction: str = "mean", mode: str = "weston_watkins") -> Any:
+    """``C * F.multi_margin_loss(weight=class_weight)`` per sample; the mean divides by the
+    sum of the labels' class weights (torch's own mean divides by N)."""
     import torch
     import torch.nn.functional as F
 
     x = torch.movedim(pred, axis, -1)
     c = x.shape[-1]
+    cw = None if class_weight is None else torch.as_tensor(class_weight, dtype=x.dtype)
     out = c * F.multi_margin_loss(x.reshape(-1, c), target.reshape(-1), p=2 if squared else 1,
-                                  margin=margin, reduction="none")
-    return _reduce_any(out.reshape(target.shape), reduction, weight)
+                                  margin=margin, weight=cw, reduction="none")
+    count = None if cw is None else cw[target].sum()
+    return _reduce_any(out.reshape(target.shape), reduction, weight, count=count)
 
 
 def _torch_soft_margin(pred: Any, target: Any, *, weight: Any = None,
@@ -361,19 +367,27 @@ RECORDS = [
                  arrays=_arrays(weight=_uniform((2, 3)))),
             Case("random-ww-margin", _rand_labels((5, 4)),
                  {"mode": "weston_watkins", "margin": 2.0, "reduction": "sum"}),
+            # golden (formula): [0.5, 1.2, 0.5] weighted [1, 2, 1], divided by 1 + 2 + 1
+            Case("catalogue-cs-class-weight", _const(_S, _ST),
+                 {"class_weight": [1.0, 2.0, 0.5]}, expected=0.85),
+            Case("random-ww-class-weight", _rand_labels((6, 4)), {"mode": "weston_watkins"},
+                 arrays=_arrays(class_weight=_uniform((4,), 0.2, 2.0),
+                                weight=_uniform((6,)))),
         ),
         reference=_ref_multiclass_hinge,
         peers=(
             Peer("optax.losses.multiclass_hinge_loss", "jax", _optax_multiclass_hinge,
-                 "optax", accepts=_no("ignore_index", mode="crammer_singer", margin=1.0,
-                                        squared=False), jit=True),
+                 "optax", accepts=_no("ignore_index", "class_weight", mode="crammer_singer",
+                                        margin=1.0, squared=False), jit=True),
             Peer("C * torch.nn.functional.multi_margin_loss", "torch", _torch_multi_margin,
                  "torch", accepts=lambda o: "ignore_index" not in o
                  and o.get("mode") == "weston_watkins"),
         ),
         bad_options=(({"mode": "ovr"}, "mode"), ({"margin": -1.0}, "margin"),
-                     ({"squared": "yes"}, "squared"), *_CLASS_BAD_OPTIONS),
-        bad_values=_BAD_LABELS,
+                     ({"squared": "yes"}, "squared"), ({"class_weight": [1.0, 2.0]},
+                                                        "class_weight"), *_CLASS_BAD_OPTIONS),
+        bad_values=(*_BAD_LABELS, BadValue("class_weight", _const(_S, _ST),
+                                           {"class_weight": [1.0, -1.0, 1.0]})),
         bad_shape=_class_bad_shape,
         perfect=_perfect_multiclass,
         sized=_sized_class,

@@ -171,9 +171,10 @@ SPECS: tuple[Spec, ...] = (
          "one; not ``keras.losses.CategoricalHinge`` (one-hot, one margin per sample)."),
     Spec("MulticlassHinge", ("multiclass_hinge_loss",),
          {"axis": -1, "margin": 1.0, "mode": "crammer_singer", "squared": False,
-          "ignore_index": None},
+          "ignore_index": None, "class_weight": None},
          c.sparse_classes,
-         doc=_CLASS + _SPARSE + " Not ``keras.losses.CategoricalHinge``: that loss takes "
+         doc=_CLASS + _SPARSE + " ``class_weight`` multiplies each position's loss by its "
+         "label's weight. Not ``keras.losses.CategoricalHinge``: that loss takes "
          "one-hot labels and lets the true class compete with the value 0, so the two "
          "differ when every wrong-class score is negative."),
     # embedding pairs

@@ -26,8 +26,9 @@ from typing import Any
 
 from .. import _ops
 from .._namespace import Array, Namespace
-from .._reduce import Call, Labels, start, start_classes
+from .._reduce import Call, Labels, start, start_class_axes
 from .._validate import (
+    check_axes,
     check_axis,
     check_bool,
     check_classes,
@@ -55,8 +56,18 @@ def _pow_one_minus_exp(xp: Namespace, log_p: Array, gamma: float) -> Array:
     return xp.where(one, xp.zeros_like(log_p), xp.exp(gamma * xp.log(-xp.expm1(safe))))
 
 
-
-
+def _class_axes(call: Call, axis: Any, *arrays: Array) -> tuple[int, tuple[Array, ...]]:
+    """The class axis and ``arrays``: an int ``axis`` as is, a tuple of class axes merged
+    into one last axis (``_ops.merge_axes``; a class-axis ``where`` too); the class count
+    must not be 0."""
+    fn, xp = call.fn, call.xp
+    axes = check_axes(fn, axis, arrays[0].ndim)
+    if isinstance(axes, tuple):
+        call.merge_class_axes(tuple(arrays[0].shape), axes)
+        arrays = tuple(_ops.merge_axes(xp, a, axes) for a in arrays)
+        axes = arrays[0].ndim - 1
+    check_classes(fn, arrays[0].shape[axes])
+    return axes, arrays
 
 
 def log_softmax_kept(call: Call, z: Array, ax: int) -> tuple[Array, Array | None]:
@@ -102,7 +113,7 @@ def entropy(
     p: Array,
     /,
     *,
-    axis: int = -1,
+    axis: int | tuple[int, ...] = -1,
     from_logits: bool = False,
     base: float | None = None,
     weight: Array | None = None,
@@ -120,7 +131,9 @@ def entropy(
     ``p``: probabilities (``from_logits=False``, values in ``[0, 1]``, checked when concrete;
     the sum to 1 is not checked) or logits (``from_logits=True``, preferred for training).
     ``"none"`` returns one value per distribution (``p`` without ``axis``), ``"mean"``
-    averages over distributions. The range is ``[0, log C]``.
+    averages over distributions. The range is ``[0, log C]``. A tuple ``axis`` holds several
+    class axes: each distribution spans all of them (C = the product of their sizes), and
+    ``"none"`` has the shape of ``p`` without them.
 
     Edge cases: a one-hot ``p`` gives exactly 0. The derivative of ``-p log p`` is infinite at
     ``p = 0``; the clip at ``eps = finfo(dtype).eps`` makes it ``-log(eps)`` (15.942385 in
@@ -141,9 +154,8 @@ def entropy(
             raise ValueError(f"{fn}: `base` must be > 0 and != 1; got {base!r}")
         scale = 1.0 / math.log(b)
     call = start(fn, p, reduction=reduction, weight=weight, where=where, pred_name="p")
-    ax = check_axis(fn, axis, p.ndim)
-    check_classes(fn, p.shape[ax])
     xp = call.xp
+    ax, (p,) = _class_axes(call, axis, p)
     x = call.float(p)
     if from_logits:
         log_p, _ = log_softmax_kept(call, x, ax)
@@ -164,7 +176,8 @@ def cross_entropy(
     target: Array,
     /,
     *,
-    axis: int = -1,
+    axis: int | tuple[int, ...] = -1,
+    from_logits: bool = True,
     class_weight: Any = None,
     ignore_index: int | None = None,
     label_smoothing: float = 0.0,
@@ -189,6 +202,22 @@ def cross_entropy(
     The label logit is gathered (``take_along_axis``); no one-hot is built. ``"none"``
     returns one value per sample (``pred`` without ``axis``).
 
+    A tuple ``axis`` holds several class axes (optax's tuple ``axis``): the C = product of
+    their sizes classes are numbered in C-order over the axes in the order given (an integer
+    label is ``ravel_multi_index`` of its coordinates), ``class_weight`` has length C and
+    ``"none"`` the shape of ``pred`` without those axes; ``ignore_index``, smoothing and
+    dense targets are unchanged.
+
+    ``from_logits=False``: ``pred`` holds probabilities (values in ``[0, 1]``, checked when
+    concrete) and ``log_p = log(clip(p, eps, 1))``, ``eps = finfo(compute dtype).eps``,
+    replaces the log-softmax; the rest is unchanged (integer labels: ``nll_loss`` of
+    ``log_p``). Rows are not renormalised: they should sum to 1 (Keras divides each row by
+    its sum first, so the two agree on normalised rows). A zero probability at the label
+    costs ``-log(eps)`` (36.04365 in float64, 15.94239 in float32) with a zero gradient; the
+    gradient is ``-1 / p`` above ``eps``. Keras also clips at ``1 - 1e-7``: a probability of
+    1 gives exactly 0 here, 1e-7 in Keras. Logits are preferred for training (exact
+    log-space kernel).
+
     Options: ``class_weight`` (length C), ``ignore_index`` (None or a value outside
     ``[0, C)``; integer labels only; ignored samples give 0 to both smoothing terms and are
     left out of the denominator), ``label_smoothing`` in ``[0, 1]`` (target ``(1 - ls)
@@ -205,25 +234,46 @@ def cross_entropy(
     samples may hold anything.
 
     References: ``torch.nn.functional.cross_entropy`` (channels-first: ``axis=1``; pass its
-    ``ignore_index=-100`` explicitly), ``optax.losses.softmax_cross_entropy[_with_integer_
-    labels]``, ``keras.losses.(sparse_)categorical_crossentropy(from_logits=True)``.
+    ``ignore_index=-100`` explicitly; ``from_logits=False`` is ``nll_loss(log(p))``),
+    ``optax.losses.softmax_cross_entropy[_with_integer_labels]`` (also with a tuple
+    ``axis``), ``keras.losses.(sparse_)categorical_crossentropy(from_logits=...)``.
     """
     fn = "cross_entropy"
+    check_bool(fn, "from_logits", from_logits)
     ls = check_smoothing(fn, label_smoothing)
-    call, ax, c, dense = start_classes(fn, pred, target, axis=axis, reduction=reduction,
-                                       weight=weight, where=where, ignore_index=ignore_index)
+    call, pred, target, ax, c, dense = start_class_axes(
+        fn, pred, target, axis=axis, reduction=reduction, weight=weight, where=where,
+        ignore_index=ignore_index)
     xp = call.xp
     class_w = call.array_option("class_weight", class_weight, pred, shape=(c,))
     check_nonnegative(fn, "class_weight", xp, class_w)
+    if not from_logits:
+        check_probabilities(fn, "pred", xp, pred, hint="; for logits pass from_logits=True "
+                            "(the default)")
     if dense:
         check_probabilities(fn, "target", xp, target)
-        log_p, cm = log_softmax_kept(call, call.float(pred), ax)
+        log_p, cm = _log_probabilities(call, call.float(pred), ax, from_logits)
         return call.finish(dense_cross_entropy(xp, log_p, call.float(target), class_w, ls, ax,
                                                kept_classes(call, cm, c, ax, True)))
     lab = Labels(fn, "target", xp, target, c, ax, ignore_index, class_w)
-    log_p, cm = log_softmax_kept(call, lab.mask_logits(xp, call.float(pred)), ax)
+    log_p, cm = _log_probabilities(call, lab.mask_logits(xp, call.float(pred)), ax, from_logits)
     loss = label_cross_entropy(xp, lab, log_p, class_w, ls, kept_classes(call, cm, c, ax, False))
     return lab.reduce(call, labels_kept(call, lab, cm, loss))
+
+
+def _log_probabilities(call: Call, x: Array, ax: int, from_logits: bool
+                       ) -> tuple[Array, Array | None]:
+    """``log_softmax`` of logits over the kept classes (``log_softmax_kept``), or
+    ``log(clip(p, eps, 1))`` of probabilities (``eps`` the compute dtype's epsilon; 0 at the
+    classes a class mask removes): the rest of ``cross_entropy`` is the same for both."""
+    xp = call.xp
+    if from_logits:
+        return log_softmax_kept(call, x, ax)
+    log_p = xp.log(_ops.clip(xp, x, min=float(xp.finfo(call.dtype).eps), max=1.0))
+    cm = call.class_mask(tuple(x.shape), ax)
+    if cm is not None:
+        log_p = xp.where(cm, log_p, xp.zeros_like(log_p))
+    return log_p, cm
 
 
 def dense_cross_entropy(xp: Namespace, log_p: Array, q: Array, class_w: Array | None,
@@ -259,7 +309,7 @@ def softmax_focal_loss(
     target: Array,
     /,
     *,
-    axis: int = -1,
+    axis: int | tuple[int, ...] = -1,
     gamma: float = 2.0,
     alpha: Any = None,
     class_weight: Any = None,
@@ -286,7 +336,8 @@ def softmax_focal_loss(
     kornia and MONAI map ``a`` to ``[1 - a, a, ..., a]`` (class 0 as background); pass that
     vector explicitly. The mean divides by N, not N*C (kornia's mean is this mean / C).
 
-    Shapes and ``axis``, ``ignore_index``, ``class_weight`` as ``cross_entropy``; ``gamma >=
+    Shapes and ``axis`` (a tuple too), ``ignore_index``, ``class_weight`` as
+    ``cross_entropy``; ``alpha`` has one value per class, as ``class_weight``; ``gamma >=
     0``; ``alpha`` values in ``[0, 1]``. The focal factor is computed in log space and masked
     where ``p = 1``: values and gradients are finite for every ``gamma >= 0``, including
     ``gamma < 1`` at saturated logits. Everything ignored gives 0. Infinite logits and NaN
@@ -309,8 +360,9 @@ def softmax_focal_loss(
             f"{fn}: `alpha` must be None or one value per class (length C); got the scalar "
             f"{alpha!r}. For kornia/MONAI's scalar alpha pass [1 - a, a, ..., a]"
         )
-    call, ax, c, dense = start_classes(fn, pred, target, axis=axis, reduction=reduction,
-                                       weight=weight, where=where, ignore_index=ignore_index)
+    call, pred, target, ax, c, dense = start_class_axes(
+        fn, pred, target, axis=axis, reduction=reduction, weight=weight, where=where,
+        ignore_index=ignore_index)
     xp = call.xp
     a = call.array_option("alpha", alpha, pred, shape=(c,))
     class_w = call.array_option("class_weight", class_weight, pred, shape=(c,))
@@ -376,7 +428,7 @@ def kl_divergence(
     p: Array,
     /,
     *,
-    axis: int = -1,
+    axis: int | tuple[int, ...] = -1,
     log_target: bool = False,
     weight: Array | None = None,
     where: Array | None = None,
@@ -394,7 +446,8 @@ def kl_divergence(
     ``[0, 1]``, checked when concrete) or, with ``log_target=True``, log-probabilities
     (``<= 0``). Same shapes, classes on ``axis``. ``"none"`` returns one value per
     distribution; ``"mean"`` is the per-sample mean (torch ``"batchmean"`` for 2-D input;
-    torch's ``"mean"`` divides by N*C, which is almost never wanted).
+    torch's ``"mean"`` divides by N*C, which is almost never wanted). A tuple ``axis`` holds
+    several class axes (each distribution spans all of them, as optax's tuple ``axis``).
 
     Edge cases: entries with ``p_c = 0`` give value 0 and gradient 0 even where ``log_q_c =
     -inf`` (both inputs are masked; torch returns NaN there). ``p_c > 0`` with ``log_q_c =
@@ -409,9 +462,8 @@ def kl_divergence(
     check_bool(fn, "log_target", log_target)
     call = start(fn, log_q, reduction=reduction, weight=weight, where=where, pred_name="log_q", p=p)
     check_same_shape(fn, log_q, p, ("log_q", "p"))
-    ax = check_axis(fn, axis, log_q.ndim)
-    check_classes(fn, log_q.shape[ax])
     xp = call.xp
+    ax, (log_q, p) = _class_axes(call, axis, log_q, p)
     if log_target:
         check_values(fn, "p", xp, p, lambda v: v > 0,
                      "must hold log-probabilities (<= 0) with log_target=True",

@@ -11,6 +11,7 @@ a NaN-propagating ``relu`` with the sub-gradient 0 at the kink; infinite scores 
 from __future__ import annotations
 
 import math
+from typing import Any
 
 from .. import _ops
 from .._namespace import Array, device
@@ -20,6 +21,7 @@ from .._validate import (
     check_bool,
     check_choice,
     check_classes,
+    check_nonnegative,
     check_number,
     check_same_shape,
     check_values,
@@ -237,6 +239,7 @@ def multiclass_hinge_loss(
     mode: str = "crammer_singer",
     squared: bool = False,
     ignore_index: int | None = None,
+    class_weight: Any = None,
     weight: Array | None = None,
     where: Array | None = None,
     reduction: str = "mean",
@@ -259,10 +262,20 @@ def multiclass_hinge_loss(
     one-hot; the label score itself is gathered): Weston-Watkins zeroes its term exactly,
     Crammer-Singer takes the best wrong class.
 
+    ``class_weight`` (length C, values >= 0) multiplies ``l_i`` by ``class_weight[y_i]``,
+    and the ``"mean"`` divides by ``sum_{i not ignored} class_weight[y_i]``, the
+    ``cross_entropy`` rule: the class-weighted average of the per-sample losses, unchanged
+    when every class weight is scaled alike; all present labels weighted 0 give 0.
+
     References: Crammer-Singer ``optax.losses.multiclass_hinge_loss``; Weston-Watkins
     ``C * torch.nn.functional.multi_margin_loss(..., margin=m, p=1 or 2)`` (torch divides by
-    C). ``keras.losses.categorical_hinge`` is not a reference: it lets the masked true class
-    compete with value 0.
+    C). With ``weight=w`` torch's ``multi_margin_loss`` also scales sample ``i`` by
+    ``w[y_i]``, but its ``"mean"`` divides by N: ``multi_margin_loss(x, y, weight=w)`` is
+    ``multiclass_hinge_loss(x, y, mode="weston_watkins", class_weight=w, reduction="sum")
+    / (N * C)``, or the per-sample ``weight=w[y] / C`` with the default ``"mean"`` (which
+    divides by N); its ``"none"`` and ``"sum"`` are ours with ``class_weight=w`` divided by
+    C. ``keras.losses.categorical_hinge`` is not a reference: it lets the masked true
+    class compete with value 0.
     """
     fn = "multiclass_hinge_loss"
     margin = check_number(fn, "margin", margin, ge=0.0)
@@ -272,7 +285,9 @@ def multiclass_hinge_loss(
                                    weight=weight, where=where, ignore_index=ignore_index,
                                    dense=False)
     xp = call.xp
-    lab = Labels(fn, "target", xp, target, c, ax, ignore_index, None)
+    class_w = call.array_option("class_weight", class_weight, pred, shape=(c,))
+    check_nonnegative(fn, "class_weight", xp, class_w)
+    lab = Labels(fn, "target", xp, target, c, ax, ignore_index, class_w)
     f = lab.mask_logits(xp, call.float(pred))
     f_y = lab.gather(xp, f)
     # the true class's entry, as a boolean comparison mask (no float one-hot)
@@ -291,4 +306,6 @@ def multiclass_hinge_loss(
         loss = _ops.relu(xp, margin + xp.max(wrong, axis=ax) - f_y)
         if squared:
             loss = loss * loss
+    if lab.w_y is not None:
+        loss = _ops.mul0(xp, lab.w_y, loss)
     return lab.reduce(call, loss)

@@ -139,6 +139,8 @@ def keras_class_for(record: catalog.Record, target: np.ndarray) -> str | None:
 def keras_options(spec: Any, record: catalog.Record, opts: Mapping[str, Any]
                   ) -> dict[str, Any] | None:
     """The Keras class options giving the core call with ``opts``, or None if it has none."""
+    if isinstance(opts.get("axis"), tuple):
+        return None  # a Keras class takes one class axis (a tuple there is Keras's reduction)
     inverse = {v: k for k, v in spec.core_names.items()}
     defaults = core_defaults(record.fn)
     out: dict[str, Any] = {}
@@ -149,7 +151,7 @@ def keras_options(spec: Any, record: catalog.Record, opts: Mapping[str, Any]
     if any(inverse.get(k, k) not in spec.options for k in opts):
         return None
     if "from_logits" in spec.options:
-        out["from_logits"] = record.name != "binary_cross_entropy"
+        out["from_logits"] = opts.get("from_logits", record.name != "binary_cross_entropy")
     if spec.name == "BinaryFocalCrossentropy":
         out["apply_class_balancing"] = out["alpha"] is not None
         out["alpha"] = 0.25 if out["alpha"] is None else out["alpha"]
@@ -207,6 +209,9 @@ def keras_case(spec: Any, record: catalog.Record, case: catalog.Case
     from arrayloss.keras import _convert as cv
 
     y_pred = np.exp(pred) if spec.translate is cv.kl else pred
+    if options.get("from_logits") is False and spec.translate in (cv.dense_classes,
+                                                                  cv.sparse_classes):
+        pred = np.log(np.clip(pred, KERAS_EPS, 1.0))  # the class's conversion (Keras's)
     want, mask = keras_expected(spec, record, pred, target, kw)
     return options, np.asarray(target, np.float64), y_pred, want, mask
 
