@@ -24,7 +24,9 @@ Every module runs under ``torch.compile(fullgraph=True)`` and inside DDP models;
 shows its options. ``SPECS`` is the table the classes are built from (module, core function,
 options, peer); ``NOT_ADAPTED`` lists the registered functions without a module and why.
 ``LinearCrossEntropyLoss`` owns its projection (``linear``) as torch's module does.
-``DiceCELoss`` and ``DiceFocalLoss`` are the compounds (``lambda_dice * Dice + lambda_ce * CE``).
+``CircleLoss`` takes its reference set and ``RankingSoftmaxLoss`` its item mask and item
+weights as inputs of ``forward``. ``DiceCELoss`` and ``DiceFocalLoss`` are the compounds
+(``lambda_dice * Dice + lambda_ce * CE``).
 """
 
 from __future__ import annotations
@@ -34,11 +36,13 @@ from ._base import AdapterLoss, Spec, build
 from ._compound import DiceCELossBase, DiceFocalLossBase
 from ._special import (
     CenterLossBase,
+    CircleLossBase,
     EntropyLossBase,
     GaussianNLLLossBase,
     KLDivLossBase,
     LinearCrossEntropyLossBase,
     MultiMarginLossBase,
+    RankingSoftmaxLossBase,
 )
 from ._specs import COMPOUNDS, NOT_ADAPTED
 from ._specs import SPECS as _SINGLE
@@ -52,6 +56,7 @@ __all__ = [
     "CDIoULoss",
     "CIoULoss",
     "CenterLoss",
+    "CircleLoss",
     "CrossEntropyLoss",
     "DIoULoss",
     "DiceCELoss",
@@ -84,9 +89,11 @@ __all__ = [
     "MultiLabelSoftMarginLoss",
     "MultiMarginLoss",
     "NLLLoss",
+    "NTXentLoss",
     "PoissonNLLLoss",
     "PolyCrossEntropyLoss",
     "RampLoss",
+    "RankingSoftmaxLoss",
     "SigmoidFocalLoss",
     "SmoothL1Loss",
     "SoftMarginLoss",
@@ -108,6 +115,8 @@ _BASES: dict[str, type[AdapterLoss]] = {
     "MultiMarginLoss": MultiMarginLossBase,
     "CenterLoss": CenterLossBase,
     "LinearCrossEntropyLoss": LinearCrossEntropyLossBase,
+    "CircleLoss": CircleLossBase,
+    "RankingSoftmaxLoss": RankingSoftmaxLossBase,
     "DiceCELoss": DiceCELossBase,
     "DiceFocalLoss": DiceFocalLossBase,
 }
@@ -179,6 +188,9 @@ MultiMarginLoss = _build("MultiMarginLoss")
 SparsemaxLoss = _build("SparsemaxLoss")
 MultiClassSparsemaxLoss = _build("MultiClassSparsemaxLoss")
 CenterLoss = _build("CenterLoss")
+NTXentLoss = _build("NTXentLoss")
+CircleLoss = _build("CircleLoss")
+RankingSoftmaxLoss = _build("RankingSoftmaxLoss")
 DiceLoss = _build("DiceLoss")
 JaccardLoss = _build("JaccardLoss")
 TverskyLoss = _build("TverskyLoss")
