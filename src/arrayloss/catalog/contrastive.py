@@ -63,8 +63,9 @@ def _groups(n: int, d: int, k: int) -> Callable[[np.random.Generator], Arrays]:
 
 def _sized_views(rng: np.random.Generator, n: int) -> Arrays:
     """About ``n`` similarity entries: N = sqrt(n) embeddings of 64 features, two views of
-    N / 2 samples (the pairwise losses are quadratic in the batch)."""
-    b = max(int(np.sqrt(n)) // 2, 2)
+    N / 2 samples (the pairwise losses are quadratic in the batch), N at most 2048: MONAI's
+    ``ContrastiveLoss`` materialises an (N, N, D) array (1 GB in float32 there)."""
+    b = min(max(int(np.sqrt(n)) // 2, 2), 1024)
     return _two_views(b, 64)(rng)
 
 
