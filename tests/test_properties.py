@@ -216,6 +216,25 @@ def _triplets(draw: st.DrawFn) -> tuple[np.ndarray, ...]:
     """Anchors, positives and negatives: same-shape vectors ``(..., D)`` in [-1e3, 1e3]."""
     shape = _vector_shape(draw)
     return tuple(draw(hnp.arrays(np.float64, shape, elements=_FLOATS)) for _ in range(3))
+# --- kinds of the contrastive and ranking losses
+
+
+@st.composite
+def _embedding_groups(draw: st.DrawFn) -> tuple[np.ndarray, ...]:
+    """Embeddings ``(N, D)`` in [-1e3, 1e3] (zero vectors included) and integer group
+    labels ``(N,)`` in [0, 3) (batches with and without positive pairs); a few shapes only
+    (eager JAX compiles per shape)."""
+    n, d = draw(st.sampled_from([(1, 2), (4, 3), (6, 2)]))
+    return (draw(hnp.arrays(np.float64, (n, d), elements=_FLOATS)),
+            draw(hnp.arrays(np.int64, (n,), elements=st.integers(0, 2))))
+
+
+@st.composite
+def _ranking(draw: st.DrawFn) -> tuple[np.ndarray, ...]:
+    """Scores ``(N, L)`` in [-1e3, 1e3] and graded relevance in [0, 1e3] of the same shape."""
+    shape = draw(st.sampled_from([(1, 3), (2, 4), (3, 1)]))
+    return (draw(hnp.arrays(np.float64, shape, elements=_FLOATS)),
+            draw(hnp.arrays(np.float64, shape, elements=_NONNEG)))
 
 
 # --- kinds of the overlap and Lovász losses
@@ -258,6 +277,8 @@ STRATEGIES: dict[str, Callable[[], st.SearchStrategy]] = {
     "score_pairs": _score_pairs,
     "signed_distances": _signed_distances,
     "triplets": _triplets,
+    "embedding_groups": _embedding_groups,
+    "ranking": _ranking,
     "segmentation-probabilities": _segmentation_probabilities,
     "segmentation-binary-logits": _segmentation_binary_logits,
 }
@@ -321,5 +342,33 @@ def test_symmetric(backend_id: str, record: catalog.Record) -> None:
         a = _run(backend, record, args, reduction="none")
         b = _run(backend, record, (args[1], args[0], *args[2:]), reduction="none")
         np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-9)
+
+    check()
+
+
+#: kinds whose losses treat the batch as a set (every sample compared with every other)
+BATCH_KINDS = ("embedding_groups",)
+
+
+@pytest.mark.parametrize("record", [pytest.param(r, id=r.name) for r in RECORDS
+                                    if r.kind in BATCH_KINDS])
+@pytest.mark.parametrize("backend_id", ["numpy", "torch", "jax"])
+def test_batch_permutation_equivariance(backend_id: str, record: catalog.Record) -> None:
+    """Permuting the embeddings and their labels together permutes the per-anchor losses
+    and leaves the mean and the sum unchanged."""
+    backend = require_backend(backends.by_id(backend_id))
+
+    @SETTINGS
+    @given(STRATEGIES[record.kind](), st.randoms(use_true_random=False))
+    def check(args: tuple, rnd: object) -> None:
+        perm = np.array(rnd.sample(range(len(args[1])), len(args[1])))  # type: ignore[attr-defined]
+        moved = tuple(a[perm] for a in args)
+        np.testing.assert_allclose(_run(backend, record, moved, reduction="none"),
+                                   _run(backend, record, args, reduction="none")[perm],
+                                   rtol=1e-9, atol=1e-9)
+        for reduction in ("mean", "sum"):
+            np.testing.assert_allclose(_run(backend, record, moved, reduction=reduction),
+                                       _run(backend, record, args, reduction=reduction),
+                                       rtol=1e-9, atol=1e-9)
 
     check()

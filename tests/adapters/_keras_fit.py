@@ -98,6 +98,8 @@ CASES = [
      "sigmoid"),
     ("CategoricalGeneralizedCrossEntropy", ak.CategoricalGeneralizedCrossEntropy(q=0.7),
      L.CategoricalGeneralizedCrossEntropy(q=0.7), "sparse-flat", 4, "softmax"),
+    # unit-norm embeddings (Keras's circle expects them) of 4 groups
+    ("Circle", ak.Circle(gamma=4.0), L.Circle(gamma=4.0), "sparse-flat", 4, "unit"),
     # integer labels against Keras's loss on the one-hot labels
     ("SparseCategoricalFocalCrossentropy~CategoricalFocalCrossentropy",
      ak.SparseCategoricalFocalCrossentropy(), L.CategoricalFocalCrossentropy(), "sparse", 4,
@@ -118,11 +120,18 @@ RUNS = [
 ]
 
 
+@keras.saving.register_keras_serializable(package="arrayloss_tests")
+def _unit(x: object) -> object:
+    """Unit-norm rows: the embeddings Keras's circle expects (clone_model serialises it)."""
+    return keras.ops.normalize(x, axis=-1)
+
+
 def _model(units: int, activation: str | None) -> keras.Model:
     keras.utils.set_random_seed(0)
     inputs = keras.Input((D,))
     h = keras.layers.Dense(8, activation="tanh")(inputs)
-    return keras.Model(inputs, keras.layers.Dense(units, activation=activation)(h))
+    act = _unit if activation == "unit" else activation
+    return keras.Model(inputs, keras.layers.Dense(units, activation=act)(h))
 
 
 def _history(model: keras.Model, loss: object, x: np.ndarray, y: np.ndarray) -> list[float]:

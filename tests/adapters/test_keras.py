@@ -157,6 +157,9 @@ def _peer_cases() -> dict[str, list[tuple[str, Any, Any, np.ndarray, np.ndarray]
     counts, rates = r.poisson(2.0, (5, 4)).astype(float), r.uniform(0.0, 4.0, (5, 4))
     rates[0, :2] = 0.0  # a zero rate: y log(eps)
     nonneg = (r.uniform(0.0, 3.0, (5, 4)), r.uniform(0.0, 3.0, (5, 4)))
+    emb = r.normal(size=(8, 3))
+    emb /= np.linalg.norm(emb, axis=-1, keepdims=True)  # Keras's circle takes unit vectors
+    groups = r.integers(0, 3, 8).astype(float)
     return {
         "MeanSquaredError": regression,
         "MeanAbsoluteError": regression,
@@ -201,6 +204,11 @@ def _peer_cases() -> dict[str, list[tuple[str, Any, Any, np.ndarray, np.ndarray]
             ("q-0.7", {"q": 0.7}, {"q": 0.7}, labels, _softmax(2 * scores))],
         "Hinge": [("01", {}, {}, bits, logits), ("pm1", {}, {}, 2 * bits - 1, logits)],
         "SquaredHinge": [("01", {}, {}, bits, logits), ("pm1", {}, {}, 2 * bits - 1, logits)],
+        "Circle": [("unit", {}, {}, groups, emb),
+                   ("gamma-margin", {"gamma": 4.0, "margin": 0.25},
+                    {"gamma": 4.0, "margin": 0.25}, groups[:, None], emb),
+                   ("diagonal-kept", {"gamma": 8.0, "remove_diagonal": False},
+                    {"gamma": 8.0, "remove_diagonal": False}, groups, emb)],
         "Dice": [("pooled", {}, {}, seg_t, seg_p),
                  ("per_image", {"per_image": True}, {"axis": (1, 2, 3)}, seg_t, seg_p)],
         "Tversky": [("pooled", {"alpha": 0.7, "beta": 0.3}, {"alpha": 0.7, "beta": 0.3}, seg_t,

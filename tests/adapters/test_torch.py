@@ -163,6 +163,19 @@ def _centres(rng):
     return rng.normal(size=(6, 3)), rng.integers(0, 4, size=(6,))
 
 
+def _two_views(rng):
+    """Two views of 4 samples, concatenated, with the labels that pair them up."""
+    base = rng.normal(size=(4, 3))
+    views = np.concatenate([base + 0.3 * rng.normal(size=(4, 3)),
+                            base + 0.3 * rng.normal(size=(4, 3))])
+    return views, np.concatenate([np.arange(4), np.arange(4)])
+
+
+def _unit_groups(rng):
+    x = rng.normal(size=(8, 3))
+    return x / np.linalg.norm(x, axis=-1, keepdims=True), rng.integers(0, 3, size=(8,))
+
+
 def _cf(x: Any) -> Any:
     """channels-first (B, C, ...) -> channels-last, for the core call."""
     return torch.movedim(x, 1, -1)
@@ -207,6 +220,18 @@ def _keras_gce(q: float, reduction: str) -> Callable[..., Any]:
         keras_reduction = "sum_over_batch_size" if reduction == "mean" else reduction
         out = keras.losses.CategoricalGeneralizedCrossEntropy(q=q, reduction=keras_reduction)(
             y.numpy(), p)
+        return torch.tensor(np.asarray(out), dtype=F64)
+
+    return fn
+
+
+def _keras_circle(**kw: Any) -> Callable[..., Any]:
+    """Keras's circle loss (NumPy backend, float32, values) on unit-norm embeddings."""
+    require_module("keras")
+    import keras
+
+    def fn(x: Any, y: Any) -> Any:
+        out = keras.losses.Circle(**kw, dtype="float64")(y.numpy(), x.detach().numpy())
         return torch.tensor(np.asarray(out), dtype=F64)
 
     return fn
@@ -371,6 +396,12 @@ PEERS: list[tuple[str, Callable[[str], Any], Callable[[str], Any], Any, tuple[st
         "Hinge")(x, y, r) * (3 if r == "sum" else 1), _signs, ("mean", "sum")),
     ("SquaredHingeLoss", lambda r: alt.SquaredHingeLoss(reduction=r), lambda r: lambda x, y:
      _keras("SquaredHinge")(x, y, r) * (3 if r == "sum" else 1), _signs, ("mean", "sum")),
+    # MONAI's ContrastiveLoss takes the two views as two inputs
+    ("NTXentLoss", lambda r: alt.NTXentLoss(temperature=0.2, reduction=r),
+     lambda r: (lambda x, y: _monai("ContrastiveLoss", temperature=0.2)(x[:4], x[4:])),
+     _two_views, ("mean",)),
+    ("CircleLoss", lambda r: alt.CircleLoss(gamma=4.0, margin=0.25, reduction=r),
+     lambda r: _keras_circle(gamma=4.0, margin=0.25), _unit_groups, ("mean",)),
     ("DiceLoss", lambda r: alt.DiceLoss(activation="softmax", weight=_t(W4), reduction=r),
      lambda r: (lambda x, y: _monai("DiceLoss", softmax=True, weight=_t(W4), smooth_nr=0.0,
                                     smooth_dr=0.0, reduction=r)(x, _onehot(y, 4))),
@@ -469,7 +500,10 @@ def test_peer_rows_cover_every_peer_named_in_the_table() -> None:
 
 # ------------------------------------------------------------------------ the registry
 _SPECIAL = {"KLDivLoss", "MultiMarginLoss", "CenterLoss", "DiceCELoss", "DiceFocalLoss",
-            "LinearCrossEntropyLoss"}
+            "LinearCrossEntropyLoss", "CircleLoss", "RankingSoftmaxLoss"}
+#: modules whose forward takes the core's array options per call, after the target
+FORWARD_ARRAYS = {"CircleLoss": ("ref_embeddings", "ref_labels"),
+                  "RankingSoftmaxLoss": ("where", "item_weight")}
 GENERIC = [s for s in alt.SPECS if s.cls not in _SPECIAL]
 
 
@@ -512,6 +546,34 @@ def test_module_equals_the_core_call_on_every_catalogue_case(spec_case) -> None:
     core = getattr(losses, spec.fn)
     got, g_got = _value_and_grad(lambda *a: module(*a, sample_weight=sample_weight), targs)
     want, g_want = _value_and_grad(lambda *a: core(*a, **core_kw), targs)
+    np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(g_got.numpy(), g_want.numpy(), rtol=1e-12, atol=1e-14)
+
+
+FORWARD_CASES = [(s, c) for s in alt.SPECS if s.cls in FORWARD_ARRAYS
+                 for c in catalog.get(s.fn).cases]
+
+
+@pytest.mark.parametrize("spec_case", FORWARD_CASES,
+                         ids=[f"{s.cls}-{c.id}" for s, c in FORWARD_CASES])
+def test_forward_arrays_reach_the_core_on_every_catalogue_case(spec_case) -> None:
+    """The modules taking per-call arrays in ``forward`` (a reference set; an item mask and
+    item weights) give the core's value and gradient on every catalogue case, and expose
+    exactly the core's other keyword options."""
+    spec, case = spec_case
+    core = getattr(losses, spec.fn)
+    params = inspect.signature(core).parameters
+    core_kw = {n for n, p in params.items() if p.kind is p.KEYWORD_ONLY}
+    assert set(spec.names) | set(FORWARD_ARRAYS[spec.cls]) | {"weight"} == core_kw
+    args, arrays = case.inputs()
+    targs = tuple(_t(a) for a in args)
+    per_call = {k: _t(v) for k, v in arrays.items() if k in FORWARD_ARRAYS[spec.cls]}
+    sample_weight = _t(arrays["weight"]) if "weight" in arrays else None
+    module = getattr(alt, spec.cls)(**torch_module_options(spec, case.options, {}, _t))
+    got, g_got = _value_and_grad(lambda *a: module(*a, **per_call,
+                                                   sample_weight=sample_weight), targs)
+    want, g_want = _value_and_grad(
+        lambda *a: core(*a, **case.options, **{k: _t(v) for k, v in arrays.items()}), targs)
     np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-12, atol=1e-14)
     np.testing.assert_allclose(g_got.numpy(), g_want.numpy(), rtol=1e-12, atol=1e-14)
 

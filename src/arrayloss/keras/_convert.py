@@ -269,3 +269,13 @@ def lovasz_softmax(spec: Spec, o: dict[str, Any], y_true: Array, y_pred: Array) 
     else:
         n = ops.convert_to_tensor(float(len(sel)), dtype=out.dtype)
     return ops.divide_no_nan(ops.sum(out, axis=-1), n)
+
+
+def groups(spec: Spec, o: dict[str, Any], y_true: Array, y_pred: Array) -> Array:
+    """Embeddings ``(N, D)`` and integer labels (``(N,)`` or ``(N, 1)``, cast back to int32):
+    one loss per anchor, masked where it is 0 as Keras's ``circle`` masks it (anchors without
+    a positive or a negative), so Keras's mean is over the other anchors."""
+    y = int_labels(y_true, y_pred, -1) if len(y_true.shape) == 2 else ops.cast(y_true, "int32")
+    out = spec.core_fn()(y_pred, y, **spec.core_options(o), reduction="none")
+    set_mask(out, ops.greater(out, 0.0))
+    return out

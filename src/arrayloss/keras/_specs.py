@@ -197,6 +197,16 @@ SPECS: tuple[Spec, ...] = (
          {"axis": -1, "class_weight": None, "ignore_index": None}, c.sparse_classes,
          doc=_CLASS + _SPARSE + " ``y_pred`` holds logits; ``class_weight`` multiplies each "
          "position's loss by its label's weight."),
+    # contrastive
+    Spec("Circle", ("circle_loss",),
+         {"gamma": 80.0, "margin": 0.4, "normalize": True, "remove_diagonal": True,
+          "detach_weights": False}, c.groups, "Circle",
+         doc="``y_pred`` embeddings ``(N, D)`` (normalised inside unless ``normalize=False``; "
+         "Keras's own loss expects unit-norm input), ``y_true`` integer labels ``(N,)`` or "
+         "``(N, 1)`` cast back to int32; ``call`` returns one loss per anchor, masked where it "
+         "is 0 (no positive or no negative in the batch) as Keras does. The loss of an anchor "
+         "depends on the whole batch. Keras's reference set (``ref_embeddings``, "
+         "``ref_labels``) is not offered: call ``arrayloss.circle_loss`` for a memory bank."),
     # overlap
     Spec("Dice", ("dice_loss",), {**_OVERLAP, "squared": False, "log": False}, c.overlap,
          "Dice", doc=_OVERLAP_DOC),
@@ -257,4 +267,13 @@ NOT_ADAPTED = {
                            "arrayloss.triplet_margin_loss in a custom train step or through "
                            "model.add_loss)",
     "box_convert": "a conversion between box formats, not a loss (call arrayloss.box_convert)",
+    "ntxent_loss": "its mean is over positive pairs, not over samples: a per-sample loss "
+                   "reduced by Keras (sum over batch size, sample_weight) changes it whenever "
+                   "an anchor has several positives (call arrayloss.ntxent_loss in a custom "
+                   "train step, or through model.add_loss)",
+    "ranking_softmax_loss": "takes its item mask (`where`) and item weights with each batch, "
+                            "which a (y_true, y_pred) loss has no place for; without them it is "
+                            "CategoricalCrossentropy(from_logits=True) on the relevance, "
+                            "unnormalised (call arrayloss.ranking_softmax_loss in a custom "
+                            "loss)",
 }

@@ -8,6 +8,8 @@
   labels (NLL, Poly-1 and generalised cross-entropy, linear cross-entropy);
 - ``margin``: scores with labels in {-1, +1} or integer labels (hinge losses);
 - ``embedding``: feature vectors with integer labels and class centres;
+- ``contrastive``: a batch of embeddings with group labels (NT-Xent, circle loss) and lists
+  of scored items (listwise softmax ranking);
 - ``boxes``: aligned pairs of boxes (``_geometry`` holds the shared geometry);
 - ``overlap``: segmentation overlap statistics (Dice, Jaccard, Tversky);
 - ``lovasz``: the Lovász extension of the Jaccard loss;
@@ -21,6 +23,7 @@ from . import (
     boxes,
     categorical,
     classifier,
+    contrastive,
     embedding,
     lovasz,
     margin,
@@ -32,6 +35,7 @@ from .binary import *  # noqa: F403
 from .boxes import *  # noqa: F403
 from .categorical import *  # noqa: F403
 from .classifier import *  # noqa: F403
+from .contrastive import *  # noqa: F403
 from .embedding import *  # noqa: F403
 from .lovasz import *  # noqa: F403
 from .margin import *  # noqa: F403
@@ -42,9 +46,10 @@ from .sparsemax import *  # noqa: F403
 #: the modules of losses, in the catalogue's order (each has a catalogue module of the
 #: same name in ``arrayloss.catalog``)
 MODULES = ("regression", "boxes", "binary", "categorical", "classifier", "margin", "sparsemax",
-           "embedding", "overlap", "lovasz")
+           "embedding", "contrastive", "overlap", "lovasz")
 
 #: every public loss: the ``__all__`` of each module (a new loss is added there only)
 __all__ = sorted({*regression.__all__, *boxes.__all__, *binary.__all__,
                   *categorical.__all__, *classifier.__all__, *margin.__all__, *embedding.__all__,
+                  *contrastive.__all__,
                   *overlap.__all__, *lovasz.__all__, *sparsemax.__all__})

@@ -176,6 +176,9 @@ def keras_expected(spec: Any, record: catalog.Record, pred: np.ndarray, target: 
         return np.mean(np.asarray(fn(pred, target, **kw, reduction="none")), axis=-1), None
     if t is cv.boxes:
         return np.asarray(fn(pred, target, **kw, reduction="none")), None
+    if t is cv.groups:  # one loss per anchor, masked where 0 (no positive or negative)
+        out = np.asarray(fn(pred, target, **kw, reduction="none"))
+        return out, out > 0
     if t is cv.kl:
         q = np.log(np.clip(np.exp(pred), KERAS_EPS, 1.0))
         p = target if kw.get("log_target") else np.clip(target, KERAS_EPS, 1.0)

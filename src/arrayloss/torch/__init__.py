@@ -27,8 +27,9 @@ shows its options. ``SPECS`` is the table the classes are built from (module, co
 options, peer); ``NOT_ADAPTED`` lists the registered functions without a module and why.
 ``LinearCrossEntropyLoss`` owns its projection (``linear``) as torch's module does.
 ``CosineEmbeddingLoss``, ``MarginRankingLoss`` and the triplet modules take three inputs, as
-torch's. ``DiceCELoss`` and ``DiceFocalLoss`` are the compounds (``lambda_dice * Dice +
-lambda_ce * CE``).
+torch's. ``CircleLoss`` takes its reference set and ``RankingSoftmaxLoss`` its item mask and
+item weights as inputs of ``forward``. ``DiceCELoss`` and ``DiceFocalLoss`` are the compounds
+(``lambda_dice * Dice + lambda_ce * CE``).
 """
 
 from __future__ import annotations
@@ -38,11 +39,13 @@ from ._base import AdapterLoss, Spec, build
 from ._compound import DiceCELossBase, DiceFocalLossBase
 from ._special import (
     CenterLossBase,
+    CircleLossBase,
     EntropyLossBase,
     GaussianNLLLossBase,
     KLDivLossBase,
     LinearCrossEntropyLossBase,
     MultiMarginLossBase,
+    RankingSoftmaxLossBase,
     ThreeInputLossBase,
 )
 from ._specs import COMPOUNDS, NOT_ADAPTED
@@ -57,6 +60,7 @@ __all__ = [
     "CDIoULoss",
     "CIoULoss",
     "CenterLoss",
+    "CircleLoss",
     "CosineDistanceLoss",
     "CosineEmbeddingLoss",
     "CrossEntropyLoss",
@@ -93,9 +97,11 @@ __all__ = [
     "MultiLabelSoftMarginLoss",
     "MultiMarginLoss",
     "NLLLoss",
+    "NTXentLoss",
     "PoissonNLLLoss",
     "PolyCrossEntropyLoss",
     "RampLoss",
+    "RankingSoftmaxLoss",
     "SigmoidFocalLoss",
     "SmoothL1Loss",
     "SoftMarginLoss",
@@ -123,6 +129,8 @@ _BASES: dict[str, type[AdapterLoss]] = {
     "MarginRankingLoss": ThreeInputLossBase,
     "TripletMarginLoss": ThreeInputLossBase,
     "TripletMarginWithDistanceLoss": ThreeInputLossBase,
+    "CircleLoss": CircleLossBase,
+    "RankingSoftmaxLoss": RankingSoftmaxLossBase,
     "DiceCELoss": DiceCELossBase,
     "DiceFocalLoss": DiceFocalLossBase,
 }
@@ -200,6 +208,9 @@ MarginRankingLoss = _build("MarginRankingLoss")
 HingeEmbeddingLoss = _build("HingeEmbeddingLoss")
 TripletMarginLoss = _build("TripletMarginLoss")
 TripletMarginWithDistanceLoss = _build("TripletMarginWithDistanceLoss")
+NTXentLoss = _build("NTXentLoss")
+CircleLoss = _build("CircleLoss")
+RankingSoftmaxLoss = _build("RankingSoftmaxLoss")
 DiceLoss = _build("DiceLoss")
 JaccardLoss = _build("JaccardLoss")
 TverskyLoss = _build("TverskyLoss")

@@ -2,8 +2,9 @@
 a target (entropy), one with a third input (the Gaussian NLL's variance), torch's
 elementwise KL divergence and its ``"batchmean"``, torch's ``MultiMarginLoss`` (class weights
 gathered per sample, the sum divided by C), a ``CenterLoss`` that owns its centres, a
-``LinearCrossEntropyLoss`` that owns its projection, and the pair and triplet losses (three
-inputs)."""
+``LinearCrossEntropyLoss`` that owns its projection, the pair and triplet losses (three
+inputs), and the losses whose ``forward`` takes per-call arrays besides the target
+(``CircleLoss``'s reference set, ``RankingSoftmaxLoss``'s item mask and item weights)."""
 
 from __future__ import annotations
 
@@ -15,8 +16,9 @@ from torch import nn
 from .. import losses
 from ._base import REDUCTIONS, AdapterLoss
 
-__all__ = ["CenterLossBase", "EntropyLossBase", "GaussianNLLLossBase", "KLDivLossBase",
-           "LinearCrossEntropyLossBase", "MultiMarginLossBase", "ThreeInputLossBase"]
+__all__ = ["CenterLossBase", "CircleLossBase", "EntropyLossBase", "GaussianNLLLossBase",
+           "KLDivLossBase", "LinearCrossEntropyLossBase", "MultiMarginLossBase",
+           "RankingSoftmaxLossBase", "ThreeInputLossBase"]
 
 
 class EntropyLossBase(AdapterLoss):
@@ -170,3 +172,33 @@ class ThreeInputLossBase(AdapterLoss):
         return self.call_core(getattr(losses, self.spec.fn), input1, input2, target,
                               **self.core_options(target), weight=sample_weight,
                               where=where, reduction=self.reduction)
+
+
+class CircleLossBase(AdapterLoss):
+    """``forward(input, target, ref_embeddings=None, ref_labels=None, sample_weight=None,
+    where=None)``:
+    the reference set (e.g. a memory bank, updated every step) is an input of each call, not
+    a constructor option."""
+
+    def forward(self, input: torch.Tensor, target: torch.Tensor,  # type: ignore[override]
+                ref_embeddings: torch.Tensor | None = None,
+                ref_labels: torch.Tensor | None = None,
+                sample_weight: torch.Tensor | None = None,
+                where: torch.Tensor | None = None) -> torch.Tensor:
+        return self.call_core(losses.circle_loss, input, target, **self.core_options(target),
+                              ref_embeddings=ref_embeddings, ref_labels=ref_labels,
+                              weight=sample_weight, where=where, reduction=self.reduction)
+
+
+class RankingSoftmaxLossBase(AdapterLoss):
+    """``forward(input, target, where=None, item_weight=None, sample_weight=None)``: the mask
+    of valid items and the item weights belong to each batch of lists; ``sample_weight``
+    weighs whole lists."""
+
+    def forward(self, input: torch.Tensor, target: torch.Tensor,  # type: ignore[override]
+                where: torch.Tensor | None = None, item_weight: torch.Tensor | None = None,
+                sample_weight: torch.Tensor | None = None) -> torch.Tensor:
+        return self.call_core(losses.ranking_softmax_loss, input, target,
+                              **self.core_options(target), where=where,
+                              item_weight=item_weight, weight=sample_weight,
+                              reduction=self.reduction)

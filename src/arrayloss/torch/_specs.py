@@ -130,6 +130,15 @@ SPECS: tuple[Spec, ...] = (
          (("distance_function", None), ("margin", 1.0), ("swap", False), ("p", 2.0),
           ("eps", 1e-6)), rename={"distance_function": "distance"}, axis=-1,
          peer="torch.nn.TripletMarginWithDistanceLoss"),
+    # contrastive: embeddings (N, D) and group labels (N,); CircleLoss and RankingSoftmaxLoss
+    # take their per-call arrays (reference set; item mask and weights) in forward
+    Spec("NTXentLoss", "ntxent_loss", (("temperature", 0.07), ("eps", 1e-8)),
+         peer="monai.losses.ContrastiveLoss (two views)"),
+    Spec("CircleLoss", "circle_loss", (("gamma", 80.0), ("margin", 0.4), ("normalize", True),
+                                       ("remove_diagonal", True), ("detach_weights", False)),
+         peer="keras.losses.Circle"),
+    Spec("RankingSoftmaxLoss", "ranking_softmax_loss", (("axis", -1),),
+         peer="optax.losses.ranking_softmax_loss"),
     # overlap: class axis 1, `weight` = class weights (MONAI's name)
     Spec("DiceLoss", "dice_loss", (*_OVERLAP, ("squared", False), ("log", False)),
          rename=_CLASS_W, buffers=("weight",), axis=1, peer="monai.losses.DiceLoss"),
