@@ -71,11 +71,11 @@ def _ref_inputs(pred: np.ndarray, target: np.ndarray, axis: Any, activation: Any
         elif activation == "sigmoid":
             p = 1.0 / (1.0 + np.exp(-p))
         if target.ndim == pred.ndim:
-            t = np.moveaxis(np.asarray(target, np.float64), axis, -1).reshape(p.shape)
+            td = np.moveaxis(np.asarray(target, np.float64), axis, -1).reshape(p.shape)
             valid = np.ones(p.shape[:2], bool)
             if ignore_index is not None:  # a pixel holding ignore_index in any class
-                valid = ~np.any(t == ignore_index, axis=-1)
-            g = np.where(valid[..., None], t, 0.0)
+                valid = ~np.any(td == ignore_index, axis=-1)
+            g = np.where(valid[..., None], td, 0.0)
         else:
             lab = np.asarray(target).reshape(p.shape[0], -1)
             valid = np.ones(lab.shape, bool) if ignore_index is None else lab != ignore_index
@@ -128,7 +128,8 @@ def _ref_overlap(terms: Callable[..., tuple[float, float]], *,
                 value = max(value, 0.0) ** options.get("gamma", gamma)
             return value
 
-        rows, counts = [], []
+        rows: list[Any] = []
+        counts: list[float] = []
         for s in range(p.shape[0]):
             stats = [_ref_stats(p[s, :, c], g[s, :, c]) for c in classes]
             if average == "micro" and axis is not None:

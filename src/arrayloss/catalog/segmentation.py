@@ -244,7 +244,8 @@ def _monai_compound(name: str) -> Peer:
         sdr = options.get("smooth_dr")
         kw: dict[str, Any] = {
             "softmax": True, "to_onehot_y": True, "smooth_nr": smooth,
-            "smooth_dr": smooth if sdr is None else sdr, "batch": not options.get("per_image", True),
+            "smooth_dr": smooth if sdr is None else sdr,
+            "batch": not options.get("per_image", True),
             "lambda_dice": options.get("lambda_dice", 1.0), "reduction": reduction}
         if name == "DiceCELoss":
             kw["lambda_ce"] = options.get("lambda_ce", 1.0)

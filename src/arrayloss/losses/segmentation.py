@@ -23,7 +23,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import _ops
-from .._namespace import Array
+from .._namespace import Array, device, to_result
 from .._reduce import Call
 from .._validate import (
     check_axis,
@@ -177,7 +177,7 @@ def _sigmoid_term(s: _Stats, w_img: Array | None, background: bool, binary: Any,
     if ax is not None and s.full_class_weight is not None:
         loss = loss * _ops.along(xp, s.full_class_weight, loss.ndim, ax)
     if ax is not None and not background:
-        keep = xp.astype(xp.arange(loss.shape[ax]) > 0, call.dtype)
+        keep = xp.astype(xp.arange(loss.shape[ax], device=device(loss)) > 0, call.dtype)
         counted = counted * _ops.along(xp, keep, loss.ndim, ax)
     w = None if w_img is None else xp.reshape(w_img, (-1, *([1] * (loss.ndim - 1))))
     pix = Call(call.fn, xp, call.dtype, call.out_dtype, call.reduction, w)
@@ -266,7 +266,8 @@ def dice_ce_loss(
         second = _sigmoid_term(s, w_img, include_background,
                                binary_cross_entropy_with_logits, label_smoothing=ls)
     dice = _dice_term(s, squared, log)
-    return lam["lambda_dice"] * dice + lam["lambda_ce"] * second
+    return to_result(s.call.xp, lam["lambda_dice"] * dice + lam["lambda_ce"] * second,
+                     s.call.out_dtype)
 
 
 dice_ce_loss.__doc__ = """Dice + cross-entropy: ``lambda_dice * dice_loss + lambda_ce * CE``,
@@ -337,7 +338,8 @@ def dice_focal_loss(
         second = _sigmoid_term(s, w_img, include_background, sigmoid_focal_loss,
                                alpha=alpha, gamma=gamma)
     dice = _dice_term(s, squared, log)
-    return lam["lambda_dice"] * dice + lam["lambda_focal"] * second
+    return to_result(s.call.xp, lam["lambda_dice"] * dice + lam["lambda_focal"] * second,
+                     s.call.out_dtype)
 
 
 dice_focal_loss.__doc__ = """Dice + focal: ``lambda_dice * dice_loss + lambda_focal * focal``.

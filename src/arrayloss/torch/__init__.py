@@ -24,7 +24,9 @@ Every module runs under ``torch.compile(fullgraph=True)`` and inside DDP models;
 shows its options. ``SPECS`` is the table the classes are built from (module, core function,
 options, peer); ``NOT_ADAPTED`` lists the registered functions without a module and why.
 ``LinearCrossEntropyLoss`` owns its projection (``linear``) as torch's module does.
-``DiceCELoss`` and ``DiceFocalLoss`` are the compounds (``lambda_dice * Dice + lambda_ce * CE``).
+``DiceCELoss`` and ``DiceFocalLoss`` are the compounds (``arrayloss.dice_ce_loss``,
+``arrayloss.dice_focal_loss``: ``lambda_dice * Dice + lambda_ce * CE``); they also take labels
+in a channel ``(B, 1, ...)`` as MONAI does.
 """
 
 from __future__ import annotations
@@ -64,6 +66,7 @@ __all__ = [
     "GIoULoss",
     "GaussianNLLLoss",
     "GeneralizedCrossEntropyLoss",
+    "GeneralizedDiceLoss",
     "GeneralizedKLDivLoss",
     "HingeLoss",
     "HuberLoss",
@@ -183,6 +186,7 @@ DiceLoss = _build("DiceLoss")
 JaccardLoss = _build("JaccardLoss")
 TverskyLoss = _build("TverskyLoss")
 FocalTverskyLoss = _build("FocalTverskyLoss")
+GeneralizedDiceLoss = _build("GeneralizedDiceLoss")
 LovaszHingeLoss = _build("LovaszHingeLoss")
 LovaszSoftmaxLoss = _build("LovaszSoftmaxLoss")
 DiceCELoss = _build("DiceCELoss")
@@ -190,7 +194,7 @@ DiceFocalLoss = _build("DiceFocalLoss")
 
 
 def adapted() -> dict[str, list[str]]:
-    """Core function name -> the modules that call it (the compounds under ``dice_loss``)."""
+    """Core function name -> the modules that call it."""
     out: dict[str, list[str]] = {}
     for spec in SPECS:
         out.setdefault(spec.fn, []).append(spec.cls)
