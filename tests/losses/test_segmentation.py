@@ -273,6 +273,9 @@ class TestDiceFocalLoss:
         with pytest.raises(ValueError, match=r"dice_focal_loss: `alpha` with focal='softmax' "
                                              r"must be None or one value per class"):
             al.dice_focal_loss(lg, lab, axis=1, alpha=0.25)
+        with pytest.raises(ValueError, match=r"dice_focal_loss: `alpha` must hold "
+                                             r"probabilities in \[0, 1\]"):
+            al.dice_focal_loss(lg, lab, axis=1, alpha=[0.5, 1.5, 0.5, 0.5])
         with pytest.raises(ValueError, match=r"dice_focal_loss: `focal` 'softmax' needs a "
                                              r"class axis"):
             al.dice_focal_loss(lg[:, 0], (lab > 0) * 1.0, axis=None, activation="sigmoid",

@@ -31,6 +31,7 @@ from .._validate import (
     check_choice,
     check_nonnegative,
     check_number,
+    check_probabilities,
     check_smoothing,
 )
 from .binary import binary_cross_entropy_with_logits, sigmoid_focal_loss
@@ -333,6 +334,8 @@ def dice_focal_loss(
         if s.ax is None:
             raise ValueError(f"{fn}: `focal` 'softmax' needs a class axis; got axis=None")
         a = s.call.array_option("alpha", alpha, pred, shape=(pred.shape[s.ax],))
+        if a is not None:
+            check_probabilities(fn, "alpha", xp, a)
         second = _softmax_term(s, w_img, ls=0.0, gamma=gamma, alpha=a)
     else:
         second = _sigmoid_term(s, w_img, include_background, sigmoid_focal_loss,
