@@ -65,6 +65,16 @@ class TestGeneralizedDiceLoss:
                                        **ours)
         np.testing.assert_allclose(got, want.reshape(got.shape).numpy(), rtol=1e-6)
 
+    def test_catalogue_gradient(self) -> None:
+        """The gradient of the mean w.r.t. the logits of image 0, pixel (0, 0)."""
+        torch = _torch()
+        from arrayloss.catalog._pixels import _LG4, LAB
+
+        x = torch.asarray(_LG4, requires_grad=True)
+        al.generalized_dice_loss(x, torch.asarray(LAB), axis=1, activation="softmax").backward()
+        np.testing.assert_allclose(x.grad[0, :, 0, 0].numpy(),
+                                   [-0.0304128, 0.0264091, 0.0040036], atol=1e-7)
+
     def test_uniform_is_micro_dice(self) -> None:
         lg, lab = _data(2)
         for per_image in (True, False):
