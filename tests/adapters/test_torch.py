@@ -414,6 +414,22 @@ PEERS: list[tuple[str, Callable[[str], Any], Callable[[str], Any], Any, tuple[st
                 if r == "none" else _monai("DiceLoss", softmax=True, include_background=False,
                                            reduction=r)(x, _onehot(y, 4))),
      _labels_no_ignore, ("mean", "none")),
+    ("DiceLoss-smooth-dr",
+     lambda r: alt.DiceLoss(activation="softmax", smooth_dr=1e-5, reduction=r),
+     lambda r: (lambda x, y: _monai("DiceLoss", softmax=True, smooth_nr=0.0, smooth_dr=1e-5,
+                                    reduction=r)(x, _onehot(y, 4))),
+     _labels_no_ignore, ("mean", "sum")),
+    ("GeneralizedDiceLoss", lambda r: alt.GeneralizedDiceLoss(activation="softmax", reduction=r),
+     lambda r: (lambda x, y: _monai("GeneralizedDiceLoss", softmax=True, smooth_nr=0.0,
+                                    smooth_dr=0.0, reduction=r)(x, _onehot(y, 4)).reshape(
+         (-1,) if r == "none" else ())), _labels_no_ignore, ("mean", "sum", "none")),
+    ("GeneralizedDiceLoss-simple-batch-no-background",
+     lambda r: alt.GeneralizedDiceLoss(activation="softmax", weight_type="simple",
+                                       per_image=False, include_background=False, reduction=r),
+     lambda r: (lambda x, y: _monai("GeneralizedDiceLoss", softmax=True, w_type="simple",
+                                    batch=True, include_background=False, smooth_nr=0.0,
+                                    smooth_dr=0.0, reduction=r)(x, _onehot(y, 4))),
+     _labels_no_ignore, ("mean",)),
     ("DiceLoss-binary-mask", lambda r: alt.DiceLoss(activation="sigmoid", reduction=r),
      lambda r: (lambda x, y: _monai("DiceLoss", sigmoid=True, smooth_nr=0.0, smooth_dr=0.0,
                                     reduction=r)(x, y.to(F64))),
@@ -499,8 +515,8 @@ def test_peer_rows_cover_every_peer_named_in_the_table() -> None:
 
 
 # ------------------------------------------------------------------------ the registry
-_SPECIAL = {"KLDivLoss", "MultiMarginLoss", "CenterLoss", "DiceCELoss", "DiceFocalLoss",
-            "LinearCrossEntropyLoss", "CircleLoss", "RankingSoftmaxLoss"}
+_SPECIAL = {"KLDivLoss", "MultiMarginLoss", "CenterLoss", "LinearCrossEntropyLoss",
+            "CircleLoss", "RankingSoftmaxLoss"}
 #: modules whose forward takes the core's array options per call, after the target
 FORWARD_ARRAYS = {"CircleLoss": ("ref_embeddings", "ref_labels"),
                   "RankingSoftmaxLoss": ("where", "item_weight")}

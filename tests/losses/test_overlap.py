@@ -93,10 +93,17 @@ class TestDiceLoss:
 
 
 class TestJaccardLoss:
-    def test_option_errors_name_the_option(self) -> None:
-        with pytest.raises(ValueError,
-                           match="jaccard_loss: `ignore_index` needs integer labels"):
-            al.jaccard_loss(np.full((1, 2, 3), 0.5), np.full((1, 2, 3), 0.5), ignore_index=255)
+    def test_float_binary_target_with_ignore_index(self) -> None:
+        """A float target may mark ignored elements with ``ignore_index`` as an integer
+        target does; other values outside [0, 1] are refused."""
+        p = np.array([[0.9, 0.2, 0.7, 0.4]])
+        y = np.array([[1.0, 0.0, 255.0, 1.0]])
+        np.testing.assert_allclose(al.jaccard_loss(p, y, axis=None, ignore_index=255),
+                                   al.jaccard_loss(p, y.astype(np.int64), axis=None,
+                                                   ignore_index=255), rtol=1e-12)
+        with pytest.raises(ValueError, match=r"jaccard_loss: `target` must hold values in "
+                                             r"\[0, 1\] or ignore_index=255"):
+            al.jaccard_loss(p, y * 2, axis=None, ignore_index=255)
 
 
 class TestTverskyLoss:
@@ -228,3 +235,82 @@ class TestOverlapFamily:
                 a = fn(p, target, reduction="none", activation="softmax")
                 b = fn(pf, target_first, axis=1, reduction="none", activation="softmax")
                 np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-15)
+
+    @pytest.mark.parametrize("seed", [0, 1])
+    @pytest.mark.parametrize("name", ["DiceLoss", "TverskyLoss"])
+    def test_smooth_dr_matches_monai(self, seed: int, name: str) -> None:
+        """MONAI's separate smoothing (nnU-Net style ``smooth_nr=0, smooth_dr=1e-5``), absent
+        classes included (a class absent from both then scores 0: loss 1)."""
+        torch = _torch()
+        require_module("monai")
+        import monai.losses as ml
+
+        rng = np.random.default_rng(seed)
+        lg = rng.normal(size=(3, 4, 6, 5))
+        lab = rng.choice(4, p=[0.4, 0.35, 0.24, 0.01], size=(3, 6, 5))
+        onehot = torch.asarray(np.moveaxis(np.eye(4)[lab], -1, 1))
+        for smooth, smooth_dr in ((0.0, 1e-5), (1e-3, 0.0), (1e-4, 1e-2)):
+            want = getattr(ml, name)(softmax=True, reduction="none", smooth_nr=smooth,
+                                     smooth_dr=smooth_dr)(torch.asarray(lg), onehot)
+            fn = al.dice_loss if name == "DiceLoss" else al.tversky_loss
+            got = fn(lg, lab, axis=1, activation="softmax", smooth=smooth, smooth_dr=smooth_dr,
+                     reduction="none")
+            np.testing.assert_allclose(got, want.reshape(got.shape).numpy(), rtol=1e-12,
+                                       atol=1e-14)
+
+    @pytest.mark.parametrize("seed", [0, 1])
+    def test_micro_dice_matches_kornia(self, seed: int) -> None:
+        torch = _torch()
+        require_module("kornia")
+        import kornia
+
+        rng = np.random.default_rng(seed)
+        lg, lab = rng.normal(size=(3, 4, 5, 6)), rng.integers(0, 4, size=(3, 5, 6))
+        want = kornia.losses.dice_loss(torch.asarray(lg), torch.asarray(lab), average="micro")
+        got = al.dice_loss(lg, lab, axis=1, activation="softmax", average="micro")
+        np.testing.assert_allclose(got, want.numpy(), rtol=1e-7)
+
+    @pytest.mark.parametrize("fn", OVERLAP)
+    def test_micro_pools_weighted_statistics(self, fn) -> None:
+        """``average="micro"``: the per-class statistics times ``class_weight``, summed over
+        the classes, scored once per image: the binary loss of the pooled (weighted) pixels."""
+        rng = np.random.default_rng(2)
+        p, lab = _softmax(rng.normal(size=(2, 3, 4, 3))), rng.integers(0, 3, size=(2, 3, 4))
+        w = np.array([0.5, 0.0, 2.0])
+        got = fn(p, lab, average="micro", class_weight=w, include_background=False,
+                 reduction="none")
+        # the pooled statistics of classes 1 and 2 with weights 0 and 2: class 2 alone, twice
+        # its sums, which leaves every ratio unchanged
+        want = fn(p[..., 2], (lab == 2) * 1, axis=None, reduction="none")
+        np.testing.assert_allclose(got, want, rtol=1e-12)
+        assert got.shape == (2,)
+        pooled = fn(p, lab, average="micro", per_image=False, reduction="none")
+        assert pooled.shape == ()
+
+    @pytest.mark.parametrize("fn", OVERLAP)
+    def test_dense_ignore_index_leaves_both_sums(self, fn) -> None:
+        """A dense target holding ``ignore_index`` (in a whole row, or in one class of a
+        multi-label row) removes that pixel from every class's sums: the same loss as the
+        integer labels, and as the pixels dropped."""
+        rng = np.random.default_rng(3)
+        lg, lab = rng.normal(size=(2, 3, 4, 3)), rng.integers(0, 3, size=(2, 3, 4))
+        lab[0, 0] = 255
+        onehot = np.eye(3)[np.where(lab == 255, 0, lab)]
+        row = np.where((lab == 255)[..., None], 255.0, onehot)
+        one = onehot.copy()
+        one[0, 0, :, 1] = 255.0
+        kw = {"activation": "softmax", "ignore_index": 255, "reduction": "none"}
+        want = fn(lg, lab, **kw)
+        np.testing.assert_allclose(fn(lg, row, **kw), want, rtol=1e-12)
+        np.testing.assert_allclose(fn(lg, one, **kw), want, rtol=1e-12)
+        np.testing.assert_allclose(fn(lg[:, 1:], lab[:, 1:], **kw)[0], want[0], rtol=1e-12)
+
+    @pytest.mark.parametrize("fn", OVERLAP)
+    def test_new_option_errors(self, fn) -> None:
+        p, lab = np.full((1, 2, 2, 3), 1 / 3), np.zeros((1, 2, 2), dtype=np.int64)
+        name = fn.__name__
+        with pytest.raises(ValueError, match=rf"{name}: `average` must be one of 'macro', "
+                                             r"'micro'; got 'weighted'"):
+            fn(p, lab, average="weighted")
+        with pytest.raises(ValueError, match=rf"{name}: `smooth_dr`"):
+            fn(p, lab, smooth_dr=-1e-5)

@@ -71,8 +71,11 @@ def _ref_inputs(pred: np.ndarray, target: np.ndarray, axis: Any, activation: Any
         elif activation == "sigmoid":
             p = 1.0 / (1.0 + np.exp(-p))
         if target.ndim == pred.ndim:
-            g = np.moveaxis(np.asarray(target, np.float64), axis, -1).reshape(p.shape)
+            td = np.moveaxis(np.asarray(target, np.float64), axis, -1).reshape(p.shape)
             valid = np.ones(p.shape[:2], bool)
+            if ignore_index is not None:  # a pixel holding ignore_index in any class
+                valid = ~np.any(td == ignore_index, axis=-1)
+            g = np.where(valid[..., None], td, 0.0)
         else:
             lab = np.asarray(target).reshape(p.shape[0], -1)
             valid = np.ones(lab.shape, bool) if ignore_index is None else lab != ignore_index
@@ -84,10 +87,27 @@ def _ref_inputs(pred: np.ndarray, target: np.ndarray, axis: Any, activation: Any
     return p, g, valid
 
 
-def _ref_overlap(score: Callable[..., tuple[float, float]], *,
+def _ref_stats(p: np.ndarray, g: np.ndarray) -> dict[str, float]:
+    """The sums of one (entry, class) pair."""
+    return {"tp": float(np.sum(p * g)), "sp": float(np.sum(p)), "sg": float(np.sum(g)),
+            "sp2": float(np.sum(p**2)), "sg2": float(np.sum(g**2))}
+
+
+def _ref_score(num: float, den: float, st: dict[str, float], smooth: float,
+               smooth_dr: float, eps: float) -> float:
+    """The score rule: smoothing, the eps clamp, 1 for an empty/empty entry at den 0 and 0
+    for a miss."""
+    num, den = num + smooth, den + smooth_dr
+    if den == 0:
+        return 1.0 if st["sp"] + st["sg"] == 0 else 0.0
+    return num / max(den, eps)
+
+
+def _ref_overlap(terms: Callable[..., tuple[float, float]], *,
                  gamma: float | None = None) -> Callable[..., Any]:
     def ref(pred: np.ndarray, target: np.ndarray, *, axis: Any = -1, activation: Any = None,
-            per_image: bool = True, smooth: float = 0.0, eps: float = 1e-7, log: bool = False,
+            per_image: bool = True, smooth: float = 0.0, smooth_dr: Any = None,
+            average: str = "macro", eps: float = 1e-7, log: bool = False,
             class_weight: Any = None, ignore_index: Any = None, weight: Any = None,
             include_background: bool = True, reduction: str = "mean",
             **options: Any) -> np.ndarray:
@@ -95,21 +115,34 @@ def _ref_overlap(score: Callable[..., tuple[float, float]], *,
         if not per_image:
             p, g, valid = p.reshape(1, -1, p.shape[-1]), g.reshape(1, -1, g.shape[-1]), \
                 valid.reshape(1, -1)
-        loss = np.zeros((p.shape[0], p.shape[-1]))
-        for s, c in np.ndindex(*loss.shape):
-            pc, gc = p[s, :, c], g[s, :, c]
-            num, den = score(pc, gc, smooth=smooth, **options)
-            sc = 1.0 if den == 0 else num / max(den, eps)
+        sdr = smooth if smooth_dr is None else smooth_dr
+        classes = list(range(p.shape[-1]))
+        if not include_background:
+            classes = classes[1:]
+        cw = np.ones(p.shape[-1]) if class_weight is None else np.asarray(class_weight, float)
+
+        def loss_of(st: dict[str, float]) -> float:
+            sc = _ref_score(*terms(st, **options), st, smooth, sdr, eps)
             value = -np.log(max(sc, eps)) if log else 1.0 - sc
             if gamma is not None:
                 value = max(value, 0.0) ** options.get("gamma", gamma)
-            loss[s, c] = value
-        if class_weight is not None:
-            loss = loss * np.asarray(class_weight, np.float64)
-        counted = np.broadcast_to((valid.sum(axis=1) > 0)[:, None], loss.shape)
-        if not include_background:
-            loss, counted = loss[:, 1:], counted[:, 1:]
-        if axis is None:
+            return value
+
+        rows: list[Any] = []
+        counts: list[float] = []
+        for s in range(p.shape[0]):
+            stats = [_ref_stats(p[s, :, c], g[s, :, c]) for c in classes]
+            if average == "micro" and axis is not None:
+                pooled = {k: sum(cw[c] * st[k] for c, st in zip(classes, stats))
+                          for k in stats[0]}
+                rows.append(loss_of(pooled))
+            else:
+                rows.append([loss_of(st) * cw[c] for c, st in zip(classes, stats)])
+            counts.append(float(valid[s].sum() > 0))
+        loss = np.asarray(rows, np.float64)
+        counted = np.broadcast_to(np.asarray(counts).reshape(-1, *([1] * (loss.ndim - 1))),
+                                  loss.shape)
+        if axis is None and loss.ndim == 2:
             loss, counted = loss[:, 0], counted[:, 0]
         if not per_image:
             loss, counted = loss[0], counted[0]
@@ -118,25 +151,19 @@ def _ref_overlap(score: Callable[..., tuple[float, float]], *,
     return ref
 
 
-def _dice_terms(p: np.ndarray, g: np.ndarray, *, smooth: float,
-                squared: bool = False) -> tuple[float, float]:
-    tp = float(np.sum(p * g))
-    den = float(np.sum(p**2) + np.sum(g**2)) if squared else float(np.sum(p) + np.sum(g))
-    return 2 * tp + smooth, den + smooth
+def _dice_terms(st: dict[str, float], squared: bool = False) -> tuple[float, float]:
+    den = st["sp2"] + st["sg2"] if squared else st["sp"] + st["sg"]
+    return 2 * st["tp"], den
 
 
-def _jaccard_terms(p: np.ndarray, g: np.ndarray, *, smooth: float) -> tuple[float, float]:
-    inter = float(np.sum(p * g))
-    union = float(np.sum(p) + np.sum(g)) - inter
-    return inter + smooth, union + smooth
+def _jaccard_terms(st: dict[str, float]) -> tuple[float, float]:
+    return st["tp"], st["sp"] + st["sg"] - st["tp"]
 
 
-def _tversky_terms(p: np.ndarray, g: np.ndarray, *, smooth: float, alpha: float = 0.5,
-                   beta: float = 0.5, gamma: float = 0.75) -> tuple[float, float]:
-    tp = float(np.sum(p * g))
-    fp = float(np.sum(p * (1 - g)))
-    fn = float(np.sum((1 - p) * g))
-    return tp + smooth, tp + alpha * fp + beta * fn + smooth
+def _tversky_terms(st: dict[str, float], alpha: float = 0.5, beta: float = 0.5,
+                   gamma: float = 0.75) -> tuple[float, float]:
+    tp = st["tp"]
+    return tp, tp + alpha * (st["sp"] - tp) + beta * (st["sg"] - tp)
 
 
 def _channels_first(pred: Any, target: Any, options: Mapping[str, Any]) -> tuple[Any, Any]:
@@ -159,8 +186,9 @@ def _channels_first(pred: Any, target: Any, options: Mapping[str, Any]) -> tuple
 
 def _monai_accepts(options: Mapping[str, Any], jaccard: bool = False) -> bool:
     ok = ("ignore_index" not in options and "weight" not in options
-          and not options.get("log", False))
-    return ok and (not jaccard or options.get("smooth", 0.0) == 0.0)
+          and not options.get("log", False) and options.get("average", "macro") == "macro")
+    smooth_free = options.get("smooth", 0.0) == 0.0 and not options.get("smooth_dr")
+    return ok and (not jaccard or smooth_free)
 
 
 def _monai_native(name: str, **fixed: Any) -> Peer:
@@ -170,9 +198,11 @@ def _monai_native(name: str, **fixed: Any) -> Peer:
         p, t = _channels_first(pred, target, options)
         act = options.get("activation")
         smooth = options.get("smooth", 0.0)
+        smooth_dr = options.get("smooth_dr")
         kw: dict[str, Any] = {"softmax": act == "softmax",
                               "sigmoid": act == "sigmoid", "smooth_nr": smooth,
-                              "smooth_dr": smooth, "batch": not options.get("per_image", True),
+                              "smooth_dr": smooth if smooth_dr is None else smooth_dr,
+                              "batch": not options.get("per_image", True),
                               "include_background": options.get("include_background", True),
                               "reduction": "none" if reduction == "none" else reduction, **fixed}
         if name == "DiceLoss":
@@ -196,6 +226,25 @@ def _monai_native(name: str, **fixed: Any) -> Peer:
     return Peer(f"monai.losses.{name}" + ("(jaccard=True)" if jaccard else ""), "torch", fn,
                 "monai", accepts=lambda o: _monai_accepts(o, jaccard) and
                 (name == "DiceLoss" or "class_weight" not in o))
+
+
+def _kornia_dice_micro() -> Peer:
+    """kornia's ``dice_loss`` (softmax of channels-first logits inside, integer labels, the
+    micro average per image; ``eps`` added to the denominator, 1e-8 apart from the clamp)."""
+
+    def fn(pred: Any, target: Any, *, reduction: str = "mean", **options: Any) -> Any:
+        import kornia
+        import torch
+
+        return kornia.losses.dice_loss(torch.movedim(pred, options.get("axis", -1), 1), target,
+                                       average=options.get("average", "micro"))
+
+    def accepts(o: Mapping[str, Any]) -> bool:
+        plain = {"axis", "activation", "average"}
+        return (o.get("activation") == "softmax" and o.get("average") == "micro"
+                and set(o) <= plain)
+
+    return Peer("kornia.losses.dice_loss", "torch", fn, "kornia", accepts=accepts, rtol=1e-6)
 
 
 _OVERLAP_INPUTS = ("pred: probabilities (or logits with activation) (B, *spatial, C) with classes "
@@ -306,10 +355,15 @@ RECORDS = [
                  expected=[[0.2919549, 0.3890968, 0.2237158], [1.0, 0.5259034, 0.5999809]]),
             Case("catalogue-binary-squared", _BIN_DATA, {"axis": None, "squared": True},
                  expected=0.1919192),
+            Case("catalogue-micro-cf", _fixed(_LG4, LAB),
+                 {**_MC, "axis": 1, "average": "micro"}, expected=0.4538805),
+            Case("random-micro-smooth-dr", _random_labels((2, 3, 3), 3, logits=True),
+                 {**_MC, "average": "micro", "smooth_dr": 1e-5, "reduction": "none"},
+                 arrays=_class_weight),
             *_overlap_cases({}),
         ],
         _ref_overlap(_dice_terms),
-        (_monai_native("DiceLoss"),),
+        (_monai_native("DiceLoss"), _kornia_dice_micro()),
         (({"squared": 1}, "squared"), ({"log": "yes"}, "log")),
     ),
     _overlap_record(

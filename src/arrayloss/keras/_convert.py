@@ -219,8 +219,8 @@ def sparse_classes(spec: Spec, o: dict[str, Any], y_true: Array, y_pred: Array) 
 
 
 def overlap(spec: Spec, o: dict[str, Any], y_true: Array, y_pred: Array) -> Array:
-    """Dice, Jaccard, Tversky, focal Tversky. ``axis=None`` (binary: every element, as
-    Keras's ``dice``/``tversky``) or a class axis (integer labels or a dense target).
+    """Dice, Jaccard, Tversky, focal Tversky, generalised Dice. ``axis=None`` (binary: every
+    element, as Keras's ``dice``/``tversky``) or a class axis (integer labels or a dense target).
     ``per_image=False`` returns arrayloss's ``"mean"`` over the batch (a 0-d loss, as
     ``keras.losses.Dice()``); ``per_image=True`` returns one value per image (``(B,)``: the
     mean over classes of the per-(image, class) losses)."""
@@ -233,7 +233,8 @@ def overlap(spec: Spec, o: dict[str, Any], y_true: Array, y_pred: Array) -> Arra
     if not o["per_image"]:
         return fn(y_pred, y_true, **kw, reduction="mean")
     out = fn(y_pred, y_true, **kw, reduction="none")
-    return out if axis is None else ops.mean(out, axis=-1)
+    # (B, C) per class; (B,) without a class axis, micro-averaged or generalised Dice
+    return ops.mean(out, axis=-1) if len(out.shape) == 2 else out
 
 
 def lovasz_hinge(spec: Spec, o: dict[str, Any], y_true: Array, y_pred: Array) -> Array:

@@ -9,8 +9,9 @@ from ._convert import Spec
 
 _BOX = {"box_format": "xyxy", "eps": 1e-7}
 _OVERLAP: dict[str, Any] = {"axis": None, "activation": None, "per_image": False,
-                            "smooth": 0.0, "eps": 1e-7, "class_weight": None,
-                            "ignore_index": None, "include_background": True}
+                            "smooth": 0.0, "smooth_dr": None, "average": "macro", "eps": 1e-7,
+                            "class_weight": None, "ignore_index": None,
+                            "include_background": True}
 _TVERSKY_NAMES = {"alpha": "beta", "beta": "alpha"}
 
 _ELEMENTWISE = ("Same-shape float ``y_true`` and ``y_pred`` (Keras's rank rule: ``(N,)`` "
@@ -217,6 +218,14 @@ SPECS: tuple[Spec, ...] = (
     Spec("FocalTversky", ("focal_tversky_loss",),
          {"alpha": 0.5, "beta": 0.5, "gamma": 0.75, **_OVERLAP}, c.overlap,
          core_names=_TVERSKY_NAMES, doc=_OVERLAP_DOC + _TVERSKY_DOC),
+    Spec("GeneralizedDice", ("generalized_dice_loss",),
+         {"axis": -1, "activation": None, "weight_type": "square", "per_image": False,
+          "smooth": 0.0, "smooth_dr": None, "eps": 1e-7, "ignore_index": None,
+          "include_background": True}, c.overlap,
+         doc="``y_pred`` probabilities (or logits with ``activation``) with classes on "
+         "``axis`` (last by default), ``y_true`` integer labels (one axis less, or a class "
+         "axis of size 1) or a dense target. ``per_image=False`` (default): ``call`` returns "
+         "the batch's 0-d loss; ``per_image=True``: one value per image, ``(B,)``."),
     # lovasz
     Spec("LovaszHinge", ("lovasz_hinge_loss",), {"per_image": True, "ignore_index": None},
          c.lovasz_hinge,
@@ -276,4 +285,12 @@ NOT_ADAPTED = {
                             "CategoricalCrossentropy(from_logits=True) on the relevance, "
                             "unnormalised (call arrayloss.ranking_softmax_loss in a custom "
                             "loss)",
+    "dice_ce_loss": "a sum of a per-image Dice term and a per-pixel cross-entropy, with no "
+                    "common per-sample loss for Keras's reductions and sample_weight to act "
+                    "on; call arrayloss.dice_ce_loss in a custom loss function, or add "
+                    "Dice(axis=-1, per_image=True) and SparseCategoricalCrossentropy",
+    "dice_focal_loss": "a sum of a per-image Dice term and a per-pixel focal loss, with no "
+                       "common per-sample loss for Keras's reductions and sample_weight to act "
+                       "on; call arrayloss.dice_focal_loss in a custom loss function, or add "
+                       "Dice(axis=-1, per_image=True) and SparseCategoricalFocalCrossentropy",
 }

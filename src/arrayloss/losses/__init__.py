@@ -12,6 +12,7 @@
   of scored items (listwise softmax ranking);
 - ``boxes``: aligned pairs of boxes (``_geometry`` holds the shared geometry);
 - ``overlap``: segmentation overlap statistics (Dice, Jaccard, Tversky);
+- ``segmentation``: the generalised Dice loss and the Dice + cross-entropy / focal compounds;
 - ``lovasz``: the Lovász extension of the Jaccard loss;
 - ``sparsemax``: the sparsemax losses (binary and multi-class).
 
@@ -29,6 +30,7 @@ from . import (
     margin,
     overlap,
     regression,
+    segmentation,
     sparsemax,
 )
 from .binary import *  # noqa: F403
@@ -41,15 +43,17 @@ from .lovasz import *  # noqa: F403
 from .margin import *  # noqa: F403
 from .overlap import *  # noqa: F403
 from .regression import *  # noqa: F403
+from .segmentation import *  # noqa: F403
 from .sparsemax import *  # noqa: F403
 
 #: the modules of losses, in the catalogue's order (each has a catalogue module of the
 #: same name in ``arrayloss.catalog``)
 MODULES = ("regression", "boxes", "binary", "categorical", "classifier", "margin", "sparsemax",
-           "embedding", "contrastive", "overlap", "lovasz")
+           "embedding", "contrastive", "overlap", "segmentation", "lovasz")
 
 #: every public loss: the ``__all__`` of each module (a new loss is added there only)
 __all__ = sorted({*regression.__all__, *boxes.__all__, *binary.__all__,
                   *categorical.__all__, *classifier.__all__, *margin.__all__, *embedding.__all__,
                   *contrastive.__all__,
-                  *overlap.__all__, *lovasz.__all__, *sparsemax.__all__})
+                  *overlap.__all__, *segmentation.__all__, *lovasz.__all__,
+                  *sparsemax.__all__})

@@ -76,17 +76,21 @@ def probabilities(fn: str, call: Call, pred: Array, activation: Any, ax: int | N
 def binary_target(fn: str, call: Call, target: Array, ignore_index: int | None
                    ) -> tuple[Array, Array | None]:
     """A binary or dense target in the compute dtype, checked in ``[0, 1]`` when readable
-    (ignored pixels excepted), and the mask of non-ignored pixels (``None`` without
-    ``ignore_index``). Integer targets are compared in the default integer dtype (no
-    wrap-around of ``ignore_index`` in a narrow or unsigned dtype)."""
+    (elements equal to ``ignore_index`` excepted), and the elementwise mask of the others
+    (``None`` without ``ignore_index``). Integer targets are compared in the default integer
+    dtype (no wrap-around of ``ignore_index`` in a narrow or unsigned dtype); float targets
+    as they are."""
     xp = call.xp
     if xp.isdtype(target.dtype, "bool"):
         return call.float(target), None
-    if not xp.isdtype(target.dtype, "integral"):  # ignore_index needs integers (checked)
-        check_probabilities(fn, "target", xp, target)
-        return call.float(target), None
-    t = integer_labels(fn, "target", xp, target)
-    ii = ignore_index if representable(xp, ignore_index, t.dtype) else None
+    if not xp.isdtype(target.dtype, "integral"):
+        t, ii = target, ignore_index
+        if ii is None:
+            check_probabilities(fn, "target", xp, target)
+            return call.float(target), None
+    else:
+        t = integer_labels(fn, "target", xp, target)
+        ii = ignore_index if representable(xp, ignore_index, t.dtype) else None
     if ii is None:
         check_probabilities(fn, "target", xp, t)
         return call.float(t), None

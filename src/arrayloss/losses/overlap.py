@@ -21,26 +21,39 @@ as MONAI ``batch=True`` and SMP). Shapes:
 ``"sigmoid"`` (independent logits, multi-label) or ``"softmax"`` (logits normalised along
 ``axis``; not with ``axis=None``).
 
-**Score rule** (every overlap loss), with ``smooth`` added to ``num`` and ``den``: ``score =
-num / max(den, eps)`` if ``den > 0``; if ``den == 0``, 1 when the entry is empty in both
-prediction and target (nothing to find, nothing found) and 0 otherwise (a class present in
-the target that gets no predicted mass is a miss). So a perfect prediction gives 0, also for
+**Score rule** (every overlap loss), with ``smooth`` added to ``num`` and ``smooth_dr``
+(``None``: ``smooth``) to ``den``: ``score = num / max(den, eps)`` if ``den > 0``; if
+``den == 0``, 1 when the entry is empty in both prediction and target (nothing to find,
+nothing found) and 0 otherwise (a class present in the target that gets no predicted mass
+is a miss). So a perfect prediction gives 0, also for
 classes absent from both prediction and target, and an empty/empty entry has a zero
 gradient. A class absent from the target but predicted scores 0 (loss 1) at ``smooth=0``;
 MONAI keeps such classes too (smoothed by 1e-5), SMP zeroes them, kornia's macro average
 drops them. A NaN in a counted position gives NaN.
 
-**Reduction**: ``"none"`` is ``(B, C)`` with ``per_image=True`` and ``(C,)`` otherwise (``(B,)``
-/ ``()`` with ``axis=None``). ``class_weight`` (length C) and ``weight`` multiply the entries;
-``"mean"`` divides their sum by the number of entries that hold at least one non-ignored pixel
-(MONAI semantics, not ``cross_entropy``'s division by the weight sum). ``ignore_index``
-(integer labels only) removes pixels from every sum; an entry whose pixels are all ignored has
-loss 0, is not counted, and gets zero gradients.
+**Averaging**: ``average="macro"`` (default) scores each class and averages the losses;
+``"micro"`` pools the classes first (their statistics, times ``class_weight`` where given,
+are summed over the class axis and scored once per image, or once per batch), as kornia's
+default ``average="micro"`` and Keras's pooled ``dice``.
+
+**Reduction**: ``"none"`` is ``(B, C)`` with ``per_image=True`` and ``(C,)`` otherwise
+(``(B,)`` / ``()`` with ``axis=None`` or ``average="micro"``). ``class_weight`` (length C)
+and ``weight`` multiply the entries; ``"mean"`` divides their sum by the number of entries
+that hold at least one non-ignored pixel (MONAI semantics, not ``cross_entropy``'s division
+by the weight sum).
+
+**Ignored pixels** (``ignore_index``) leave every sum, numerator and denominator: with
+integer labels the pixels labelled ``ignore_index``; with a dense target the pixels whose
+target holds ``ignore_index`` in any class (fill the row of an ignored pixel with it, e.g.
+``where(void, 255, one_hot)``; MONAI instead ignores all-zero one-hot rows, which a
+multi-label target cannot tell from a pixel of no class); with ``axis=None`` the elements
+equal to it. An entry whose pixels are all ignored has loss 0, is not counted, and gets zero
+gradients.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from .. import _ops
@@ -71,9 +84,15 @@ def _sum(xp: Namespace, x: Array, axes: tuple[int, ...]) -> Array:
     return xp.sum(x, axis=axes) if axes else x
 
 
+AVERAGES = ("macro", "micro")
+
+
 @dataclass
 class _Stats:
-    """Per-entry sums of one overlap-loss call, and what its reduction needs."""
+    """Per-entry sums of one overlap-loss call, what its reduction needs, and the pixel
+    arrays the compounds reuse (``x``: logits masked at ignored pixels, ``log_p`` with
+    ``log_softmax=True``, ``g`` the target, ``valid`` the pixel mask with a size-1 class
+    axis, ``labels`` whether ``target`` held integer labels)."""
 
     call: Call
     tp: Array
@@ -84,7 +103,17 @@ class _Stats:
     counted: Array | None  # 1.0 where the entry holds a non-ignored pixel (None: all)
     class_weight: Array | None
     smooth: float
+    smooth_dr: float
     eps: float
+    ax: int | None  # the class axis of the pixel arrays (None: binary)
+    classes: bool  # the statistics have a class axis (last)
+    x: Array
+    p: Array
+    g: Array
+    valid: Array | None
+    labels: bool
+    log_p: Array | None = None
+    full_class_weight: Array | None = None  # before include_background drops class 0
 
 
 def _overlap_stats(
@@ -101,14 +130,21 @@ def _overlap_stats(
     ignore_index: Any,
     include_background: Any,
     weight: Array | None,
-    where: Array | None,
     reduction: str,
+    where: Array | None = None,
+    smooth_dr: Any = None,
+    average: Any = "macro",
     squares: bool = False,
+    log_softmax: bool = False,
 ) -> _Stats:
-    """Validate the shared options and compute TP, Sp, Sg (and Sp2, Sg2) per entry."""
+    """Validate the shared options and compute TP, Sp, Sg (and Sp2, Sg2) per entry, pooled
+    over the classes with ``average="micro"``."""
     smooth = check_number(fn, "smooth", smooth, ge=0.0)
+    smooth_dr = smooth if smooth_dr is None else check_number(fn, "smooth_dr", smooth_dr,
+                                                              ge=0.0)
     eps = check_number(fn, "eps", eps, gt=0.0)
     check_choice(fn, "activation", activation, ACTIVATIONS)
+    check_choice(fn, "average", average, AVERAGES)
     check_bool(fn, "per_image", per_image)
     check_bool(fn, "include_background", include_background)
     call = start(fn, pred, reduction=reduction, weight=weight, where=where, target=target)
@@ -136,10 +172,6 @@ def _overlap_stats(
                              f"least 2 classes; got {num_classes} on axis {axis}")
         call.classes = num_classes
     ii = check_ignore_index(fn, ignore_index, num_classes)
-    if ii is not None and not xp.isdtype(target.dtype, "integral"):
-        raise ValueError(
-            f"{fn}: `ignore_index` needs integer labels; got a `target` of dtype {target.dtype}"
-        )
     class_w = None if ax is None else call.array_option("class_weight", class_weight, pred,
                                                         shape=(num_classes,))
     valid = None
@@ -150,7 +182,22 @@ def _overlap_stats(
             valid = xp.expand_dims(y != ii, axis=ax)
     else:
         g, valid = binary_target(fn, call, target, ii)
-    p = probabilities(fn, call, pred, activation, ax, valid)
+        if ax is not None and valid is not None:
+            # a pixel is ignored where any of its classes holds ignore_index
+            valid = xp.all(valid, axis=ax, keepdims=True)
+            g = xp.where(valid, g, xp.zeros_like(g))
+    x = call.float(pred)
+    if valid is not None:
+        x = xp.where(valid, x, xp.zeros_like(x))
+    log_p = None
+    if log_softmax and activation == "softmax" and ax is not None:
+        # one log-softmax for the Dice and the cross-entropy terms of the compounds
+        log_p = _ops.log_softmax(xp, x, axis=ax)
+        p = xp.exp(log_p)
+        if valid is not None:
+            p = xp.where(valid, p, xp.zeros_like(p))
+    else:
+        p = probabilities(fn, call, pred, activation, ax, valid)
     # sum over the spatial axes (and the batch unless per_image); keep (batch,) class
     keep = {ax} if ax is not None else set()
     if per_image:
@@ -164,23 +211,46 @@ def _overlap_stats(
     if valid is not None:
         nvalid = _sum(xp, xp.astype(valid, call.dtype), axes)  # class axis of size 1 if any
         counted = xp.zeros_like(tp) + xp.astype(nvalid > 0, call.dtype)
+    full_w = class_w
     if not include_background:  # the class is the last axis of every statistic
         tp, sp, sg = tp[..., 1:], sp[..., 1:], sg[..., 1:]
         sp2 = sp2[..., 1:] if sp2 is not None else None
         sg2 = sg2[..., 1:] if sg2 is not None else None
         counted = counted[..., 1:] if counted is not None else None
         class_w = class_w[1:] if class_w is not None else None
-    return _Stats(call, tp, sp, sg, sp2, sg2, counted, class_w, smooth, eps)
+    s = _Stats(call, tp, sp, sg, sp2, sg2, counted, class_w, smooth, smooth_dr, eps, ax,
+               ax is not None, x, p, g, valid, labels, log_p, full_w)
+    return _pool(s, s.class_weight) if average == "micro" else s
+
+
+def _pool(s: _Stats, w: Array | None) -> _Stats:
+    """The statistics summed over the class axis, class ``i`` weighted by ``w[..., i]``
+    (micro averaging; the generalised Dice loss's weights). Without a class axis ``w``
+    multiplies the statistics."""
+    xp = s.call.xp
+
+    def pool(v: Array | None) -> Array | None:
+        if v is None:
+            return None
+        v = v if w is None else v * w
+        return xp.sum(v, axis=-1) if s.classes else v
+
+    counted = s.counted
+    if counted is not None and s.classes:
+        counted = xp.max(counted, axis=-1)
+    return replace(s, tp=pool(s.tp), sp=pool(s.sp), sg=pool(s.sg), sp2=pool(s.sp2),
+                   sg2=pool(s.sg2), counted=counted, class_weight=None, classes=False)
 
 
 def _score(stats: _Stats, num: Array, den: Array) -> Array:
-    """The score rule of every overlap loss, with ``smooth`` added to ``num`` and ``den``:
+    """The score rule of every overlap loss, with ``smooth`` added to ``num`` and
+    ``smooth_dr`` to ``den``:
     ``num / max(den, eps)`` where ``den > 0``; where ``den == 0``, 1 if the entry is empty in
     both prediction and target (``Sp + Sg == 0``: nothing to find, nothing found) and 0
     otherwise (a class present in the target that gets no predicted mass is a miss, e.g.
     Tversky with ``beta = 0``). Masked branches: no NaN in gradients; NaN propagates."""
     xp, eps = stats.call.xp, stats.eps
-    num, den = num + stats.smooth, den + stats.smooth
+    num, den = num + stats.smooth, den + stats.smooth_dr
     zero = den == 0
     safe = _ops.clip(xp, xp.where(zero, xp.ones_like(den), den), min=eps)
     empty = (stats.sp + stats.sg) == 0
@@ -207,12 +277,17 @@ _SHARED_DOC = """
     channels-first; ``axis=None`` for binary input (``pred`` and ``target`` of one shape
     ``(B, *spatial)``). ``activation``: ``None`` (probabilities), ``"sigmoid"`` or
     ``"softmax"`` (logits; softmax needs a class axis). ``per_image=True``: one entry per
-    (image, class); ``False`` pools the batch. ``smooth`` (>= 0) is added to numerator and
-    denominator; ``eps`` (> 0) clamps the denominator (and the score inside ``log``).
-    ``ignore_index`` (integer targets only, not a valid class) removes pixels from every sum.
-    ``class_weight`` (length C) and ``weight`` multiply the entries. ``"none"`` returns the
-    ``(B, C)`` / ``(C,)`` (``(B,)`` / ``()`` binary) matrix; ``"mean"`` divides by the number of
-    entries holding a non-ignored pixel (0 when there is none, with zero gradients).
+    (image, class); ``False`` pools the batch. ``smooth`` (>= 0) is added to the numerator
+    and ``smooth_dr`` (>= 0; ``None``: ``smooth``) to the denominator (MONAI's
+    ``smooth_nr``/``smooth_dr``; with ``smooth_dr > 0`` and ``smooth=0`` a class absent from
+    both scores 0, loss 1, as in MONAI); ``eps`` (> 0) clamps the denominator (and the score
+    inside ``log``). ``average="micro"`` pools the classes (times ``class_weight``) before
+    the ratio: one entry per image (``per_image``) or one in all. ``ignore_index`` removes
+    pixels from every sum: integer labels equal to it, or pixels of a dense target holding
+    it in any class (elements with ``axis=None``). ``class_weight`` (length C) and
+    ``weight`` multiply the entries. ``"none"`` returns the ``(B, C)`` / ``(C,)`` matrix
+    (``(B,)`` / ``()`` binary or micro); ``"mean"`` divides by the number of entries holding
+    a non-ignored pixel (0 when there is none, with zero gradients).
     Edge cases: a perfect prediction gives 0, including classes absent from both prediction
     and target (an empty/empty entry scores 1, with zero gradient); an empty target with a
     non-empty prediction gives a loss near 1 at ``smooth=0``.
@@ -238,6 +313,8 @@ def dice_loss(
     log: bool = False,
     per_image: bool = True,
     smooth: float = 0.0,
+    smooth_dr: float | None = None,
+    average: str = "macro",
     eps: float = 1e-7,
     class_weight: Any = None,
     ignore_index: int | None = None,
@@ -250,8 +327,8 @@ def dice_loss(
     check_bool(fn, "squared", squared)
     check_bool(fn, "log", log)
     s = _overlap_stats(fn, pred, target, axis=axis, activation=activation, per_image=per_image,
-                       smooth=smooth, eps=eps, class_weight=class_weight,
-                       ignore_index=ignore_index,
+                       smooth=smooth, smooth_dr=smooth_dr, average=average, eps=eps,
+                       class_weight=class_weight, ignore_index=ignore_index,
                        include_background=include_background, weight=weight, where=where,
                        reduction=reduction, squares=squared)
     den = (s.sp2 + s.sg2 if squared and s.sp2 is not None and s.sg2 is not None
@@ -281,6 +358,8 @@ def jaccard_loss(
     log: bool = False,
     per_image: bool = True,
     smooth: float = 0.0,
+    smooth_dr: float | None = None,
+    average: str = "macro",
     eps: float = 1e-7,
     class_weight: Any = None,
     ignore_index: int | None = None,
@@ -292,8 +371,8 @@ def jaccard_loss(
     fn = "jaccard_loss"
     check_bool(fn, "log", log)
     s = _overlap_stats(fn, pred, target, axis=axis, activation=activation, per_image=per_image,
-                       smooth=smooth, eps=eps, class_weight=class_weight,
-                       ignore_index=ignore_index,
+                       smooth=smooth, smooth_dr=smooth_dr, average=average, eps=eps,
+                       class_weight=class_weight, ignore_index=ignore_index,
                        include_background=include_background, weight=weight, where=where,
                        reduction=reduction)
     return _overlap_loss(s, _score(s, s.tp, s.sp + s.sg - s.tp), log=log)
@@ -331,6 +410,8 @@ def tversky_loss(
     activation: str | None = None,
     per_image: bool = True,
     smooth: float = 0.0,
+    smooth_dr: float | None = None,
+    average: str = "macro",
     eps: float = 1e-7,
     class_weight: Any = None,
     ignore_index: int | None = None,
@@ -341,7 +422,8 @@ def tversky_loss(
 ) -> Array:
     return _tversky("tversky_loss", pred, target, alpha=alpha, beta=beta, gamma=None,
                     axis=axis, activation=activation, per_image=per_image, smooth=smooth,
-                    eps=eps, class_weight=class_weight, ignore_index=ignore_index,
+                    smooth_dr=smooth_dr, average=average, eps=eps,
+                    class_weight=class_weight, ignore_index=ignore_index,
                     include_background=include_background, weight=weight, where=where,
                     reduction=reduction)
 
@@ -370,6 +452,8 @@ def focal_tversky_loss(
     activation: str | None = None,
     per_image: bool = True,
     smooth: float = 0.0,
+    smooth_dr: float | None = None,
+    average: str = "macro",
     eps: float = 1e-7,
     class_weight: Any = None,
     ignore_index: int | None = None,
@@ -381,7 +465,8 @@ def focal_tversky_loss(
     fn = "focal_tversky_loss"
     gamma = check_number(fn, "gamma", gamma, gt=0.0)
     return _tversky(fn, pred, target, alpha=alpha, beta=beta, gamma=gamma, axis=axis,
-                    activation=activation, per_image=per_image, smooth=smooth, eps=eps,
+                    activation=activation, per_image=per_image, smooth=smooth,
+                    smooth_dr=smooth_dr, average=average, eps=eps,
                     class_weight=class_weight, ignore_index=ignore_index,
                     include_background=include_background, weight=weight, where=where,
                     reduction=reduction)

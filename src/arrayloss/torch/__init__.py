@@ -29,7 +29,8 @@ options, peer); ``NOT_ADAPTED`` lists the registered functions without a module 
 ``CosineEmbeddingLoss``, ``MarginRankingLoss`` and the triplet modules take three inputs, as
 torch's. ``CircleLoss`` takes its reference set and ``RankingSoftmaxLoss`` its item mask and
 item weights as inputs of ``forward``. ``DiceCELoss`` and ``DiceFocalLoss`` are the compounds
-(``lambda_dice * Dice + lambda_ce * CE``).
+(``arrayloss.dice_ce_loss``, ``arrayloss.dice_focal_loss``: ``lambda_dice * Dice + lambda_ce *
+CE``); they also take labels in a channel ``(B, 1, ...)`` as MONAI does.
 """
 
 from __future__ import annotations
@@ -75,6 +76,7 @@ __all__ = [
     "GIoULoss",
     "GaussianNLLLoss",
     "GeneralizedCrossEntropyLoss",
+    "GeneralizedDiceLoss",
     "GeneralizedKLDivLoss",
     "HingeEmbeddingLoss",
     "HingeLoss",
@@ -215,6 +217,7 @@ DiceLoss = _build("DiceLoss")
 JaccardLoss = _build("JaccardLoss")
 TverskyLoss = _build("TverskyLoss")
 FocalTverskyLoss = _build("FocalTverskyLoss")
+GeneralizedDiceLoss = _build("GeneralizedDiceLoss")
 LovaszHingeLoss = _build("LovaszHingeLoss")
 LovaszSoftmaxLoss = _build("LovaszSoftmaxLoss")
 DiceCELoss = _build("DiceCELoss")
@@ -222,7 +225,7 @@ DiceFocalLoss = _build("DiceFocalLoss")
 
 
 def adapted() -> dict[str, list[str]]:
-    """Core function name -> the modules that call it (the compounds under ``dice_loss``)."""
+    """Core function name -> the modules that call it."""
     out: dict[str, list[str]] = {}
     for spec in SPECS:
         out.setdefault(spec.fn, []).append(spec.cls)

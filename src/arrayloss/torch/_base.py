@@ -156,8 +156,10 @@ class AdapterLoss(nn.Module):
                 where: torch.Tensor | None = None) -> torch.Tensor:
         options = self.core_options(target)
         weight = self.sample_weight(options, sample_weight)
+        if where is not None:  # the compounds take none: their core function refuses it
+            options["where"] = where
         return self.call_core(getattr(losses, self.spec.fn), input, target, **options,
-                              weight=weight, where=where, reduction=self.reduction)
+                              weight=weight, reduction=self.reduction)
 
     @staticmethod
     def sample_weight(options: dict[str, Any], sample_weight: torch.Tensor | None

@@ -12,7 +12,8 @@ _BOX = (("box_format", "xyxy"), ("eps", 1e-7))
 _CLASS_W = {"weight": "class_weight"}
 _ELEMENT_W = {"weight": ELEMENT_WEIGHT}  # multiplies forward's sample_weight
 _OVERLAP = (("activation", None), ("include_background", True), ("per_image", True),
-            ("smooth", 0.0), ("eps", 1e-7), ("weight", None), ("ignore_index", None))
+            ("smooth", 0.0), ("smooth_dr", None), ("average", "macro"), ("eps", 1e-7),
+            ("weight", None), ("ignore_index", None))
 _TVERSKY = (("alpha", 0.5), ("beta", 0.5))
 
 SPECS: tuple[Spec, ...] = (
@@ -148,6 +149,10 @@ SPECS: tuple[Spec, ...] = (
          buffers=("weight",), axis=1, peer="monai.losses.TverskyLoss"),
     Spec("FocalTverskyLoss", "focal_tversky_loss", (*_TVERSKY, ("gamma", 0.75), *_OVERLAP),
          rename=_CLASS_W, buffers=("weight",), axis=1),
+    Spec("GeneralizedDiceLoss", "generalized_dice_loss",
+         (("activation", None), ("weight_type", "square"), ("include_background", True),
+          ("per_image", True), ("smooth", 0.0), ("smooth_dr", None), ("eps", 1e-7),
+          ("ignore_index", None)), axis=1, peer="monai.losses.GeneralizedDiceLoss"),
     Spec("LovaszHingeLoss", "lovasz_hinge_loss", (("per_image", True), ("ignore_index", None)),
          peer="kornia.losses.lovasz_hinge_loss"),
     Spec("LovaszSoftmaxLoss", "lovasz_softmax_loss",
@@ -157,18 +162,21 @@ SPECS: tuple[Spec, ...] = (
 )
 
 _COMPOUND = (("activation", "softmax"), ("include_background", True), ("squared", False),
-             ("log", False), ("per_image", True), ("smooth", 0.0), ("eps", 1e-7),
-             ("weight", None), ("ignore_index", -100))
+             ("log", False), ("per_image", True), ("smooth", 0.0), ("smooth_dr", None),
+             ("average", "macro"), ("eps", 1e-7), ("weight", None), ("ignore_index", -100))
 
-#: the compounds: Dice plus a second term, each a core function
+#: the compounds: Dice plus a second term, each one core function (``dice_ce_loss``,
+#: ``dice_focal_loss``); ``weight`` is MONAI's class weight, ``sample_weight`` per image
 COMPOUNDS: tuple[Spec, ...] = (
-    Spec("DiceCELoss", "dice_loss", (*_COMPOUND, ("label_smoothing", 0.0), ("lambda_dice", 1.0),
-                                     ("lambda_ce", 1.0)),
-         buffers=("weight",), axis=1, peer="monai.losses.DiceCELoss"),
-    Spec("DiceFocalLoss", "dice_loss", (*_COMPOUND, ("gamma", 2.0), ("alpha", None),
-                                        ("focal", None), ("lambda_dice", 1.0),
-                                        ("lambda_focal", 1.0)),
-         buffers=("weight", "alpha"), axis=1, peer="monai.losses.DiceFocalLoss"),
+    Spec("DiceCELoss", "dice_ce_loss",
+         (*_COMPOUND, ("label_smoothing", 0.0), ("lambda_dice", 1.0), ("lambda_ce", 1.0)),
+         rename=_CLASS_W, buffers=("weight",), axis=1, labels_only=("ignore_index",),
+         peer="monai.losses.DiceCELoss"),
+    Spec("DiceFocalLoss", "dice_focal_loss",
+         (*_COMPOUND, ("gamma", 2.0), ("alpha", None), ("focal", None), ("lambda_dice", 1.0),
+          ("lambda_focal", 1.0)),
+         rename=_CLASS_W, buffers=("weight", "alpha"), axis=1, labels_only=("ignore_index",),
+         peer="monai.losses.DiceFocalLoss"),
 )
 
 #: registered functions without a module, and why

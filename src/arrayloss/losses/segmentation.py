@@ -1,0 +1,363 @@
+"""Segmentation losses built on the overlap statistics of ``overlap``: the generalised Dice
+loss, and the compounds Dice + cross-entropy and Dice + focal.
+
+Inputs, ``axis``, ``activation``, ``per_image``, ``ignore_index``, ``include_background``,
+``smooth``/``smooth_dr``/``eps`` and the score rule are those of ``dice_loss`` (see
+``arrayloss.losses.overlap``).
+
+- ``generalized_dice_loss`` combines the classes inside one ratio of weighted sums (Sudre et
+  al. 2017), with weights from the target alone.
+- ``dice_ce_loss`` / ``dice_focal_loss`` return ``lambda_dice * dice + lambda_* * term``,
+  each part reduced on its own (``"mean"`` or ``"sum"``; their unreduced shapes differ, so
+  there is no ``"none"``). With ``activation="softmax"`` the second term is the softmax
+  cross-entropy (focal loss) over the class axis, computed from the same log-softmax as the
+  Dice probabilities; a single channel is refused there (a softmax over one class is 1 and
+  its cross-entropy identically 0: MONAI's ``DiceCELoss`` silently returns the Dice term
+  alone). With ``activation="sigmoid"`` (multi-label, or a binary mask of one channel or
+  ``axis=None``) it is the binary cross-entropy (sigmoid focal loss) of every channel
+  against the one-hot or dense target, averaged over the counted elements.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .. import _ops
+from .._namespace import Array, device, to_result
+from .._reduce import Call
+from .._validate import (
+    check_axis,
+    check_bool,
+    check_choice,
+    check_nonnegative,
+    check_number,
+    check_probabilities,
+    check_smoothing,
+)
+from .binary import binary_cross_entropy_with_logits, sigmoid_focal_loss
+from .categorical import _pow_one_minus_exp
+from .overlap import _overlap_loss, _overlap_stats, _pool, _score, _Stats
+
+__all__ = ["dice_ce_loss", "dice_focal_loss", "generalized_dice_loss"]
+
+WEIGHT_TYPES = ("square", "simple", "uniform")
+
+
+def generalized_dice_loss(
+    pred: Array,
+    target: Array,
+    /,
+    *,
+    axis: int | None = -1,
+    activation: str | None = None,
+    weight_type: str = "square",
+    per_image: bool = True,
+    smooth: float = 0.0,
+    smooth_dr: float | None = None,
+    eps: float = 1e-7,
+    ignore_index: int | None = None,
+    include_background: bool = True,
+    weight: Array | None = None,
+    where: Array | None = None,
+    reduction: str = "mean",
+) -> Array:
+    """Generalised Dice loss (Sudre et al., "Generalised Dice overlap as a deep learning loss
+    function for highly unbalanced segmentations", DLMIA 2017).
+
+    Per entry (an image with ``per_image=True``, the batch otherwise), with the per-class
+    statistics ``TP_c``, ``Sp_c``, ``Sg_c`` of ``dice_loss``::
+
+        w_c   = 1 / Sg_c^2 ("square", Sudre),  1 / Sg_c ("simple"),  1 ("uniform")   Sg_c > 0
+        w_c   = max of the entry's present-class weights                           Sg_c = 0
+        num   = 2 sum_c w_c TP_c + smooth;   den = sum_c w_c (Sp_c + Sg_c) + smooth_dr
+        score = num / max(den, eps) (1 where den = 0: no class present);   loss = 1 - score
+
+    The classes are combined inside the ratio (not a class-weighted mean of per-class Dice
+    losses). The weights depend on the target only and carry no gradient. An absent class
+    gets the entry's largest weight (MONAI's rule), so predicted mass on it is penalised
+    strongly; an entry with no class present has every weight 0 and loss 0 (zero gradient).
+    ``weight_type="uniform"`` is the micro-averaged Dice (``dice_loss(average="micro")``).
+    With one class, or ``axis=None``, the weight cancels and the loss is ``dice_loss`` at
+    ``smooth=0`` (but an empty target gives 0, not 1).
+
+    Shapes and options as ``dice_loss`` (``axis``, ``activation``, ``per_image``,
+    ``ignore_index``, ``include_background``: class 0 leaves the sums and the weights' max),
+    without ``class_weight`` (the weights are the loss) or ``average``. ``smooth=0.0`` and
+    ``smooth_dr=None`` (the numerator's); MONAI uses 1e-5 for both. ``"none"``: ``(B,)``
+    with ``per_image=True``, ``()`` otherwise; ``"mean"`` over the entries holding a
+    non-ignored pixel. Bad ``weight_type`` raises ``ValueError``.
+
+    Reference: ``monai.losses.GeneralizedDiceLoss(w_type=weight_type, smooth_nr=smooth,
+    smooth_dr=smooth, batch=not per_image)`` (channels-first; its weights are computed in
+    float32). optax's ``multiclass_generalized_dice_loss`` is a different quantity (a mean
+    of per-class Dice losses with batch-level normalised weights).
+    """
+    fn = "generalized_dice_loss"
+    check_choice(fn, "weight_type", weight_type, WEIGHT_TYPES)
+    s = _overlap_stats(fn, pred, target, axis=axis, activation=activation, per_image=per_image,
+                       smooth=smooth, smooth_dr=smooth_dr, eps=eps, class_weight=None,
+                       ignore_index=ignore_index, include_background=include_background,
+                       weight=weight, where=where, reduction=reduction)
+    xp = s.call.xp
+    sg = _ops.stop_gradient(xp, s.sg)
+    present = sg > 0
+    if weight_type == "uniform":
+        w = xp.ones_like(sg)
+    else:
+        safe = xp.where(present, sg, xp.ones_like(sg))
+        w = 1.0 / (safe * safe) if weight_type == "square" else 1.0 / safe
+        w = xp.where(present, w, xp.zeros_like(w))
+    largest = xp.max(w, axis=-1, keepdims=True) if s.classes else xp.zeros_like(w)
+    w = xp.where(present, w, largest + xp.zeros_like(w))
+    s = _pool(s, w)
+    return _overlap_loss(s, _score(s, 2.0 * s.tp, s.sp + s.sg))
+
+
+# ---------------------------------------------------------------------------------------
+# compounds
+
+
+def _compound_weight(fn: str, s: _Stats, per_image: bool) -> Array | None:
+    """The per-image ``weight`` ``(B,)`` (checked) of a compound, as the Dice entries'
+    weight; the call's weight is replaced by it."""
+    w = s.call.weight
+    if w is None:
+        return None
+    if not per_image:
+        raise ValueError(f"{fn}: `weight` is per image and needs per_image=True (per_image="
+                         "False pools the batch)")
+    b = s.x.shape[0]
+    if tuple(w.shape) != (b,):
+        raise ValueError(f"{fn}: `weight` must have shape ({b},), one value per image; got "
+                         f"{tuple(w.shape)}")
+    w = s.call.float(w)
+    s.call.weight = s.call.xp.reshape(w, (b, 1) if s.classes else (b,))
+    return w
+
+
+def _softmax_term(s: _Stats, w_img: Array | None, *, ls: float, gamma: float | None,
+                  alpha: Array | None) -> Array:
+    """Softmax cross-entropy (``gamma`` None) or focal loss over the class axis, from the
+    log-softmax the Dice term used, reduced as ``cross_entropy`` / ``softmax_focal_loss``:
+    integer labels divide by the class weights of the counted labels, dense targets by the
+    number of counted pixels."""
+    call, xp, ax = s.call, s.call.xp, s.ax
+    assert ax is not None
+    log_p = s.log_p if s.log_p is not None else _ops.log_softmax(xp, s.x, axis=ax)
+    c = log_p.shape[ax]
+    q = s.g if ls == 0.0 else (1.0 - ls) * s.g + ls / c
+    if gamma is not None and gamma != 0.0:
+        q = q * _pow_one_minus_exp(xp, log_p, gamma)
+    for vec in (alpha, s.full_class_weight):
+        if vec is not None:
+            q = q * _ops.along(xp, vec, q.ndim, ax)
+    loss = -xp.sum(_ops.mul0(xp, q, log_p), axis=ax)
+    valid = None if s.valid is None else xp.squeeze(s.valid, axis=ax)
+    if valid is not None:
+        loss = xp.where(valid, loss, xp.zeros_like(loss))
+    count = None
+    if s.labels and s.full_class_weight is not None:  # sum of the counted labels' weights
+        count = xp.sum(s.g * _ops.along(xp, s.full_class_weight, s.g.ndim, ax), axis=ax)
+    elif valid is not None:
+        count = xp.astype(valid, call.dtype)
+    w = None if w_img is None else xp.reshape(w_img, (-1, *([1] * (loss.ndim - 1))))
+    pix = Call(call.fn, xp, call.dtype, call.out_dtype, call.reduction, w)
+    if count is None:
+        count = xp.ones_like(loss)
+    return pix.finish(loss, count=count)
+
+
+def _sigmoid_term(s: _Stats, w_img: Array | None, background: bool, binary: Any,
+                  **options: Any) -> Array:
+    """``binary`` (a binary loss on logits) of every channel against the one-hot or dense
+    target, times the class weights; ignored pixels and, without the background, channel 0
+    leave the sum and the mean's count."""
+    call, xp, ax = s.call, s.call.xp, s.ax
+    loss = binary(s.x, s.g, **options, reduction="none")
+    counted = xp.ones_like(loss) if s.valid is None else \
+        xp.zeros_like(loss) + xp.astype(s.valid, call.dtype)
+    if ax is not None and s.full_class_weight is not None:
+        loss = loss * _ops.along(xp, s.full_class_weight, loss.ndim, ax)
+    if ax is not None and not background:
+        keep = xp.astype(xp.arange(loss.shape[ax], device=device(loss)) > 0, call.dtype)
+        counted = counted * _ops.along(xp, keep, loss.ndim, ax)
+    w = None if w_img is None else xp.reshape(w_img, (-1, *([1] * (loss.ndim - 1))))
+    pix = Call(call.fn, xp, call.dtype, call.out_dtype, call.reduction, w)
+    return pix.finish(loss * counted, count=counted)
+
+
+_COMPOUND_DOC = """
+    ``pred``: logits (``activation`` ``"softmax"``, the default, or ``"sigmoid"``); shapes,
+    ``axis`` (``-1``; ``1`` channels-first; ``None`` binary with ``"sigmoid"``) and the Dice
+    options (``include_background``, ``squared``, ``log``, ``per_image``, ``smooth``,
+    ``smooth_dr``, ``average``, ``eps``) as ``dice_loss``. ``class_weight`` (length C)
+    weights both terms (the Dice entries; the cross-entropy's classes, with its denominator
+    rule for integer labels). ``ignore_index`` (integer labels, or a dense target holding
+    it) leaves both terms: ignored pixels give 0 and exactly zero gradient.
+    ``include_background=False`` drops class 0 from the Dice term and from the sigmoid
+    term; the softmax term always sees every class (its normalisation needs them).
+    ``weight``: one value per image, shape ``(B,)`` (``per_image=True`` only), multiplying
+    the image's Dice entries and pixels. ``reduction``: ``"mean"`` (each term's mean) or
+    ``"sum"`` (each term's sum). ``lambda_dice`` and the second term's lambda are ``>= 0``.
+    A single channel with ``activation="softmax"`` raises ``ValueError`` (use ``"sigmoid"``
+    for a binary mask).
+"""
+
+
+def _compound_start(fn: str, pred: Array, target: Array, *, activation: Any, axis: Any,
+                    reduction: Any, lambdas: dict[str, Any], squared: Any, log: Any,
+                    **dice: Any) -> tuple[_Stats, Array | None, dict[str, float]]:
+    """Check the compound's options, compute the Dice statistics (one log-softmax)."""
+    check_choice(fn, "reduction", reduction, ("mean", "sum"))
+    check_choice(fn, "activation", activation, ("softmax", "sigmoid"))
+    lam = {k: check_number(fn, k, v, ge=0.0) for k, v in lambdas.items()}
+    check_bool(fn, "squared", squared)
+    check_bool(fn, "log", log)
+    if activation == "softmax" and axis is not None and getattr(pred, "ndim", 0) >= 2:
+        ax = check_axis(fn, axis, pred.ndim)
+        if pred.shape[ax] == 1:
+            raise ValueError(
+                f"{fn}: `activation` 'softmax' over 1 channel makes the cross-entropy term "
+                "identically 0 (a softmax over one class is 1); use activation='sigmoid' "
+                "for a binary mask")
+    s = _overlap_stats(fn, pred, target, axis=axis, activation=activation, reduction=reduction,
+                       squares=squared, log_softmax=True, **dice)
+    return s, _compound_weight(fn, s, dice["per_image"]), lam
+
+
+def _dice_term(s: _Stats, squared: bool, log: bool) -> Array:
+    den = s.sp2 + s.sg2 if squared and s.sp2 is not None and s.sg2 is not None else s.sp + s.sg
+    return _overlap_loss(s, _score(s, 2.0 * s.tp, den), log=log)
+
+
+def dice_ce_loss(
+    pred: Array,
+    target: Array,
+    /,
+    *,
+    axis: int | None = -1,
+    activation: str = "softmax",
+    include_background: bool = True,
+    squared: bool = False,
+    log: bool = False,
+    per_image: bool = True,
+    smooth: float = 0.0,
+    smooth_dr: float | None = None,
+    average: str = "macro",
+    eps: float = 1e-7,
+    class_weight: Any = None,
+    ignore_index: int | None = None,
+    label_smoothing: float = 0.0,
+    lambda_dice: float = 1.0,
+    lambda_ce: float = 1.0,
+    weight: Array | None = None,
+    reduction: str = "mean",
+) -> Array:
+    fn = "dice_ce_loss"
+    ls = check_smoothing(fn, label_smoothing)
+    s, w_img, lam = _compound_start(
+        fn, pred, target, activation=activation, axis=axis, reduction=reduction,
+        lambdas={"lambda_dice": lambda_dice, "lambda_ce": lambda_ce}, squared=squared,
+        log=log, per_image=per_image, smooth=smooth, smooth_dr=smooth_dr, average=average,
+        eps=eps, class_weight=class_weight, ignore_index=ignore_index,
+        include_background=include_background, weight=weight)
+    check_nonnegative(fn, "class_weight", s.call.xp, s.full_class_weight)
+    if activation == "softmax":
+        second = _softmax_term(s, w_img, ls=ls, gamma=None, alpha=None)
+    else:
+        second = _sigmoid_term(s, w_img, include_background,
+                               binary_cross_entropy_with_logits, label_smoothing=ls)
+    dice = _dice_term(s, squared, log)
+    return to_result(s.call.xp, lam["lambda_dice"] * dice + lam["lambda_ce"] * second,
+                     s.call.out_dtype)
+
+
+dice_ce_loss.__doc__ = """Dice + cross-entropy: ``lambda_dice * dice_loss + lambda_ce * CE``,
+    nnU-Net's default segmentation loss (Isensee et al., Nature Methods 2021).
+
+    The Dice term is ``dice_loss`` with the same options; the cross-entropy term is
+    ``cross_entropy`` (``activation="softmax"``: integer labels or dense targets,
+    ``label_smoothing`` and ``class_weight`` with its denominator rule) computed from the
+    log-softmax that gives the Dice probabilities, or, with ``activation="sigmoid"``, the
+    mean over the counted elements of ``binary_cross_entropy_with_logits`` of every channel
+    against the one-hot (or dense) target (``label_smoothing`` towards 1/2).
+""" + _COMPOUND_DOC + """
+    Reference: ``monai.losses.DiceCELoss(softmax=True, to_onehot_y=True, smooth_nr=smooth,
+    smooth_dr=smooth)`` (its ``weight`` is ``class_weight``); with one output channel its
+    cross-entropy term is identically 0, here a ``ValueError`` (softmax) or the binary
+    cross-entropy (sigmoid).
+"""
+
+
+def dice_focal_loss(
+    pred: Array,
+    target: Array,
+    /,
+    *,
+    axis: int | None = -1,
+    activation: str = "softmax",
+    focal: str | None = None,
+    gamma: float = 2.0,
+    alpha: Any = None,
+    include_background: bool = True,
+    squared: bool = False,
+    log: bool = False,
+    per_image: bool = True,
+    smooth: float = 0.0,
+    smooth_dr: float | None = None,
+    average: str = "macro",
+    eps: float = 1e-7,
+    class_weight: Any = None,
+    ignore_index: int | None = None,
+    lambda_dice: float = 1.0,
+    lambda_focal: float = 1.0,
+    weight: Array | None = None,
+    reduction: str = "mean",
+) -> Array:
+    fn = "dice_focal_loss"
+    focal = check_choice(fn, "focal", focal, (None, "softmax", "sigmoid"))
+    focal = activation if focal is None else focal
+    gamma = check_number(fn, "gamma", gamma, ge=0.0)
+    if focal == "sigmoid" and alpha is not None:
+        alpha = check_number(fn, "alpha", alpha, ge=0.0, le=1.0)
+    elif alpha is not None and isinstance(alpha, (int, float)):
+        raise ValueError(f"{fn}: `alpha` with focal='softmax' must be None or one value per "
+                         f"class (length C); got the scalar {alpha!r}")
+    s, w_img, lam = _compound_start(
+        fn, pred, target, activation=activation, axis=axis, reduction=reduction,
+        lambdas={"lambda_dice": lambda_dice, "lambda_focal": lambda_focal}, squared=squared,
+        log=log, per_image=per_image, smooth=smooth, smooth_dr=smooth_dr, average=average,
+        eps=eps, class_weight=class_weight, ignore_index=ignore_index,
+        include_background=include_background, weight=weight)
+    xp = s.call.xp
+    check_nonnegative(fn, "class_weight", xp, s.full_class_weight)
+    if focal == "softmax":
+        if s.ax is None:
+            raise ValueError(f"{fn}: `focal` 'softmax' needs a class axis; got axis=None")
+        a = s.call.array_option("alpha", alpha, pred, shape=(pred.shape[s.ax],))
+        if a is not None:
+            check_probabilities(fn, "alpha", xp, a)
+        second = _softmax_term(s, w_img, ls=0.0, gamma=gamma, alpha=a)
+    else:
+        second = _sigmoid_term(s, w_img, include_background, sigmoid_focal_loss,
+                               alpha=alpha, gamma=gamma)
+    dice = _dice_term(s, squared, log)
+    return to_result(s.call.xp, lam["lambda_dice"] * dice + lam["lambda_focal"] * second,
+                     s.call.out_dtype)
+
+
+dice_focal_loss.__doc__ = """Dice + focal: ``lambda_dice * dice_loss + lambda_focal * focal``.
+
+    The Dice term is ``dice_loss`` with the same options. The focal term (Lin et al., ICCV
+    2017) follows ``focal`` (``None``: as ``activation``): ``"softmax"`` is
+    ``softmax_focal_loss`` over the class axis (``alpha`` None or one value per class in
+    ``[0, 1]``; ``class_weight`` and the denominators of ``cross_entropy``), from the
+    log-softmax of the Dice term; ``"sigmoid"`` is ``sigmoid_focal_loss`` of every channel
+    against the one-hot (or dense) target (``alpha`` None or a number in ``[0, 1]``),
+    averaged over the counted elements. ``gamma=2.0`` (>= 0) for both.
+""" + _COMPOUND_DOC + """
+    Reference: ``monai.losses.DiceFocalLoss(softmax=True, to_onehot_y=True)`` applies a
+    *sigmoid* focal loss to the one-hot target even with a softmax Dice term: that is
+    ``focal="sigmoid"`` here (``alpha=None``, MONAI's default); ``focal=None`` keeps the
+    two terms consistent (softmax with softmax).
+"""
