@@ -580,7 +580,7 @@ def test_forward_arrays_reach_the_core_on_every_catalogue_case(spec_case) -> Non
     core = getattr(losses, spec.fn)
     params = inspect.signature(core).parameters
     core_kw = {n for n, p in params.items() if p.kind is p.KEYWORD_ONLY}
-    assert set(spec.names) | set(FORWARD_ARRAYS[spec.cls]) | {"weight"} == core_kw
+    assert set(spec.names) | set(FORWARD_ARRAYS[spec.cls]) | {"weight", "where"} == core_kw
     args, arrays = case.inputs()
     targs = tuple(_t(a) for a in args)
     per_call = {k: _t(v) for k, v in arrays.items() if k in FORWARD_ARRAYS[spec.cls]}

@@ -39,6 +39,7 @@ from .._validate import (
     check_smoothing,
     check_values,
 )
+from ._softmax import kept_classes, labels_kept, log_softmax_kept
 
 __all__ = ["cross_entropy", "entropy", "generalized_kl_divergence", "kl_divergence",
            "softmax_focal_loss"]
@@ -68,45 +69,6 @@ def _class_axes(call: Call, axis: Any, *arrays: Array) -> tuple[int, tuple[Array
         axes = arrays[0].ndim - 1
     check_classes(fn, arrays[0].shape[axes])
     return axes, arrays
-
-
-def log_softmax_kept(call: Call, z: Array, ax: int) -> tuple[Array, Array | None]:
-    """``log_softmax`` of ``z`` over the classes a class-axis ``where`` keeps, 0 at the
-    removed classes (so every term of theirs vanishes, whatever the target holds there), and
-    the broadcast class mask (``None`` without one). A sample with no class left computes on
-    zeros (finite, zero gradient) and leaves the count."""
-    xp = call.xp
-    cm = call.class_mask(tuple(z.shape), ax)
-    if cm is None:
-        return _ops.log_softmax(xp, z, axis=ax), None
-    row = xp.any(cm, axis=ax, keepdims=True)
-    z = xp.where(cm, z, xp.where(row, xp.full_like(z, -math.inf), xp.zeros_like(z)))
-    return xp.where(cm, _ops.log_softmax(xp, z, axis=ax), xp.zeros_like(z)), cm
-
-
-def kept_classes(call: Call, cm: Array | None, c: int, ax: int, keepdims: bool) -> Any:
-    """The class count label smoothing spreads over: ``C``, or the classes the mask keeps
-    (at least 1, so a sample with none stays finite)."""
-    if cm is None:
-        return c
-    xp = call.xp
-    n = xp.sum(xp.astype(cm, call.dtype), axis=ax, keepdims=keepdims)
-    return _ops.clip(xp, n, min=1.0)
-
-
-def labels_kept(call: Call, lab: Labels, cm: Array | None, loss: Array) -> Array:
-    """``loss`` with NaN where a counted sample's label is a class the mask removes
-    (``ValueError`` when the values can be read)."""
-    if cm is None:
-        return loss
-    xp = call.xp
-    assert call.where is not None
-    kept = (lab.gather(xp, xp.astype(cm, call.dtype)) > 0) | ~call.where
-    if lab.ignored is not None:
-        kept = kept | lab.ignored
-    check_values(call.fn, "where", xp, kept, lambda v: ~v,
-                 "must keep the labelled class of every counted sample (a class-axis mask)")
-    return xp.where(kept, loss, xp.full_like(loss, math.nan))
 
 
 def entropy(

@@ -29,13 +29,8 @@ from .._validate import (
     check_probabilities,
     check_smoothing,
 )
-from .categorical import (
-    dense_cross_entropy,
-    kept_classes,
-    label_cross_entropy,
-    labels_kept,
-    log_softmax_kept,
-)
+from ._softmax import kept_classes, labels_kept, log_softmax_kept
+from .categorical import dense_cross_entropy, label_cross_entropy
 
 __all__ = ["generalized_cross_entropy", "linear_cross_entropy", "nll_loss",
            "poly_cross_entropy"]
