@@ -11,7 +11,8 @@
 - ``boxes``: aligned pairs of boxes (``_geometry`` holds the shared geometry);
 - ``overlap``: segmentation overlap statistics (Dice, Jaccard, Tversky);
 - ``lovasz``: the Lovász extension of the Jaccard loss;
-- ``sparsemax``: the sparsemax losses (binary and multi-class).
+- ``sparsemax``: the sparsemax losses (binary and multi-class);
+- ``sequence``: per-frame class scores against unaligned label sequences (CTC).
 
 The catalogue (``arrayloss.catalog``) holds one module of records per module here.
 """
@@ -26,6 +27,7 @@ from . import (
     margin,
     overlap,
     regression,
+    sequence,
     sparsemax,
 )
 from .binary import *  # noqa: F403
@@ -37,14 +39,16 @@ from .lovasz import *  # noqa: F403
 from .margin import *  # noqa: F403
 from .overlap import *  # noqa: F403
 from .regression import *  # noqa: F403
+from .sequence import *  # noqa: F403
 from .sparsemax import *  # noqa: F403
 
 #: the modules of losses, in the catalogue's order (each has a catalogue module of the
 #: same name in ``arrayloss.catalog``)
 MODULES = ("regression", "boxes", "binary", "categorical", "classifier", "margin", "sparsemax",
-           "embedding", "overlap", "lovasz")
+           "embedding", "overlap", "lovasz", "sequence")
 
 #: every public loss: the ``__all__`` of each module (a new loss is added there only)
 __all__ = sorted({*regression.__all__, *boxes.__all__, *binary.__all__,
                   *categorical.__all__, *classifier.__all__, *margin.__all__, *embedding.__all__,
-                  *overlap.__all__, *lovasz.__all__, *sparsemax.__all__})
+                  *overlap.__all__, *lovasz.__all__, *sparsemax.__all__,
+                  *sequence.__all__})
