@@ -236,4 +236,9 @@ NOT_ADAPTED = {
                          "y_pred) loss has no place for (call arrayloss.gaussian_nll_loss in "
                          "a custom train step or through model.add_loss)",
     "box_convert": "a conversion between box formats, not a loss (call arrayloss.box_convert)",
+    "ctc_loss": "keras.losses.CTC computes it in Keras's convention (label 0 is the blank and "
+                "the padding, every frame counts: ctc_loss(y_pred, y_true, target_lengths="
+                "sum(y_true != 0, axis=1))); the per-sequence input lengths, which are what "
+                "arrayloss adds, have no place in a (y_true, y_pred) loss: call "
+                "arrayloss.ctc_loss in a custom train step or through model.add_loss",
 }

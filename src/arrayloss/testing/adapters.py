@@ -71,7 +71,7 @@ def _torch_agreement() -> tuple[int, int, list[str]]:
     import arrayloss.torch as alt
 
     special = {"KLDivLoss", "MultiMarginLoss", "CenterLoss", "DiceCELoss", "DiceFocalLoss",
-               "LinearCrossEntropyLoss"}
+               "LinearCrossEntropyLoss", "CTCLoss"}
 
     def tensor(a: Any) -> Any:
         a = np.asarray(a)

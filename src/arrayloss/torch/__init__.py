@@ -33,6 +33,7 @@ from .. import losses
 from ._base import AdapterLoss, Spec, build
 from ._compound import DiceCELossBase, DiceFocalLossBase
 from ._special import (
+    CTCLossBase,
     CenterLossBase,
     EntropyLossBase,
     GaussianNLLLossBase,
@@ -51,6 +52,7 @@ __all__ = [
     "BCEWithLogitsLoss",
     "CDIoULoss",
     "CIoULoss",
+    "CTCLoss",
     "CenterLoss",
     "CrossEntropyLoss",
     "DIoULoss",
@@ -107,6 +109,7 @@ _BASES: dict[str, type[AdapterLoss]] = {
     "KLDivLoss": KLDivLossBase,
     "MultiMarginLoss": MultiMarginLossBase,
     "CenterLoss": CenterLossBase,
+    "CTCLoss": CTCLossBase,
     "LinearCrossEntropyLoss": LinearCrossEntropyLossBase,
     "DiceCELoss": DiceCELossBase,
     "DiceFocalLoss": DiceFocalLossBase,
@@ -185,6 +188,7 @@ TverskyLoss = _build("TverskyLoss")
 FocalTverskyLoss = _build("FocalTverskyLoss")
 LovaszHingeLoss = _build("LovaszHingeLoss")
 LovaszSoftmaxLoss = _build("LovaszSoftmaxLoss")
+CTCLoss = _build("CTCLoss")
 DiceCELoss = _build("DiceCELoss")
 DiceFocalLoss = _build("DiceFocalLoss")
 
