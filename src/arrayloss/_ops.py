@@ -411,7 +411,7 @@ def scan(xp: Namespace, step: Callable[[Any, Any], tuple[Any, Any]], carry: Any,
     """
     fn = kernel(xp, "scan")
     if fn is not None:
-        return fn(step, carry, xs)  # type: ignore[no-any-return]
+        return fn(step, carry, xs)
     seq = xs if isinstance(xs, tuple) else (xs,)
     ys = []
     for i in range(seq[0].shape[0]):

@@ -33,8 +33,8 @@ from .. import losses
 from ._base import AdapterLoss, Spec, build
 from ._compound import DiceCELossBase, DiceFocalLossBase
 from ._special import (
-    CTCLossBase,
     CenterLossBase,
+    CTCLossBase,
     EntropyLossBase,
     GaussianNLLLossBase,
     KLDivLossBase,

@@ -15,8 +15,8 @@ from torch import nn
 from .. import losses
 from ._base import REDUCTIONS, AdapterLoss
 
-__all__ = ["CTCLossBase", "CenterLossBase", "EntropyLossBase", "GaussianNLLLossBase", "KLDivLossBase",
-           "LinearCrossEntropyLossBase", "MultiMarginLossBase"]
+__all__ = ["CTCLossBase", "CenterLossBase", "EntropyLossBase", "GaussianNLLLossBase",
+           "KLDivLossBase", "LinearCrossEntropyLossBase", "MultiMarginLossBase"]
 
 
 class EntropyLossBase(AdapterLoss):
