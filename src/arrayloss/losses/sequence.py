@@ -154,7 +154,13 @@ def ctc_loss(
     # and states past 2 L_b never reach the states the loss reads
     y = xp.where(inside & (y >= 0) & (y < c), y, xp.full_like(y, blank))
 
-    lp = _ops.log_softmax(xp, call.float(pred), axis=-1)
+    # padded frames are set to 0 before the log-softmax: whatever they hold (inf, NaN), they
+    # take no part in the value and get exactly zero gradient
+    frames = xp.arange(t_max, dtype=il.dtype, device=device(il))
+    counted = xp.expand_dims(frames, axis=0) < xp.expand_dims(il, axis=-1)  # (B, T)
+    z = call.float(pred)
+    z = xp.where(xp.expand_dims(counted, axis=-1), z, xp.zeros_like(z))
+    lp = _ops.log_softmax(xp, z, axis=-1)
     nll = None
     kernel = _ops.kernel(xp, "ctc_loss")
     if kernel is not None:
