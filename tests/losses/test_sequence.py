@@ -275,6 +275,16 @@ class TestCtcLoss:
         with pytest.raises(ValueError, match=r"ctc_loss: `blank` must be a class in \[0, 3\)"):
             al.ctc_loss(Z, Y, blank=3)
 
+    def test_unchecked_bad_labels_give_nan(self) -> None:
+        """Without value checks a label out of range, or the blank, inside
+        ``target_lengths`` makes its sequence NaN; padding never does."""
+        with al.options(validate=False):
+            out = al.ctc_loss(Z, np.array([[1, 3], [0, 1]]), reduction="none")
+            assert np.all(np.isnan(out))
+            out = al.ctc_loss(Z, np.array([[1, 3], [1, 0]]), target_lengths=np.array([1, 1]),
+                              reduction="none")
+            assert np.all(np.isfinite(out))
+
     def test_module_takes_torch_forms(self) -> None:
         """``arrayloss.torch.CTCLoss`` takes torch's concatenated targets, an unbatched
         input and lengths as tuples, and equals ``torch.nn.CTCLoss`` there."""

@@ -103,7 +103,7 @@ def ctc_loss(
     ``t >= T_b`` keep ``alpha`` unchanged and get exactly zero gradient, whatever they hold.
     A NaN in a counted frame gives NaN. Labels outside ``[0, C)`` or equal to ``blank``
     inside ``target_lengths``, and lengths out of range, raise ``ValueError`` on readable
-    arrays.
+    arrays; where they cannot be read (traced, lazy, GPU) such a label makes its sequence NaN.
 
     Backends: the recursion is ``arrayloss._ops.scan``: ``jax.lax.scan`` under JAX (the
     compile time does not depend on ``T``), a Python loop elsewhere; eager CPU torch tensors
@@ -150,9 +150,12 @@ def ctc_loss(
     check_values(fn, "target", xp, y,
                  lambda v: ((v < 0) | (v >= c) | (v == blank)) & inside, expected,
                  hint=blank_hint)
-    # padding (and, unchecked, out-of-range labels) read the blank: every gather stays valid,
-    # and states past 2 L_b never reach the states the loss reads
-    y = xp.where(inside & (y >= 0) & (y < c), y, xp.full_like(y, blank))
+    # padding reads the blank: every gather stays valid, and states past 2 L_b never reach
+    # the states the loss reads; a label that could not be checked (traced, lazy, GPU) and is
+    # out of range or the blank makes its sequence NaN, never a silently wrong value
+    valid = (y >= 0) & (y < c) & (y != blank)
+    invalid = xp.any(inside & ~valid, axis=-1)
+    y = xp.where(inside & valid, y, xp.full_like(y, blank))
 
     # padded frames are set to 0 before the log-softmax: whatever they hold (inf, NaN), they
     # take no part in the value and get exactly zero gradient
@@ -168,6 +171,7 @@ def ctc_loss(
     if nll is None:
         nll = _forward(xp, lp, y, il, tl, blank)
     loss = _ops.relu(xp, nll)  # NaN stays NaN; a rounding below 0 is 0
+    loss = xp.where(invalid, xp.full_like(loss, math.nan), loss)
     if zero_infinity:
         loss = _ops.fill(xp, loss == math.inf, 0.0, loss)
     if length_normalize:
