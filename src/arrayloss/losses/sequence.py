@@ -108,9 +108,11 @@ def ctc_loss(
     Backends: the recursion is ``arrayloss._ops.scan``: ``jax.lax.scan`` under JAX (the
     compile time does not depend on ``T``), a Python loop elsewhere; eager CPU torch tensors
     use torch's native CTC kernel (same values and gradients). Under ``torch.compile`` the
-    loop is unrolled: exact, but the compile time grows faster than linearly with ``T``
-    (seconds at ``T = 10``, about a minute at ``T = 50`` on a CPU), so compile CTC only for
-    short sequences; torch's own ``F.ctc_loss`` cannot be captured with ``fullgraph=True``.
+    loop is unrolled: exact, but the graph grows with ``T`` and the compile time faster than
+    linearly (inductor, forward and backward, on a busy 2-core CPU: minutes already at ``T =
+    10``, about three times as long at ``T = 50``), so compile CTC for short sequences only
+    (``T`` of a few tens at most) and call it eagerly otherwise; torch's own ``F.ctc_loss``
+    cannot be captured with ``fullgraph=True`` at all.
     """
     fn = "ctc_loss"
     blank = check_int(fn, "blank", blank)
