@@ -258,6 +258,19 @@ def _segmentation_binary_logits(draw: st.DrawFn) -> tuple[np.ndarray, ...]:
             draw(hnp.arrays(np.int64, shape, elements=st.integers(0, 1))))
 
 
+# --- kind of the sequence losses
+
+
+@st.composite
+def _sequence(draw: st.DrawFn) -> tuple[np.ndarray, ...]:
+    """Logits ``(B, T, C)`` in [-50, 50] and labels ``(B, S)`` in [1, C) (blank 0), with
+    ``T >= 2 S`` so every sequence has an alignment; a few shapes only (eager JAX compiles
+    per shape)."""
+    b, t, c, s = draw(st.sampled_from([(1, 4, 3, 2), (2, 5, 4, 2), (3, 3, 2, 1)]))
+    return (draw(hnp.arrays(np.float64, (b, t, c), elements=_LOGITS)),
+            draw(hnp.arrays(np.int64, (b, s), elements=st.integers(1, c - 1))))
+
+
 STRATEGIES: dict[str, Callable[[], st.SearchStrategy]] = {
     "elementwise": _elementwise,
     "nonnegative": _nonnegative,
@@ -281,6 +294,7 @@ STRATEGIES: dict[str, Callable[[], st.SearchStrategy]] = {
     "ranking": _ranking,
     "segmentation-probabilities": _segmentation_probabilities,
     "segmentation-binary-logits": _segmentation_binary_logits,
+    "sequence": _sequence,
 }
 
 RECORDS = catalog.records()

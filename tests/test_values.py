@@ -252,6 +252,8 @@ def _beyond_range_inputs(record: catalog.Record, num_classes: int, top: int,
         return [feats, labels[0], centers], {}
     if record.name == "linear_cross_entropy":
         return [rng.normal(size=(2, 2)), rng.normal(size=(num_classes, 2)), labels[0]], {}
+    if record.kind == "sequence":  # (B, T, C) logits, (B, S) labels; 0 is the blank
+        return [rng.normal(size=(1, 4, num_classes)), np.array([[1, top]])], {}
     if record.kind.startswith("segmentation"):
         p = rng.uniform(size=(1, 2, num_classes))
         return [p / p.sum(-1, keepdims=True), labels], {}

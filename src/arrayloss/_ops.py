@@ -15,7 +15,8 @@ then the test oracle of that kernel.
 - indexing without boolean masks: ``take_along_axis``, ``take``, ``along``, ``one_hot``;
   ``merge_axes`` (several class axes as one);
 - order statistics: ``sort``, ``argsort``, ``sort_with_indices``, ``median``,
-  ``cumulative_sum``.
+  ``cumulative_sum``;
+- sequential recursions: ``scan``.
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ __all__ = [
     "safe_atan2",
     "safe_div",
     "safe_sqrt",
+    "scan",
     "sigmoid",
     "softmax",
     "softplus",
@@ -402,3 +404,32 @@ def cumulative_sum(xp: Namespace, x: Array, axis: int = -1) -> Array:
     """Inclusive cumulative sum along ``axis``."""
     fn = _adapter_fn(xp, "cumulative_sum")
     return xp.cumulative_sum(x, axis=axis) if fn is None else fn(x, axis)
+
+
+# ---------------------------------------------------------------------------------------
+# sequential recursions
+
+
+def scan(xp: Namespace, step: Callable[[Any, Any], tuple[Any, Any]], carry: Any,
+         xs: Array | tuple[Array, ...]) -> tuple[Any, Any]:
+    """``jax.lax.scan`` semantics: ``carry, y_t = step(carry, x_t)`` for each slice ``x_t``
+    of the leading axis of ``xs`` (an array, or a tuple of arrays sliced together); returns
+    the last carry and the ``y_t`` stacked along a new leading axis (``None`` when ``step``
+    returns ``None`` for ``y``). ``carry`` may be an array or a tuple of arrays.
+
+    Generic path: a Python loop over the leading axis, correct on every library (under
+    ``torch.compile`` it is unrolled: the graph, and the compile time, grow with the
+    length). JAX's kernel is ``jax.lax.scan``: one traced step, so the compile time does not
+    depend on the length.
+    """
+    fn = kernel(xp, "scan")
+    if fn is not None:
+        return fn(step, carry, xs)
+    seq = xs if isinstance(xs, tuple) else (xs,)
+    ys = []
+    for i in range(seq[0].shape[0]):
+        x_i = tuple(x[i, ...] for x in seq)
+        carry, y = step(carry, x_i if isinstance(xs, tuple) else x_i[0])
+        if y is not None:
+            ys.append(y)
+    return carry, (xp.stack(ys, axis=0) if ys else None)

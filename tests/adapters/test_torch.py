@@ -176,6 +176,13 @@ def _unit_groups(rng):
     return x / np.linalg.norm(x, axis=-1, keepdims=True), rng.integers(0, 3, size=(8,))
 
 
+def _ctc(rng):
+    """torch's CTC inputs: log-probabilities (T, N, C), padded labels, uneven lengths."""
+    z = rng.normal(size=(6, 3, 5))
+    lp = z - np.log(np.exp(z).sum(-1, keepdims=True))
+    return lp, rng.integers(1, 5, size=(3, 3)), np.array([6, 5, 4]), np.array([3, 2, 1])
+
+
 def _cf(x: Any) -> Any:
     """channels-first (B, C, ...) -> channels-last, for the core call."""
     return torch.movedim(x, 1, -1)
@@ -444,6 +451,13 @@ PEERS: list[tuple[str, Callable[[str], Any], Callable[[str], Any], Any, tuple[st
      lambda r: (lambda x, y: _monai("TverskyLoss", softmax=True, alpha=0.3, beta=0.7,
                                     smooth_nr=0.0, smooth_dr=0.0, reduction=r)(
          x, _onehot(y, 4))), _labels_no_ignore, ("mean", "sum")),
+    ("CTCLoss", lambda r: alt.CTCLoss(reduction=r), lambda r: torch.nn.CTCLoss(reduction=r),
+     _ctc, ("mean", "sum", "none")),
+    ("CTCLoss-blank-zero-infinity",
+     lambda r: alt.CTCLoss(4, zero_infinity=True, reduction=r),
+     lambda r: torch.nn.CTCLoss(4, zero_infinity=True, reduction=r),
+     lambda rng: (lambda lp, y, il, tl: (lp, y - 1, np.array([6, 1, 4]), tl))(*_ctc(rng)),
+     ("mean", "sum", "none")),
     ("LovaszHingeLoss", lambda r: alt.LovaszHingeLoss(reduction=r),
      lambda r: (lambda x, y: _kornia("lovasz_hinge_loss")(x, y[:, 0])),
      _binary_masks, ("mean",)),
@@ -516,7 +530,7 @@ def test_peer_rows_cover_every_peer_named_in_the_table() -> None:
 
 # ------------------------------------------------------------------------ the registry
 _SPECIAL = {"KLDivLoss", "MultiMarginLoss", "CenterLoss", "LinearCrossEntropyLoss",
-            "CircleLoss", "RankingSoftmaxLoss"}
+            "CircleLoss", "RankingSoftmaxLoss", "CTCLoss"}
 #: modules whose forward takes the core's array options per call, after the target
 FORWARD_ARRAYS = {"CircleLoss": ("ref_embeddings", "ref_labels"),
                   "RankingSoftmaxLoss": ("where", "item_weight")}
@@ -606,6 +620,7 @@ def _example(spec) -> tuple[Any, dict[str, Any], tuple[Any, ...]]:
                                    _centres(rng)),
         "DiceCELoss": (alt.DiceCELoss(weight=_t(W4)), _labels(rng)),
         "DiceFocalLoss": (alt.DiceFocalLoss(alpha=_t([0.1, 0.3, 0.3, 0.3])), _labels(rng)),
+        "CTCLoss": (alt.CTCLoss(), _ctc(rng)),
     }
     if spec.cls in special:
         module, args = special[spec.cls]

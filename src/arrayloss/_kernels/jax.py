@@ -7,7 +7,9 @@ its values would be a tracer error); ``is_host``: every device of the array is a
 ``compile_function`` (``jax.jit``).
 
 Kernels: ``jax.nn.logsumexp`` (a cheaper ``value_and_grad`` under ``jit``),
-``jax.nn.sigmoid`` and ``jax.nn.relu`` (one primitive each).
+``jax.nn.sigmoid`` and ``jax.nn.relu`` (one primitive each), ``scan`` (``jax.lax.scan``: a
+recursion traced once, so its compile time does not grow with the sequence length as the
+generic loop's unrolled graph does).
 """
 
 from __future__ import annotations
@@ -55,8 +57,13 @@ def _logsumexp(x: Any, axis: int, keepdims: bool) -> Any:
     return jax.nn.logsumexp(x, axis=axis, keepdims=keepdims)
 
 
+def _scan(step: Callable[[Any, Any], tuple[Any, Any]], carry: Any, xs: Any) -> Any:
+    return jax.lax.scan(step, carry, xs)
+
+
 KERNELS: dict[str, Callable[..., Any]] = {
     "logsumexp": _logsumexp,
+    "scan": _scan,
     "sigmoid": jax.nn.sigmoid,
     "relu": jax.nn.relu,
 }

@@ -19,7 +19,9 @@ kernel), ``mean`` (``sum / n`` for large tensors that need a gradient: ``mean``'
 writes a full-size ``1/n`` that the next backward kernel reads again), and the fused
 elementwise losses ``l1_loss``, ``mse_loss``, ``huber_loss``, ``smooth_l1_loss`` (torch's
 kernels with reduction "none", called below ``torch.nn.functional``, whose broadcasting and
-checks cost more than the kernel on small inputs; arrayloss has checked the shapes).
+checks cost more than the kernel on small inputs; arrayloss has checked the shapes), and
+``ctc_loss`` (torch's native CTC forward-backward instead of the generic loop over frames,
+eager CPU tensors only: see ``_ctc_loss``).
 """
 
 from __future__ import annotations
@@ -135,6 +137,33 @@ def _mean(x: Tensor) -> Tensor | None:
     return None
 
 
+def _ctc_loss(lp: Tensor, labels: Tensor, input_lengths: Tensor, target_lengths: Tensor,
+              blank: int) -> Tensor | None:
+    """Per-sequence CTC negative log-likelihood ``(B,)`` of log-probabilities ``lp`` ``(B, T,
+    C)`` by ``torch.ctc_loss``, with ``+inf`` and a zero gradient for an infeasible sequence
+    (``T_b < L_b + repeats_b``): torch's ``zero_infinity=True`` zeroes the gradient that its
+    plain form leaves NaN, and the infeasible rows get back their ``+inf`` from the lengths.
+
+    Declines (``None``, the generic loop runs) under a compiler or a functorch transform
+    (``aten._ctc_loss`` has a data-dependent output shape, and no graph may read values), off
+    the CPU (torch copies the lengths to the host: a synchronisation), below float32, for
+    an empty batch or no frames (torch refuses them), and when ``lp`` holds a non-finite
+    value (a ``-inf`` log-probability on the only alignment would be zeroed by
+    ``zero_infinity``, where the loss is ``+inf``; NaN stays the generic path's)."""
+    if not is_concrete(lp) or not is_host(lp) or lp.dtype not in (torch.float32,
+                                                                     torch.float64):
+        return None
+    if lp.numel() == 0 or not bool(torch.isfinite(lp).all()):
+        return None
+    nll = torch.ctc_loss(lp.transpose(0, 1), labels, input_lengths, target_lengths, blank, 0,
+                         True)
+    s = labels.shape[1]
+    inside = torch.arange(1, s, device=labels.device) < target_lengths[:, None]
+    repeats = ((labels[:, 1:] == labels[:, :-1]) & inside).sum(dim=1)
+    infeasible = input_lengths < target_lengths + repeats
+    return torch.where(infeasible, torch.inf, nll)
+
+
 #: torch's loss kernels below ``torch.nn.functional`` (reduction 0 is "none")
 _NN: Any = getattr(torch._C, "_nn", None)
 
@@ -168,6 +197,7 @@ KERNELS: dict[str, Callable[..., Any]] = {
     "value_range": _value_range,
     "sort_with_indices": _sort_with_indices,
     "mean": _mean,
+    "ctc_loss": _ctc_loss,
 }
 if hasattr(_NN, "smooth_l1_loss"):  # the fused losses below torch.nn.functional
     KERNELS.update({"l1_loss": _l1, "mse_loss": _mse, "huber_loss": _huber,

@@ -293,4 +293,9 @@ NOT_ADAPTED = {
                        "common per-sample loss for Keras's reductions and sample_weight to act "
                        "on; call arrayloss.dice_focal_loss in a custom loss function, or add "
                        "Dice(axis=-1, per_image=True) and SparseCategoricalFocalCrossentropy",
+    "ctc_loss": "keras.losses.CTC computes it in Keras's convention (label 0 is the blank and "
+                "the padding, every frame counts: ctc_loss(y_pred, y_true, target_lengths="
+                "sum(y_true != 0, axis=1))); the per-sequence input lengths, which are what "
+                "arrayloss adds, have no place in a (y_true, y_pred) loss: call "
+                "arrayloss.ctc_loss in a custom train step or through model.add_loss",
 }

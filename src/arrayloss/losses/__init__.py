@@ -14,7 +14,8 @@
 - ``overlap``: segmentation overlap statistics (Dice, Jaccard, Tversky);
 - ``segmentation``: the generalised Dice loss and the Dice + cross-entropy / focal compounds;
 - ``lovasz``: the Lovász extension of the Jaccard loss;
-- ``sparsemax``: the sparsemax losses (binary and multi-class).
+- ``sparsemax``: the sparsemax losses (binary and multi-class);
+- ``sequence``: per-frame class scores against unaligned label sequences (CTC).
 
 The catalogue (``arrayloss.catalog``) holds one module of records per module here.
 """
@@ -31,6 +32,7 @@ from . import (
     overlap,
     regression,
     segmentation,
+    sequence,
     sparsemax,
 )
 from .binary import *  # noqa: F403
@@ -44,16 +46,18 @@ from .margin import *  # noqa: F403
 from .overlap import *  # noqa: F403
 from .regression import *  # noqa: F403
 from .segmentation import *  # noqa: F403
+from .sequence import *  # noqa: F403
 from .sparsemax import *  # noqa: F403
 
 #: the modules of losses, in the catalogue's order (each has a catalogue module of the
 #: same name in ``arrayloss.catalog``)
 MODULES = ("regression", "boxes", "binary", "categorical", "classifier", "margin", "sparsemax",
-           "embedding", "contrastive", "overlap", "segmentation", "lovasz")
+           "embedding", "contrastive", "overlap", "segmentation", "lovasz", "sequence")
 
 #: every public loss: the ``__all__`` of each module (a new loss is added there only)
 __all__ = sorted({*regression.__all__, *boxes.__all__, *binary.__all__,
                   *categorical.__all__, *classifier.__all__, *margin.__all__, *embedding.__all__,
                   *contrastive.__all__,
                   *overlap.__all__, *segmentation.__all__, *lovasz.__all__,
-                  *sparsemax.__all__})
+                  *sparsemax.__all__,
+                  *sequence.__all__})

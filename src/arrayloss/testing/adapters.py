@@ -70,7 +70,7 @@ def _torch_agreement() -> tuple[int, int, list[str]]:
 
     import arrayloss.torch as alt
 
-    special = {"KLDivLoss", "MultiMarginLoss", "CenterLoss", "LinearCrossEntropyLoss"}
+    special = {"KLDivLoss", "MultiMarginLoss", "CenterLoss", "LinearCrossEntropyLoss", "CTCLoss"}
 
     def tensor(a: Any) -> Any:
         a = np.asarray(a)

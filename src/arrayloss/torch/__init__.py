@@ -41,6 +41,7 @@ from ._compound import DiceCELossBase, DiceFocalLossBase
 from ._special import (
     CenterLossBase,
     CircleLossBase,
+    CTCLossBase,
     EntropyLossBase,
     GaussianNLLLossBase,
     KLDivLossBase,
@@ -60,6 +61,7 @@ __all__ = [
     "BCEWithLogitsLoss",
     "CDIoULoss",
     "CIoULoss",
+    "CTCLoss",
     "CenterLoss",
     "CircleLoss",
     "CosineDistanceLoss",
@@ -126,6 +128,7 @@ _BASES: dict[str, type[AdapterLoss]] = {
     "KLDivLoss": KLDivLossBase,
     "MultiMarginLoss": MultiMarginLossBase,
     "CenterLoss": CenterLossBase,
+    "CTCLoss": CTCLossBase,
     "LinearCrossEntropyLoss": LinearCrossEntropyLossBase,
     "CosineEmbeddingLoss": ThreeInputLossBase,
     "MarginRankingLoss": ThreeInputLossBase,
@@ -220,6 +223,7 @@ FocalTverskyLoss = _build("FocalTverskyLoss")
 GeneralizedDiceLoss = _build("GeneralizedDiceLoss")
 LovaszHingeLoss = _build("LovaszHingeLoss")
 LovaszSoftmaxLoss = _build("LovaszSoftmaxLoss")
+CTCLoss = _build("CTCLoss")
 DiceCELoss = _build("DiceCELoss")
 DiceFocalLoss = _build("DiceFocalLoss")
 

@@ -3,8 +3,10 @@ a target (entropy), one with a third input (the Gaussian NLL's variance), torch'
 elementwise KL divergence and its ``"batchmean"``, torch's ``MultiMarginLoss`` (class weights
 gathered per sample, the sum divided by C), a ``CenterLoss`` that owns its centres, a
 ``LinearCrossEntropyLoss`` that owns its projection, the pair and triplet losses (three
-inputs), and the losses whose ``forward`` takes per-call arrays besides the target
-(``CircleLoss``'s reference set, ``RankingSoftmaxLoss``'s item mask and item weights)."""
+inputs), the losses whose ``forward`` takes per-call arrays besides the target
+(``CircleLoss``'s reference set, ``RankingSoftmaxLoss``'s item mask and item weights), and
+``CTCLoss``, whose ``forward`` takes torch's frames-first log-probabilities and the two length
+arrays."""
 
 from __future__ import annotations
 
@@ -16,9 +18,9 @@ from torch import nn
 from .. import losses
 from ._base import REDUCTIONS, AdapterLoss
 
-__all__ = ["CenterLossBase", "CircleLossBase", "EntropyLossBase", "GaussianNLLLossBase",
-           "KLDivLossBase", "LinearCrossEntropyLossBase", "MultiMarginLossBase",
-           "RankingSoftmaxLossBase", "ThreeInputLossBase"]
+__all__ = ["CTCLossBase", "CenterLossBase", "CircleLossBase", "EntropyLossBase",
+           "GaussianNLLLossBase", "KLDivLossBase", "LinearCrossEntropyLossBase",
+           "MultiMarginLossBase", "RankingSoftmaxLossBase", "ThreeInputLossBase"]
 
 
 class EntropyLossBase(AdapterLoss):
@@ -202,3 +204,39 @@ class RankingSoftmaxLossBase(AdapterLoss):
                               **self.core_options(target), where=where,
                               item_weight=item_weight, weight=sample_weight,
                               reduction=self.reduction)
+
+
+class CTCLossBase(AdapterLoss):
+    """torch's ``CTCLoss``: ``forward(log_probs, targets, input_lengths, target_lengths)`` with
+    ``log_probs`` ``(T, N, C)`` (or ``(T, C)`` unbatched), ``targets`` padded ``(N, S)`` or
+    concatenated ``(sum(target_lengths),)`` (or ``(S,)`` unbatched), the lengths as tensors
+    or sequences of ints. Calls ``arrayloss.ctc_loss`` on ``moveaxis(log_probs, 0, 1)`` (its
+    log-softmax leaves log-probabilities unchanged). ``"mean"`` (and ``"weighted_mean"``)
+    divide each loss by its target length first, as torch's ``'mean'``; ``"sum"`` and
+    ``"none"`` do not. An infeasible sequence gives ``+inf`` with a zero gradient (torch: NaN
+    gradients) unless ``zero_infinity``."""
+
+    arity = 4
+
+    def forward(self, log_probs: torch.Tensor, targets: torch.Tensor,  # type: ignore[override]
+                input_lengths: Any, target_lengths: Any,
+                sample_weight: torch.Tensor | None = None,
+                where: torch.Tensor | None = None) -> torch.Tensor:
+        dev = log_probs.device
+        il = torch.as_tensor(input_lengths, device=dev)
+        tl = torch.as_tensor(target_lengths, device=dev)
+        unbatched = log_probs.ndim == 2
+        if unbatched:
+            log_probs, targets, il, tl = log_probs[:, None], targets[None], il.reshape(1), \
+                tl.reshape(1)
+        elif targets.ndim == 1:  # concatenated: row b starts at the sum of the lengths before
+            n = targets.shape[0]
+            start = torch.cumsum(tl, 0) - tl
+            index = (start[:, None] + torch.arange(n, device=dev)).clamp(max=max(n - 1, 0))
+            targets = targets[index] if n else targets.reshape(tl.shape[0], 0)
+        normalize = self.reduction in ("mean", "weighted_mean")
+        out = self.call_core(losses.ctc_loss, torch.movedim(log_probs, 0, 1), targets,
+                             input_lengths=il, target_lengths=tl, blank=self.blank,
+                             zero_infinity=self.zero_infinity, length_normalize=normalize,
+                             weight=sample_weight, where=where, reduction=self.reduction)
+        return out[0] if unbatched and self.reduction == "none" else out

@@ -155,6 +155,9 @@ SPECS: tuple[Spec, ...] = (
           ("ignore_index", None)), axis=1, peer="monai.losses.GeneralizedDiceLoss"),
     Spec("LovaszHingeLoss", "lovasz_hinge_loss", (("per_image", True), ("ignore_index", None)),
          peer="kornia.losses.lovasz_hinge_loss"),
+    # sequence: torch's forward (log_probs (T, N, C), targets, input_lengths, target_lengths)
+    Spec("CTCLoss", "ctc_loss", (("blank", 0), ("zero_infinity", False)),
+         positional=("blank",), peer="torch.nn.CTCLoss"),
     Spec("LovaszSoftmaxLoss", "lovasz_softmax_loss",
          (("classes", "present"), ("per_image", False), ("ignore_index", None),
           ("activation", None), ("weight", None)), rename=_CLASS_W, buffers=("weight",),
