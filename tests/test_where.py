@@ -234,3 +234,26 @@ def test_torch_compile_where() -> None:
         got = backend.to_numpy(backend.call(fn, conv, ckw))
         np.testing.assert_allclose(got, none[keep].sum() / keep.sum(), rtol=1e-12)
         assert isinstance(backend.call(fn, conv, ckw), torch.Tensor)
+
+
+def test_class_mask_with_several_class_axes_equals_optax() -> None:
+    """A class mask with a tuple ``axis``: its class axes are merged as ``pred``'s."""
+    require_module("optax")
+    require_backend(backends.by_id("jax"))  # float64 on
+    import optax
+
+    rng = np.random.default_rng(4)
+    z = rng.normal(size=(3, 2, 4, 5))
+    y = rng.integers(0, 8, size=(3, 5))
+    cm = rng.random((3, 2, 4, 5)) > 0.3
+    flat = np.moveaxis(cm, (1, 2), (-2, -1)).reshape(3, 5, 8)
+    i, j = np.meshgrid(np.arange(3), np.arange(5), indexing="ij")
+    flat[i, j, y] = True
+    cm = np.moveaxis(flat.reshape(3, 5, 2, 4), (-2, -1), (1, 2))
+    want = optax.losses.softmax_cross_entropy_with_integer_labels(z, y, axis=(1, 2), where=cm)
+    got = al.cross_entropy(z, y, axis=(1, 2), where=cm, reduction="none")
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-14)
+    per_sample = np.ones((3, 5), bool)
+    per_sample[0] = False
+    np.testing.assert_allclose(al.cross_entropy(z, y, axis=(1, 2), where=per_sample),
+                               al.cross_entropy(z[1:], y[1:], axis=(1, 2)), rtol=1e-12)
