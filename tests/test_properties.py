@@ -301,6 +301,13 @@ RECORDS = catalog.records()
 BACKENDS = ["numpy", "torch", "jax", "array_api_strict"]
 SETTINGS = settings(max_examples=25, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+# eager JAX compiles every operation for every new shape: fewer examples there (the same
+# properties run with 25 on the other backends)
+JAX_SETTINGS = settings(SETTINGS, max_examples=8)
+
+
+def _settings(backend_id: str) -> settings:
+    return JAX_SETTINGS if backend_id == "jax" else SETTINGS
 
 
 def _run(backend: backends.Backend, record: catalog.Record, args: tuple, **options: object):
@@ -319,7 +326,7 @@ def test_every_kind_has_a_strategy() -> None:
 def test_nonnegative(backend_id: str, record: catalog.Record) -> None:
     backend = require_backend(backends.by_id(backend_id))
 
-    @SETTINGS
+    @_settings(backend_id)
     @given(STRATEGIES[record.kind]())
     def check(args: tuple) -> None:
         out = _run(backend, record, args, reduction="none") if record.reduces else \
@@ -335,7 +342,7 @@ def test_nonnegative(backend_id: str, record: catalog.Record) -> None:
 def test_zero_at_perfect_prediction(backend_id: str, record: catalog.Record) -> None:
     backend = require_backend(backends.by_id(backend_id))
 
-    @SETTINGS
+    @_settings(backend_id)
     @given(STRATEGIES[record.kind]())
     def check(args: tuple) -> None:
         out = _run(backend, record, record.perfect(args))
@@ -350,7 +357,7 @@ def test_zero_at_perfect_prediction(backend_id: str, record: catalog.Record) -> 
 def test_symmetric(backend_id: str, record: catalog.Record) -> None:
     backend = require_backend(backends.by_id(backend_id))
 
-    @SETTINGS
+    @_settings(backend_id)
     @given(STRATEGIES[record.kind]())
     def check(args: tuple) -> None:
         a = _run(backend, record, args, reduction="none")
@@ -372,7 +379,7 @@ def test_batch_permutation_equivariance(backend_id: str, record: catalog.Record)
     and leaves the mean and the sum unchanged."""
     backend = require_backend(backends.by_id(backend_id))
 
-    @SETTINGS
+    @_settings(backend_id)
     @given(STRATEGIES[record.kind](), st.randoms(use_true_random=False))
     def check(args: tuple, rnd: object) -> None:
         perm = np.array(rnd.sample(range(len(args[1])), len(args[1])))  # type: ignore[attr-defined]

@@ -180,7 +180,7 @@ def _vectors(fn: str, arrays: dict[str, Array], axis: Any) -> int:
     if a0.ndim == 0:
         raise ValueError(f"{fn}: `{n0}` must have a feature axis (at least 1-D); got a 0-d "
                          "array")
-    check_classes(fn, a0.shape[ax], f"feature axis ({axis}) of `{n0}`")
+    check_classes(fn, a0.shape[ax], f"feature axis of `{n0}`")  # axis may be symbolic
     return ax
 
 
