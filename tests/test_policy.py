@@ -22,7 +22,7 @@ import pytest
 import arrayloss as al
 from arrayloss import catalog
 from arrayloss.testing import backends
-from conftest import require_backend
+from conftest import first_plain_case, require_backend
 
 RECORDS = catalog.records()
 REDUCING = [pytest.param(r, id=r.name) for r in RECORDS if r.reduces]
@@ -157,20 +157,12 @@ def test_no_host_sync_under_the_gpu_policy(record: catalog.Record,
 # ----------------------------------------------------------------------------- weighted mean
 
 
-def _first_plain(record: catalog.Record) -> catalog.Case:
-    for case in record.cases:
-        args, kw = case.inputs()
-        if not kw and all(a.size for a in args):
-            return case
-    raise AssertionError(record.name)
-
-
 @pytest.mark.parametrize("record", REDUCING)
 def test_weighted_mean(record: catalog.Record) -> None:
     """``sum(w * l) / sum(w over the counted positions)``: equal to the mean for uniform
     weights, invariant to the weights' scale, and the explicit formula where every position
     is counted. Without ``weight`` it is the mean."""
-    case = _first_plain(record)
+    case = first_plain_case(record)
     args, _ = case.inputs()
     opts = {k: v for k, v in case.options.items() if k != "reduction"}
     none = np.asarray(record.fn(*args, **opts, reduction="none"))

@@ -244,7 +244,7 @@ def test_every_integer_label_dtype(backend_id: str, record: catalog.Record,
         got = b.to_numpy(b.call(record.fn, conv, {**case.options, **ckw}))
         np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12, err_msg=dtype)
         ran += 1
-    assert ran >= min(4, len(_int_dtypes(b)))
+    assert ran >= (2 if b.mode == "compile" else 4)  # +-1 labels do not fit the unsigned
 
 
 def _beyond_range_inputs(record: catalog.Record, num_classes: int, top: int,

@@ -16,19 +16,11 @@ import pytest
 import arrayloss as al
 from arrayloss import catalog
 from arrayloss.testing import backends
-from conftest import require_backend, require_module, torch_or_skip
+from conftest import first_plain_case, require_backend, require_module, torch_or_skip
 
 REDUCING = [pytest.param(r, id=r.name) for r in catalog.records() if r.reduces]
 # torch:compile is one compile per loss: its row is the test below on a few losses
 BACKEND_IDS = ["numpy", "array_api_strict", "torch", "jax", "dask"]
-
-
-def _first_plain(record: catalog.Record) -> catalog.Case:
-    for case in record.cases:
-        args, kw = case.inputs()
-        if not kw and all(a.size for a in args):
-            return case
-    raise AssertionError(record.name)
 
 
 def _mask(shape: tuple[int, ...], seed: int = 5) -> np.ndarray:
@@ -45,7 +37,7 @@ def test_where_leaves_the_count(backend_id: str, record: catalog.Record) -> None
     reason = record.unsupported.get(backend.id) or record.unsupported.get(backend.module)
     if reason:
         pytest.xfail(reason)
-    case = _first_plain(record)
+    case = first_plain_case(record)
     args, _ = case.inputs()
     opts = {k: v for k, v in case.options.items() if k != "reduction"}
     none = np.asarray(record.fn(*args, **opts, reduction="none"))
@@ -74,7 +66,7 @@ def test_where_leaves_the_count(backend_id: str, record: catalog.Record) -> None
 
 @pytest.mark.parametrize("record", REDUCING)
 def test_where_everything_masked_is_zero(record: catalog.Record) -> None:
-    case = _first_plain(record)
+    case = first_plain_case(record)
     args, _ = case.inputs()
     opts = {k: v for k, v in case.options.items() if k != "reduction"}
     out = np.asarray(record.fn(*args, **opts, where=np.asarray(False)))
