@@ -5,6 +5,7 @@ single-process run on the full batch."""
 
 from __future__ import annotations
 
+import datetime
 import os
 import socket
 from collections.abc import Callable
@@ -95,7 +96,9 @@ def _ddp_worker(rank: int, port: int, out: str) -> None:
     import torch.distributed as dist
 
     os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
-    dist.init_process_group("gloo", rank=rank, world_size=2)
+    # a rank that never joins is an error after two minutes, not a hang of gloo's default 30
+    dist.init_process_group("gloo", rank=rank, world_size=2,
+                            timeout=datetime.timedelta(seconds=120))
     try:
         # rank 1 starts from other class weights: DDP's broadcast gives it rank 0's
         model = _Segmenter(torch.ones(3) if rank == 0 else torch.tensor([0.5, 1.0, 2.0]))
