@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime
 import os
-import socket
 from collections.abc import Callable
 from typing import Any
 
@@ -92,13 +91,13 @@ class _Segmenter(torch.nn.Module):
         return self.criterion(self.net(x), y)
 
 
-def _ddp_worker(rank: int, port: int, out: str) -> None:
+def _ddp_worker(rank: int, out: str) -> None:
     import torch.distributed as dist
 
-    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
-    # a rank that never joins is an error after two minutes, not a hang of gloo's default 30
-    dist.init_process_group("gloo", rank=rank, world_size=2,
-                            timeout=datetime.timedelta(seconds=120))
+    # the ranks meet through a file (no free port to race for); a rank that never joins is an
+    # error after two minutes, not a hang of gloo's default 30
+    dist.init_process_group("gloo", init_method=f"file://{os.path.join(out, 'store')}",
+                            rank=rank, world_size=2, timeout=datetime.timedelta(seconds=120))
     try:
         # rank 1 starts from other class weights: DDP's broadcast gives it rank 0's
         model = _Segmenter(torch.ones(3) if rank == 0 else torch.tensor([0.5, 1.0, 2.0]))
@@ -117,15 +116,9 @@ def _ddp_worker(rank: int, port: int, out: str) -> None:
         dist.destroy_process_group()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.mark.slow
 def test_ddp_broadcasts_the_loss_buffers_and_matches_the_full_batch(tmp_path) -> None:
-    torch.multiprocessing.spawn(_ddp_worker, args=(_free_port(), str(tmp_path)), nprocs=2)
+    torch.multiprocessing.spawn(_ddp_worker, args=(str(tmp_path),), nprocs=2)
     r0, r1 = (torch.load(tmp_path / f"rank{r}.pt") for r in (0, 1))
     np.testing.assert_array_equal(r1["weight"].numpy(), [1.0, 1.0, 1.0])
     for a, b in zip(r0["params"], r1["params"]):
