@@ -120,17 +120,11 @@ class Call:
         the rank of ``pred`` (``shape``) broadcasts to it and is returned, broadcast, and the
         per-sample mask becomes "any class kept" (a sample without classes leaves the
         count). ``None`` when ``where`` is absent or per-sample (of the unreduced rank)."""
-        xp = self.xp
         w = self.where
         if w is None or w.ndim != len(shape):
             return None
-        if not broadcastable_to(tuple(w.shape), shape):
-            raise ValueError(
-                f"{self.fn}: `where` of shape {tuple(w.shape)} has the rank of `pred` (a class "
-                f"mask) but does not broadcast to `pred` of shape {shape}"
-            )
-        w = xp.broadcast_to(w, shape)
-        self.where = xp.any(w, axis=axis)
+        w = _class_mask(self.fn, self.xp, w, shape)
+        self.where = self.xp.any(w, axis=axis)
         return w
 
     def merge_class_axes(self, shape: tuple[int, ...], axes: tuple[int, ...]) -> None:
@@ -344,7 +338,6 @@ def start_class_axes(
             if ts == ps:
                 target = _ops.merge_axes(xp, target, axes)
             if where is not None and where.ndim == len(ps):  # a class mask: merged alike
-                check_where(fn, xp, where)
                 where = _merged_mask(fn, xp, where, ps, axes)
             axis = pred.ndim - 1
     call, ax, c, dense = start_classes(fn, pred, target, axis=axis, reduction=reduction,
@@ -352,16 +345,22 @@ def start_class_axes(
     return call, pred, target, ax, c, dense
 
 
-def _merged_mask(fn: str, xp: Namespace, where: Array, shape: tuple[int, ...],
-                 axes: tuple[int, ...]) -> Array:
-    """A class-axis ``where`` of the rank of ``pred`` (``shape``), broadcast and with the
-    class ``axes`` merged as ``pred``'s."""
+def _class_mask(fn: str, xp: Namespace, where: Array, shape: tuple[int, ...]) -> Array:
+    """A class-axis ``where`` (of the rank of ``pred``, whose shape is ``shape``) broadcast
+    to ``pred``; ``ValueError`` when it does not broadcast."""
     if not broadcastable_to(tuple(where.shape), shape):
         raise ValueError(
             f"{fn}: `where` of shape {tuple(where.shape)} has the rank of `pred` (a class "
             f"mask) but does not broadcast to `pred` of shape {shape}"
         )
-    return _ops.merge_axes(xp, xp.broadcast_to(where, shape), axes)
+    return xp.broadcast_to(where, shape)
+
+
+def _merged_mask(fn: str, xp: Namespace, where: Array, shape: tuple[int, ...],
+                 axes: tuple[int, ...]) -> Array:
+    """A class-axis ``where``, broadcast (``_class_mask``) and with the class ``axes``
+    merged as ``pred``'s."""
+    return _ops.merge_axes(xp, _class_mask(fn, xp, where, shape), axes)
 
 
 class Labels:
