@@ -1,5 +1,5 @@
 """Dask: lazy arrays (never read: reading would compute), the median, and
-``take_along_axis``, which Dask's namespace lacks (a flat ``take``)."""
+``take_along_axis``, which Dask's namespace lacks (gathered block by block)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 import dask.array as da
+import numpy as np
 
 
 def is_concrete(x: Any) -> bool:
@@ -23,18 +24,44 @@ def median(x: Any, axis: int) -> Any:
 
 
 def take_along_axis(x: Any, indices: Any, axis: int) -> Any:
+    """``take_along_axis`` block by block: ``axis`` is made one chunk in both arrays, the
+    other axes are broadcast (NumPy's rule) and chunked alike, and each output block gathers
+    from its own block of ``x``. So the graph grows linearly with the number of blocks and no
+    block of ``x`` meets another block's indices (a flat ``take`` with a Dask index pairs
+    every index block with every block of ``x``: quadratic in the number of blocks)."""
     axis = axis % x.ndim
-    xm = da.moveaxis(x, axis, -1)
-    im = da.moveaxis(indices, axis, -1)
-    c = xm.shape[-1]
-    k = im.shape[-1]
-    n = math.prod(xm.shape) // c if c else 0
-    if n * c == 0 or k == 0:  # nothing to gather: Dask cannot reshape an empty range to
-        # (0, 1), nor empty arrays of several chunks
-        return da.moveaxis(da.zeros((*xm.shape[:-1], k), dtype=x.dtype), -1, axis)
-    rows = da.reshape(da.arange(n), (*xm.shape[:-1], 1))
-    flat = da.take(da.reshape(xm, (-1,)), da.reshape(rows * c + im, (-1,)))
-    return da.moveaxis(da.reshape(flat, (*xm.shape[:-1], k)), -1, axis)
+    k = indices.shape[axis]
+    shape = [max(a, b) for a, b in zip(x.shape, indices.shape)]
+    for d, (a, b) in enumerate(zip(x.shape, indices.shape)):
+        if d != axis and a != b and 1 not in (a, b):
+            raise ValueError(f"take_along_axis: shapes {x.shape} and {indices.shape} do not "
+                             f"broadcast outside axis {axis}")
+    shape[axis] = k
+    if math.prod(shape) == 0 or x.shape[axis] == 0:  # nothing to gather: no block to map
+        return da.zeros(tuple(shape), dtype=x.dtype)
+    # the chunks of the array that spans each axis (x where both do): blocks stay aligned
+    chunks = tuple((k,) if d == axis else (x.chunks[d] if x.shape[d] == n else
+                                           indices.chunks[d]) for d, n in enumerate(shape))
+    xb = _aligned(x, tuple(shape), chunks, axis)
+    ib = _aligned(indices, tuple(shape), chunks, axis)
+    return da.map_blocks(_take_block, xb, ib, axis=axis, dtype=x.dtype, chunks=chunks,
+                         meta=x._meta)
+
+
+def _aligned(a: Any, shape: tuple[int, ...], chunks: tuple[tuple[int, ...], ...],
+             axis: int) -> Any:
+    """``a`` broadcast to ``shape`` (its own size and one chunk along ``axis``) in
+    ``chunks``: rechunked where it spans an axis, broadcast where it has size 1."""
+    n = a.shape[axis]
+    own = tuple((n,) if d == axis else (chunks[d] if a.shape[d] == shape[d] else a.chunks[d])
+                for d in range(a.ndim))
+    full = tuple(n if d == axis else s for d, s in enumerate(shape))
+    return da.broadcast_to(a.rechunk(own), full,
+                           chunks=tuple((n,) if d == axis else c for d, c in enumerate(chunks)))
+
+
+def _take_block(x: Any, indices: Any, axis: int) -> Any:
+    return np.take_along_axis(x, indices, axis=axis)
 
 
 KERNELS: dict[str, Callable[..., Any]] = {}
