@@ -117,9 +117,18 @@ def _fast_namespace(present: list[tuple[str, Any]]) -> Namespace | None:
 
 def _device_or_none(x: Array) -> Any:
     try:
-        return _compat.device(x)
+        d = _compat.device(x)
     except Exception:  # tracers and other lazy arrays may have no device
         return None
+    if d is not None and _kernels.library(x) == "jax" and (
+        hasattr(d, "device_set") or not x.committed
+    ):
+        # a JAX array over several devices reports its Sharding: new arrays of other shapes
+        # cannot take its layout, and two layouts of one mesh are not two devices; the
+        # device of an uncommitted array would commit new arrays to it, which a sharded
+        # operand then refuses. JAX places arrays made without a device itself.
+        return None
+    return d
 
 
 def device(x: Array) -> Any:

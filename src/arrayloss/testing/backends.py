@@ -13,13 +13,24 @@ import contextlib
 import functools
 import importlib
 import importlib.util
+import os
+import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-__all__ = ["BACKENDS", "CPU_BACKENDS", "GPU_BACKENDS", "Backend", "by_id", "finite_difference"]
+__all__ = [
+    "BACKENDS",
+    "CPU_BACKENDS",
+    "GPU_BACKENDS",
+    "HOST_DEVICES",
+    "Backend",
+    "by_id",
+    "finite_difference",
+    "with_host_devices",
+]
 
 _FLOATS = ("float16", "bfloat16", "float32", "float64")
 
@@ -336,9 +347,30 @@ def by_id(backend_id: str) -> Backend:
     raise KeyError(backend_id)
 
 
+#: host CPU devices JAX gets when :func:`configure` runs before JAX is imported: enough for
+#: a ``("batch",)`` mesh of four, the sharded tests' layout
+HOST_DEVICES = 4
+_HOST_DEVICES_FLAG = "--xla_force_host_platform_device_count"
+
+
+def with_host_devices(flags: str) -> str:
+    """``XLA_FLAGS`` text ``flags`` with ``--xla_force_host_platform_device_count`` set to
+    :data:`HOST_DEVICES` appended; unchanged when ``flags`` already sets a count."""
+    if _HOST_DEVICES_FLAG in flags:
+        return flags
+    return f"{flags} {_HOST_DEVICES_FLAG}={HOST_DEVICES}".strip()
+
+
 def configure() -> None:
     """Process-wide settings the matrix needs: JAX in float64 (it silently downcasts
-    otherwise) and room for many ``torch.compile`` recompilations."""
+    otherwise) with :data:`HOST_DEVICES` CPU devices, and room for many ``torch.compile``
+    recompilations.
+
+    The device count is an ``XLA_FLAGS`` flag read once, when JAX starts its CPU backend, so
+    it is appended only while JAX is not imported yet, to the flags already there, and not
+    when they already set a count."""
+    if "jax" not in sys.modules:
+        os.environ["XLA_FLAGS"] = with_host_devices(os.environ.get("XLA_FLAGS", ""))
     if importlib.util.find_spec("jax") is not None:
         import jax
 
