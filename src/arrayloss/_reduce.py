@@ -27,10 +27,11 @@ Every loss follows the same three steps::
 
 from __future__ import annotations
 
-import math
+from collections.abc import Callable
 from typing import Any
 
 from . import _ops
+from ._labels import Labels  # the losses over labels import it with the reduction
 from ._namespace import (
     Array,
     Namespace,
@@ -41,6 +42,7 @@ from ._namespace import (
     numel,
     to_result,
 )
+from ._replicas import COLLECT, Parts, all_gather, check_replicas, replica_index
 from ._validate import (
     broadcastable_to,
     check_axes,
@@ -48,7 +50,6 @@ from ._validate import (
     check_classes,
     check_ignore_index,
     check_label_shape,
-    check_labels,
     check_reduction,
     check_same_shape,
     check_where,
@@ -60,7 +61,8 @@ __all__ = ["Call", "Labels", "elementwise", "start", "start_class_axes", "start_
 class Call:
     """The context of one public call: function name, namespace, dtypes, reduction, weight."""
 
-    __slots__ = ("classes", "dtype", "fn", "out_dtype", "reduction", "weight", "where", "xp")
+    __slots__ = ("classes", "defer", "dtype", "fn", "out_dtype", "pooled", "reduction",
+                 "replicas", "rows", "weight", "where", "xp")
 
     def __init__(
         self,
@@ -71,6 +73,7 @@ class Call:
         reduction: str,
         weight: Array | None,
         where: Array | None = None,
+        replicas: Any = None,
     ) -> None:
         self.fn = fn
         self.xp = xp
@@ -80,6 +83,74 @@ class Call:
         self.weight = weight
         self.where = where
         self.classes: int | None = None  # the class count of a loss over classes (hints)
+        # data parallelism (see ``_replicas``): the group the statistics are summed over (or
+        # COLLECT); ``pooled``: the entries are the whole group's already (finish locally);
+        # ``rows``: (replica index, rows per replica) of inputs gathered over the group;
+        # ``defer``: return the statistics of a term of a compound loss, finished later
+        self.replicas = replicas
+        self.pooled = False
+        self.rows: tuple[Any, int] | None = None
+        self.defer = False
+
+    def sibling(self, weight: Array | None) -> Call:
+        """A call with this one's function, dtypes, reduction and replicas, another
+        ``weight`` (a second term of a compound loss)."""
+        other = Call(self.fn, self.xp, self.dtype, self.out_dtype, self.reduction, weight,
+                     replicas=self.replicas)
+        other.defer = self.defer
+        return other
+
+    def pool(self, stats: tuple[Array, ...], then: Callable[..., Array]) -> Any:
+        """``then(*stats)``, where ``stats`` add up over samples. With ``replicas`` they are
+        first summed over the group (and what ``then`` finishes is the group's), or kept as
+        a ``Parts`` (``parts``, or a term of a compound loss)."""
+        if self.replicas is None or self.pooled:
+            return then(*stats)
+        self.pooled = True
+        return self.resolve(Parts(self.fn, self.xp, stats, then))
+
+    def resolve(self, parts: Parts) -> Any:
+        """The loss of ``parts`` over the group, or ``parts`` itself when kept."""
+        if self.defer or self.replicas is COLLECT:
+            return parts
+        return parts.value(self.replicas)
+
+    def combine(self, terms: list[tuple[float, Any]]) -> Any:
+        """``sum(lam * term)`` of a compound's terms (arrays, or ``Parts`` with
+        ``replicas``: one collective for all of them), in the result dtype."""
+        xp, out = self.xp, self.out_dtype
+        if self.replicas is None:
+            total = terms[0][0] * terms[0][1]
+            for lam, term in terms[1:]:
+                total = total + lam * term
+            return to_result(xp, total, out)
+        self.defer = False
+        return self.resolve(Parts.combine(self.fn, xp, terms,
+                                          lambda v: to_result(xp, v, out)))
+
+    def gather_batch(self, *arrays: Array | None, rows: bool) -> tuple[Any, ...]:
+        """The inputs of a loss that couples every sample of its batch, gathered along axis 0
+        over ``replicas``, so the loss is the whole group's batch's. ``rows``: the loss has
+        one entry per sample (``weight`` and ``where`` are gathered too, and ``"none"``
+        returns this replica's rows); otherwise its entries are the batch's already.
+        Unchanged without replicas; ``ValueError`` under ``parts``. Every replica must hold
+        the same shapes."""
+        rep = self.replicas
+        if rep is None:
+            return arrays
+        if rep is COLLECT:
+            raise ValueError(
+                f"{self.fn}: the loss couples every sample of its batch (each value depends "
+                "on the whole batch), so it is not a function of per-part sums and has no "
+                "parts: compute it on the whole batch (with `replicas=` across devices)"
+            )
+        xp = self.xp
+        if rows and arrays and arrays[0] is not None:
+            self.rows = (replica_index(xp, rep), arrays[0].shape[0])
+            self.weight, self.where = (None if a is None else all_gather(xp, rep, a)
+                                       for a in (self.weight, self.where))
+        self.pooled = True
+        return tuple(None if a is None else all_gather(xp, rep, a) for a in arrays)
 
     def float(self, x: Array) -> Array:
         """``x`` in the compute dtype (no copy when it already is)."""
@@ -165,35 +236,40 @@ class Call:
             loss = loss * w
         if self.where is not None:
             loss, mask, count = self._apply_where(loss, mask, count)
-        reduction = self.reduction
+        reduction, out = self.reduction, self.out_dtype
+        group = self.replicas is not None and not self.pooled
         if reduction == "none":
-            return to_result(xp, loss, self.out_dtype)
+            if self.rows is not None:  # inputs gathered over the replicas: this one's rows
+                index, n = self.rows
+                rows = xp.arange(n, device=device(loss)) + index * n
+                loss = _ops.take(xp, loss, rows)
+            return to_result(xp, loss, out)
         if reduction == "sum":
-            return to_result(xp, xp.sum(loss), self.out_dtype)
+            if group:
+                return self.pool((xp.sum(loss),), lambda t: to_result(xp, t, out))
+            return to_result(xp, xp.sum(loss), out)
         if weighted is None:
             weighted = reduction == "weighted_mean"
         if count is None and mask is not None:
             count = xp.astype(mask, self.dtype) if xp.isdtype(mask.dtype, "bool") else mask
         if not weighted or w is None:
             w = None
-            if count is None:
+            if count is None and not group:
                 # a plain mean: one kernel forward and backward (sum + divide cost +10 us
                 # on small torch calls); an empty mean is the (zero) sum, on the graph
                 if numel(loss) == 0:
-                    return to_result(xp, xp.sum(loss), self.out_dtype)
-                return to_result(xp, _ops.mean(xp, loss), self.out_dtype)
+                    return to_result(xp, xp.sum(loss), out)
+                return to_result(xp, _ops.mean(xp, loss), out)
         total = xp.sum(loss)
         if w is None:
-            den = xp.sum(count)
+            den = xp.sum(xp.ones_like(loss) if count is None else count)
         elif count is None:
             den = xp.sum(w * xp.ones_like(loss))
         else:
             den = xp.sum(w * count)
-        nonzero = den != 0
-        mean = xp.where(nonzero, total, xp.zeros_like(total)) / xp.where(
-            nonzero, den, xp.ones_like(den)
-        )
-        return to_result(xp, mean, self.out_dtype)
+        if group:
+            return self.pool((total, den), lambda t, d: to_result(xp, _divide(xp, t, d), out))
+        return to_result(xp, _divide(xp, total, den), out)
 
 
     def _apply_where(self, loss: Array, mask: Array | None, count: Array | None
@@ -221,6 +297,14 @@ class Call:
         return loss, None, xp.where(keep, xp.ones_like(loss), xp.zeros_like(loss))
 
 
+def _divide(xp: Namespace, total: Array, den: Array) -> Array:
+    """``total / den``, and exactly 0 where ``den`` is 0 (connected to the inputs)."""
+    nonzero = den != 0
+    return xp.where(nonzero, total, xp.zeros_like(total)) / xp.where(
+        nonzero, den, xp.ones_like(den)
+    )
+
+
 def start(
     fn: str,
     pred: Array,
@@ -229,18 +313,22 @@ def start(
     reduction: str,
     weight: Array | None = None,
     where: Array | None = None,
+    replicas: Any = None,
     pred_name: str = "pred",
     **arrays: Array | None,
 ) -> Call:
     """Validate ``reduction``, resolve the namespace of every array argument, fix the dtypes.
 
     The compute dtype follows ``pred`` (see ``arrayloss._namespace.float_dtypes``).
+    ``replicas``: see ``arrayloss._replicas``.
     """
     reduction = check_reduction(fn, reduction)
     xp = namespace(fn, **{pred_name: pred}, **arrays, weight=weight, where=where)
     dtype, out_dtype = float_dtypes(xp, pred, fn, pred_name)
     check_where(fn, xp, where)
-    return Call(fn, xp, dtype, out_dtype, reduction, weight, where)
+    if replicas is not None:
+        replicas = check_replicas(fn, xp, replicas)
+    return Call(fn, xp, dtype, out_dtype, reduction, weight, where, replicas)
 
 
 def elementwise(
@@ -252,11 +340,13 @@ def elementwise(
     reduction: str,
     weight: Array | None,
     where: Array | None = None,
+    replicas: Any = None,
 ) -> tuple[Call, Array, Array]:
     """Start an elementwise loss: same-shape ``pred`` and ``target``, both in compute dtype.
     Entries outside ``where`` are replaced by 0 in both, so that whatever they hold (NaN,
     inf) their gradient is exactly 0."""
-    call = start(fn, pred, reduction=reduction, weight=weight, where=where, target=target)
+    call = start(fn, pred, reduction=reduction, weight=weight, where=where,
+                 replicas=replicas, target=target)
     check_same_shape(fn, pred, target)
     p, t = call.float(pred), call.float(target)
     if where is not None and broadcastable_to(tuple(where.shape), tuple(p.shape)):
@@ -277,6 +367,7 @@ def start_classes(
     ignore_index: Any,
     dense: bool = True,
     where: Array | None = None,
+    replicas: Any = None,
 ) -> tuple[Call, int, int, bool]:
     """Start a loss over a class axis: checks the options and the shapes.
 
@@ -284,7 +375,8 @@ def start_classes(
     the class axis; dense targets (when ``dense``) the shape of ``pred`` (``ignore_index``
     then raises: it applies to integer labels only).
     """
-    call = start(fn, pred, reduction=reduction, weight=weight, where=where, target=target)
+    call = start(fn, pred, reduction=reduction, weight=weight, where=where,
+                 replicas=replicas, target=target)
     ax = check_axis(fn, axis, pred.ndim)
     c = pred.shape[ax]
     check_classes(fn, c)
@@ -312,6 +404,7 @@ def start_class_axes(
     weight: Array | None,
     ignore_index: Any,
     where: Array | None = None,
+    replicas: Any = None,
 ) -> tuple[Call, Array, Array, int, int, bool]:
     """``start_classes`` where ``axis`` may also be a tuple of class axes (see
     ``_validate.check_axes``): their C = the product of their sizes classes are merged
@@ -341,7 +434,8 @@ def start_class_axes(
                 where = _merged_mask(fn, xp, where, ps, axes)
             axis = pred.ndim - 1
     call, ax, c, dense = start_classes(fn, pred, target, axis=axis, reduction=reduction,
-                                       weight=weight, where=where, ignore_index=ignore_index)
+                                       weight=weight, where=where,
+                                       replicas=replicas, ignore_index=ignore_index)
     return call, pred, target, ax, c, dense
 
 
@@ -361,58 +455,3 @@ def _merged_mask(fn: str, xp: Namespace, where: Array, shape: tuple[int, ...],
     """A class-axis ``where``, broadcast (``_class_mask``) and with the class ``axes``
     merged as ``pred``'s."""
     return _ops.merge_axes(xp, _class_mask(fn, xp, where, shape), axes)
-
-
-class Labels:
-    """Integer class labels of one call, checked and prepared for gathering, and the
-    reduction of a loss over them (ignored samples, the torch denominator with class
-    weights).
-
-    ``labels``: the labels in the default integer dtype (any integer dtype is accepted; see
-    ``check_labels``), with ignored and out-of-range entries pointing at class 0 (so no
-    backend's gather fails); ``index``: the same with a size-1 class axis; ``w_y``: the
-    per-sample class weight (``None`` without ``class_weight``). Out-of-range labels can only
-    reach here when value checks are skipped (tracing, Dask, GPU arrays, ``validate=False``):
-    their samples give NaN, never a silently wrong class.
-    """
-
-    __slots__ = ("axis", "ignored", "in_range", "index", "labels", "w_y")
-
-    def __init__(self, fn: str, name: str, xp: Namespace, labels: Array, num_classes: int,
-                 axis: int, ignore_index: int | None, class_weight: Array | None) -> None:
-        y, ii = check_labels(fn, name, xp, labels, num_classes, ignore_index)
-        self.axis = axis
-        self.ignored = None if ii is None else y == ii
-        self.in_range = (y >= 0) & (y < num_classes)
-        y = xp.where(self.in_range, y, xp.zeros_like(y))
-        self.labels = y
-        self.index = xp.expand_dims(y, axis=axis)
-        self.w_y = None if class_weight is None else _ops.take(xp, class_weight, y)
-
-    def mask_logits(self, xp: Namespace, z: Array) -> Array:
-        """``z`` with the class slices of ignored samples set to 0: whatever they held (inf,
-        NaN), ignored samples then get a finite value and exactly zero gradient."""
-        if self.ignored is None:
-            return z
-        return xp.where(xp.expand_dims(self.ignored, axis=self.axis), xp.zeros_like(z), z)
-
-    def gather(self, xp: Namespace, x: Array) -> Array:
-        """The entry of ``x`` at the label along the class axis (class axis removed)."""
-        return xp.squeeze(_ops.take_along_axis(xp, x, self.index, axis=self.axis),
-                          axis=self.axis)
-
-    def reduce(self, call: Call, loss: Array) -> Array:
-        """Mask ignored samples and reduce with the torch denominator
-        ``sum_{not ignored} class_weight[y]`` (the count without class weights)."""
-        xp = call.xp
-        loss = xp.where(self.in_range, loss, xp.full_like(loss, math.nan))
-        valid = None
-        if self.ignored is not None:
-            valid = ~self.ignored
-            loss = xp.where(valid, loss, xp.zeros_like(loss))
-        if self.w_y is None:
-            return call.finish(loss, mask=valid)
-        w = self.w_y
-        if valid is not None:
-            w = xp.where(valid, w, xp.zeros_like(w))
-        return call.finish(loss, count=w)

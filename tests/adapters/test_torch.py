@@ -552,11 +552,12 @@ def test_options_are_the_core_options(spec) -> None:
     core = inspect.signature(getattr(losses, spec.fn)).parameters
     per_call = {"weight", "where", "reduction"}  # forward's sample_weight and where
     core_kw = {n for n, p in core.items() if p.kind is p.KEYWORD_ONLY} - per_call
+    assert "replicas" in core_kw  # every module's process_group, outside the spec
     exposed = {spec.rename.get(n, n) for n in spec.names} - {"reduction"}
     exposed = {n for n in exposed if not n.startswith("*")}
-    assert exposed == core_kw
+    assert exposed == core_kw - {"replicas"}
     sig = inspect.signature(getattr(alt, spec.cls))
-    assert list(sig.parameters) == list(spec.names)
+    assert list(sig.parameters) == [*spec.names, "process_group"]
 
 
 GENERIC_CASES = [(s, c) for s in GENERIC for c in catalog.get(s.fn).cases]
@@ -594,7 +595,8 @@ def test_forward_arrays_reach_the_core_on_every_catalogue_case(spec_case) -> Non
     core = getattr(losses, spec.fn)
     params = inspect.signature(core).parameters
     core_kw = {n for n, p in params.items() if p.kind is p.KEYWORD_ONLY}
-    assert set(spec.names) | set(FORWARD_ARRAYS[spec.cls]) | {"weight", "where"} == core_kw
+    assert (set(spec.names) | set(FORWARD_ARRAYS[spec.cls])
+            | {"weight", "where", "replicas"}) == core_kw
     args, arrays = case.inputs()
     targs = tuple(_t(a) for a in args)
     per_call = {k: _t(v) for k, v in arrays.items() if k in FORWARD_ARRAYS[spec.cls]}
@@ -721,7 +723,7 @@ def test_repr_signature_and_docstrings() -> None:
     for spec in alt.SPECS:
         cls = getattr(alt, spec.cls)
         assert f"arrayloss.{spec.fn}" in cls.__doc__
-        assert list(inspect.signature(cls).parameters) == list(spec.names)
+        assert list(inspect.signature(cls).parameters) == [*spec.names, "process_group"]
     text = repr(alt.CrossEntropyLoss(_t(W4), label_smoothing=0.1))
     assert "label_smoothing=0.1" in text and "ignore_index=-100" in text
     assert "weight=tensor(shape=(4,)" in text

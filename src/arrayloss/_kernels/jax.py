@@ -4,7 +4,10 @@ Adapters: ``is_concrete`` is False for tracers and for every array while a JAX
 transformation traces (a constant captured from outside the trace is staged too, so reading
 its values would be a tracer error); ``is_host``: every device of the array is a CPU;
 ``stop_gradient`` (``jax.lax.stop_gradient``), ``median`` (``jnp.median``),
-``compile_function`` (``jax.jit``).
+``compile_function`` (``jax.jit``); ``is_replica_group``, ``all_sum``, ``all_gather``,
+``replica_index``: the collectives over a ``replicas=`` named axis (an axis name of
+``shard_map``, ``pmap`` or ``vmap``): ``jax.lax.psum``, ``jax.lax.all_gather(tiled=True)``
+and ``jax.lax.axis_index``, differentiable by JAX's own rules.
 
 Kernels: ``jax.nn.logsumexp`` (a cheaper ``value_and_grad`` under ``jit``),
 ``jax.nn.sigmoid`` and ``jax.nn.relu`` (one primitive each), ``scan`` (``jax.lax.scan``: a
@@ -14,6 +17,7 @@ generic loop's unrolled graph does).
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from typing import Any
 
@@ -45,6 +49,32 @@ def stop_gradient(x: Any) -> Any:
     return jax.lax.stop_gradient(x)
 
 
+def is_replica_group(obj: Any) -> bool:
+    """A named axis: a non-empty string, or a non-empty tuple of them."""
+    if isinstance(obj, str):
+        return bool(obj)
+    return isinstance(obj, tuple) and bool(obj) and all(isinstance(a, str) and a for a in obj)
+
+
+def all_sum(x: Any, axis: Any) -> Any:
+    return jax.lax.psum(x, axis)
+
+
+def all_gather(x: Any, axis: Any) -> Any:
+    # the invariant gather: its result is the same on every replica, and shard_map's
+    # replication check knows it (a loss of gathered inputs may then be returned with
+    # out_specs P()); JAX without it has the plain gather
+    try:
+        from jax._src.lax.parallel import all_gather_invariant as gather
+    except ImportError:  # pragma: no cover - older JAX
+        gather = jax.lax.all_gather
+    return gather(x, axis, axis=0, tiled=True)
+
+
+def replica_index(axis: Any) -> Any:
+    return jax.lax.axis_index(axis)
+
+
 def median(x: Any, axis: int) -> Any:
     return jnp.median(x, axis=axis)
 
@@ -67,3 +97,22 @@ KERNELS: dict[str, Callable[..., Any]] = {
     "sigmoid": jax.nn.sigmoid,
     "relu": jax.nn.relu,
 }
+
+
+def _register_parts() -> None:
+    """``Parts`` is a pytree: its statistics are the leaves, so a jitted function may
+    return or take one (pass one of gradient accumulation under ``jax.jit``)."""
+    from .._replicas import Parts
+
+    def flatten(p: Parts) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
+        return p.stats, (p.fn, p.xp, p._then)
+
+    def unflatten(aux: tuple[Any, ...], stats: Any) -> Parts:
+        fn, xp, then = aux
+        return Parts(fn, xp, tuple(stats), then)
+
+    with contextlib.suppress(ValueError):  # already registered (the module was reloaded)
+        jax.tree_util.register_pytree_node(Parts, flatten, unflatten)
+
+
+_register_parts()

@@ -8,7 +8,12 @@ Adapters (always used):
   ``math.isnan`` on the bounds, a graph break once Dynamo treats a float option as symbolic);
 - ``take_along_axis`` (``torch.gather``), ``cumulative_sum`` (``torch.cumsum``: compat's
   wrapper resolves the namespace again, an ``lru_cache`` call Dynamo warns about);
-- ``default_float``, ``compile_function``.
+- ``default_float``, ``compile_function``;
+- ``is_replica_group``, ``all_sum``, ``all_gather``, ``replica_index``: the collectives of a
+  ``replicas=`` process group (``torch.distributed._functional_collectives``: traced by
+  ``torch.compile`` without a graph break, and differentiable: the gradient of a sum over the
+  group is the sum of the ranks' gradients, the one of a gather its matching slice summed over
+  the ranks, so that DDP's averaged gradient is the full batch's).
 
 Kernels (``KERNELS``; each equals its generic path up to rounding, which is the test):
 one-kernel ``logsumexp``, ``log_softmax``, ``softmax``, ``log_sigmoid``, ``sigmoid``,
@@ -56,6 +61,29 @@ def is_host(x: Tensor) -> bool:
 
 def default_float() -> Any:
     return torch.get_default_dtype()
+
+
+def is_replica_group(obj: Any) -> bool:
+    """A ``torch.distributed`` process group (e.g. ``torch.distributed.group.WORLD``)."""
+    dist = torch.distributed
+    return bool(dist.is_available()) and isinstance(obj, dist.ProcessGroup)
+
+
+def all_sum(x: Tensor, group: Any) -> Tensor:
+    from torch.distributed import _functional_collectives as fc
+
+    return fc.all_reduce(x, "sum", group)
+
+
+def all_gather(x: Tensor, group: Any) -> Tensor:
+    from torch.distributed import _functional_collectives as fc
+
+    gather = getattr(fc, "all_gather_single", None) or fc.all_gather_tensor_autograd
+    return gather(x, 0, group)
+
+
+def replica_index(group: Any) -> int:
+    return int(torch.distributed.get_rank(group))
 
 
 def stop_gradient(x: Tensor) -> Tensor:

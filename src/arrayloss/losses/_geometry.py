@@ -12,7 +12,7 @@ Formats (``box_format``, x to the right and y down):
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from .. import _ops
 from .._namespace import Array, Namespace, astype, coordinate_dtypes, namespace, to_result
@@ -169,11 +169,13 @@ def start_boxes(
     reduction: str,
     weight: Array | None,
     where: Array | None = None,
+    replicas: Any = None,
 ) -> tuple[Call, Terms]:
     """Check the common options, shapes and values; compute the geometry in compute dtype."""
     check_choice(fn, "box_format", box_format, BOX_FORMATS)
     eps = check_number(fn, "eps", eps, ge=0.0)
-    call = start(fn, pred, reduction=reduction, weight=weight, where=where, target=target)
+    call = start(fn, pred, reduction=reduction, weight=weight, where=where,
+                 replicas=replicas, target=target)
     check_same_shape(fn, pred, target)
     _check_box_shape(fn, "pred", pred)
     xp = call.xp

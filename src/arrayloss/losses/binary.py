@@ -73,12 +73,13 @@ def _pos_weight(fn: str, call: Call, pos_weight: Any, pred: Array) -> Any:
 
 def _binary_start(
     fn: str, pred: Array, target: Array, pos_weight: Any, label_smoothing: Any,
-    weight: Array | None, where: Array | None, reduction: str,
+    weight: Array | None, where: Array | None, reduction: str, replicas: Any = None,
 ) -> tuple[Call, Array, Array, Any]:
     """Options, shapes and target checks shared by the binary losses; returns the call, the
     prediction, the smoothed target ``y (1 - ls) + 0.5 ls`` and ``pos_weight``."""
     ls = check_smoothing(fn, label_smoothing)
-    call, x, y = elementwise(fn, pred, target, reduction=reduction, weight=weight, where=where)
+    call, x, y = elementwise(fn, pred, target, reduction=reduction, weight=weight, where=where,
+                             replicas=replicas)
     pw = _pos_weight(fn, call, pos_weight, pred)
     check_probabilities(fn, "target", call.xp, target)
     if ls != 0.0:
@@ -95,6 +96,7 @@ def binary_cross_entropy(
     label_smoothing: float = 0.0,
     weight: Array | None = None,
     where: Array | None = None,
+    replicas: Any = None,
     reduction: str = "mean",
 ) -> Array:
     """Binary cross-entropy on probabilities, elementwise (multi-label: one independent
@@ -123,7 +125,7 @@ def binary_cross_entropy(
     """
     fn = "binary_cross_entropy"
     call, p, y, pw = _binary_start(fn, pred, target, pos_weight, label_smoothing, weight, where,
-                                   reduction)
+                                   reduction, replicas)
     xp = call.xp
     check_probabilities(fn, "pred", xp, pred, hint=(
         "; these look like logits: use binary_cross_entropy_with_logits"))
@@ -144,6 +146,7 @@ def binary_cross_entropy_with_logits(
     label_smoothing: float = 0.0,
     weight: Array | None = None,
     where: Array | None = None,
+    replicas: Any = None,
     reduction: str = "mean",
 ) -> Array:
     """Binary cross-entropy on logits (sigmoid + BCE fused), in the stable log-sigmoid form.
@@ -172,7 +175,7 @@ def binary_cross_entropy_with_logits(
     """
     fn = "binary_cross_entropy_with_logits"
     call, z, y, pw = _binary_start(fn, pred, target, pos_weight, label_smoothing, weight, where,
-                                   reduction)
+                                   reduction, replicas)
     return call.finish(_bce_with_logits(call.xp, z, y, pw))
 
 
@@ -188,6 +191,7 @@ def sigmoid_focal_loss(
     label_smoothing: float = 0.0,
     weight: Array | None = None,
     where: Array | None = None,
+    replicas: Any = None,
     reduction: str = "mean",
 ) -> Array:
     """Binary (sigmoid) focal loss of Lin et al., "Focal Loss for Dense Object Detection",
@@ -230,7 +234,7 @@ def sigmoid_focal_loss(
         alpha = check_number(fn, "alpha", alpha, ge=0.0, le=1.0)
     gamma = check_number(fn, "gamma", gamma, ge=0.0)
     call, z, y, pw = _binary_start(fn, pred, target, pos_weight, label_smoothing, weight, where,
-                                   reduction)
+                                   reduction, replicas)
     xp = call.xp
     loss = _bce_with_logits(xp, z, y, pw)
     if gamma != 0.0:
@@ -252,6 +256,7 @@ def multilabel_soft_margin_loss(
     class_weight: Any = None,
     weight: Array | None = None,
     where: Array | None = None,
+    replicas: Any = None,
     reduction: str = "mean",
 ) -> Array:
     """Multi-label soft-margin loss: one-vs-all logistic loss averaged over the classes of a
@@ -274,7 +279,8 @@ def multilabel_soft_margin_loss(
     ``(N, C)`` input).
     """
     fn = "multilabel_soft_margin_loss"
-    call, z, y = elementwise(fn, pred, target, reduction=reduction, weight=weight, where=where)
+    call, z, y = elementwise(fn, pred, target, reduction=reduction, weight=weight, where=where,
+                             replicas=replicas)
     xp = call.xp
     ax = check_axis(fn, axis, pred.ndim)
     c = pred.shape[ax]

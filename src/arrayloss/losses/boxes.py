@@ -47,6 +47,7 @@ Numerics and conventions shared by the family:
 from __future__ import annotations
 
 import math
+from typing import Any
 
 from .. import _ops
 from .._namespace import Array
@@ -111,6 +112,7 @@ def iou_loss(
     eps: float = 1e-7,
     weight: Array | None = None,
     where: Array | None = None,
+    replicas: Any = None,
     reduction: str = "mean",
 ) -> Array:
     """IoU loss: ``1 - IoU`` (``mode="linear"``) or UnitBox's ``-log IoU`` (``mode="log"``).
@@ -130,7 +132,8 @@ def iou_loss(
     """
     fn = "iou_loss"
     check_choice(fn, "mode", mode, ("linear", "log"))
-    call, g = start_boxes(fn, pred, target, box_format, eps, reduction, weight, where)
+    call, g = start_boxes(fn, pred, target, box_format, eps, reduction, weight, where,
+                          replicas)
     if mode == "linear":
         return call.finish(1 - g.iou)
     return call.finish(-call.xp.log(_ops.clip(call.xp, g.iou, min=_UNITBOX_FLOOR)))
@@ -145,6 +148,7 @@ def giou_loss(
     eps: float = 1e-7,
     weight: Array | None = None,
     where: Array | None = None,
+    replicas: Any = None,
     reduction: str = "mean",
 ) -> Array:
     """Generalized IoU loss (Rezatofighi et al., CVPR 2019).
@@ -167,7 +171,8 @@ def giou_loss(
     1e-7); ``monai.losses.BoxGIoULoss`` (float32, ``finfo(float32).eps``, default ``"mean"``).
     Shapes, formats, reductions and inverted boxes: see the module docstring.
     """
-    call, g = start_boxes("giou_loss", pred, target, box_format, eps, reduction, weight, where)
+    call, g = start_boxes("giou_loss", pred, target, box_format, eps, reduction, weight, where,
+                          replicas)
     xp = call.xp
     area_c = g.enc_w * g.enc_h
     ok = area_c != 0  # masked: see "Degenerate enclosing box" above
@@ -185,6 +190,7 @@ def diou_loss(
     eps: float = 1e-7,
     weight: Array | None = None,
     where: Array | None = None,
+    replicas: Any = None,
     reduction: str = "mean",
 ) -> Array:
     """Distance IoU loss (Zheng et al., "Distance-IoU Loss", AAAI 2020).
@@ -200,7 +206,8 @@ def diou_loss(
     Reference: torchvision ``distance_box_iou_loss`` (same eps placement).
     Shapes, formats, reductions and inverted boxes: see the module docstring.
     """
-    call, g = start_boxes("diou_loss", pred, target, box_format, eps, reduction, weight, where)
+    call, g = start_boxes("diou_loss", pred, target, box_format, eps, reduction, weight, where,
+                          replicas)
     return call.finish(1 - g.iou + distance_penalty(g, eps))
 
 
@@ -213,6 +220,7 @@ def ciou_loss(
     eps: float = 1e-7,
     weight: Array | None = None,
     where: Array | None = None,
+    replicas: Any = None,
     reduction: str = "mean",
 ) -> Array:
     """Complete IoU loss (Zheng et al., AAAI 2020; journal version arXiv 2005.03572).
@@ -234,7 +242,8 @@ def ciou_loss(
     ultralytics, which add eps to ``h``: 1.0).
     Shapes, formats, reductions and inverted boxes: see the module docstring.
     """
-    call, g = start_boxes("ciou_loss", pred, target, box_format, eps, reduction, weight, where)
+    call, g = start_boxes("ciou_loss", pred, target, box_format, eps, reduction, weight, where,
+                          replicas)
     xp = call.xp
     dangle = _ops.safe_atan2(xp, g.wg, g.hg) - _ops.safe_atan2(xp, g.w, g.h)
     v = _FOUR_OVER_PI2 * dangle * dangle
@@ -251,6 +260,7 @@ def eiou_loss(
     eps: float = 1e-7,
     weight: Array | None = None,
     where: Array | None = None,
+    replicas: Any = None,
     reduction: str = "mean",
 ) -> Array:
     """Efficient IoU loss (Zhang et al., "Focal and Efficient IOU Loss for Accurate Bounding
@@ -265,7 +275,8 @@ def eiou_loss(
     zero-area boxes give 1; gradients are finite everywhere.
     Shapes, formats, reductions and inverted boxes: see the module docstring.
     """
-    call, g = start_boxes("eiou_loss", pred, target, box_format, eps, reduction, weight, where)
+    call, g = start_boxes("eiou_loss", pred, target, box_format, eps, reduction, weight, where,
+                          replicas)
     return call.finish(eiou(g, eps))
 
 
@@ -280,6 +291,7 @@ def focal_eiou_loss(
     eps: float = 1e-7,
     weight: Array | None = None,
     where: Array | None = None,
+    replicas: Any = None,
     reduction: str = "mean",
 ) -> Array:
     """Focal-EIoU loss (Zhang et al., Neurocomputing 2022): EIoU re-weighted by ``IoU^gamma``.
@@ -303,7 +315,8 @@ def focal_eiou_loss(
     fn = "focal_eiou_loss"
     gamma = check_number(fn, "gamma", gamma, ge=0.0)
     check_bool(fn, "normalize", normalize)
-    call, g = start_boxes(fn, pred, target, box_format, eps, reduction, weight, where)
+    call, g = start_boxes(fn, pred, target, box_format, eps, reduction, weight, where,
+                          replicas)
     xp = call.xp
     focus = _ops.stop_gradient(xp, g.iou) ** gamma
     loss = focus * eiou(g, eps)
@@ -323,6 +336,7 @@ def cdiou_loss(
     eps: float = 1e-7,
     weight: Array | None = None,
     where: Array | None = None,
+    replicas: Any = None,
     reduction: str = "mean",
 ) -> Array:
     """Control Distance IoU loss (Chen & Miao, arXiv 2103.11696).
@@ -345,7 +359,8 @@ def cdiou_loss(
     """
     fn = "cdiou_loss"
     lam = check_number(fn, "distance_weight", distance_weight, ge=0.0)
-    call, g = start_boxes(fn, pred, target, box_format, eps, reduction, weight, where)
+    call, g = start_boxes(fn, pred, target, box_format, eps, reduction, weight, where,
+                          replicas)
     xp = call.xp
     (x1, y1, x2, y2), (x1g, y1g, x2g, y2g) = g.pred, g.target
     dx1, dy1, dx2, dy2 = x1 - x1g, y1 - y1g, x2 - x2g, y2 - y2g

@@ -80,6 +80,7 @@ def entropy(
     base: float | None = None,
     weight: Array | None = None,
     where: Array | None = None,
+    replicas: Any = None,
     reduction: str = "mean",
 ) -> Array:
     """Shannon entropy of categorical distributions along ``axis``.
@@ -115,7 +116,8 @@ def entropy(
         if b == 1.0:
             raise ValueError(f"{fn}: `base` must be > 0 and != 1; got {base!r}")
         scale = 1.0 / math.log(b)
-    call = start(fn, p, reduction=reduction, weight=weight, where=where, pred_name="p")
+    call = start(fn, p, reduction=reduction, weight=weight, where=where,
+                 replicas=replicas, pred_name="p")
     xp = call.xp
     ax, (p,) = _class_axes(call, axis, p)
     x = call.float(p)
@@ -145,6 +147,7 @@ def cross_entropy(
     label_smoothing: float = 0.0,
     weight: Array | None = None,
     where: Array | None = None,
+    replicas: Any = None,
     reduction: str = "mean",
 ) -> Array:
     """Softmax cross-entropy with integer labels (sparse) or probability targets (dense).
@@ -205,6 +208,7 @@ def cross_entropy(
     ls = check_smoothing(fn, label_smoothing)
     call, pred, target, ax, c, dense = start_class_axes(
         fn, pred, target, axis=axis, reduction=reduction, weight=weight, where=where,
+        replicas=replicas,
         ignore_index=ignore_index)
     xp = call.xp
     class_w = call.array_option("class_weight", class_weight, pred, shape=(c,))
@@ -279,6 +283,7 @@ def softmax_focal_loss(
     label_smoothing: float = 0.0,
     weight: Array | None = None,
     where: Array | None = None,
+    replicas: Any = None,
     reduction: str = "mean",
 ) -> Array:
     """Multi-class (softmax) focal loss, the multi-class extension of Lin et al., "Focal Loss
@@ -324,6 +329,7 @@ def softmax_focal_loss(
         )
     call, pred, target, ax, c, dense = start_class_axes(
         fn, pred, target, axis=axis, reduction=reduction, weight=weight, where=where,
+        replicas=replicas,
         ignore_index=ignore_index)
     xp = call.xp
     a = call.array_option("alpha", alpha, pred, shape=(c,))
@@ -394,6 +400,7 @@ def kl_divergence(
     log_target: bool = False,
     weight: Array | None = None,
     where: Array | None = None,
+    replicas: Any = None,
     reduction: str = "mean",
 ) -> Array:
     """Kullback-Leibler divergence ``KL(P || Q)`` per distribution, torch's argument order.
@@ -422,7 +429,8 @@ def kl_divergence(
     """
     fn = "kl_divergence"
     check_bool(fn, "log_target", log_target)
-    call = start(fn, log_q, reduction=reduction, weight=weight, where=where, pred_name="log_q", p=p)
+    call = start(fn, log_q, reduction=reduction, weight=weight, where=where,
+                 replicas=replicas, pred_name="log_q", p=p)
     check_same_shape(fn, log_q, p, ("log_q", "p"))
     xp = call.xp
     ax, (log_q, p) = _class_axes(call, axis, log_q, p)
@@ -448,6 +456,7 @@ def generalized_kl_divergence(
     log_target: bool = False,
     weight: Array | None = None,
     where: Array | None = None,
+    replicas: Any = None,
     reduction: str = "mean",
 ) -> Array:
     """Generalised KL divergence (I-divergence) of non-negative measures that need not sum
@@ -477,7 +486,8 @@ def generalized_kl_divergence(
     """
     fn = "generalized_kl_divergence"
     check_bool(fn, "log_target", log_target)
-    call = start(fn, log_q, reduction=reduction, weight=weight, where=where, pred_name="log_q", p=p)
+    call = start(fn, log_q, reduction=reduction, weight=weight, where=where,
+                 replicas=replicas, pred_name="log_q", p=p)
     check_same_shape(fn, log_q, p, ("log_q", "p"))
     ax = check_axis(fn, axis, log_q.ndim)
     check_classes(fn, log_q.shape[ax])

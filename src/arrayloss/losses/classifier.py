@@ -53,6 +53,7 @@ def nll_loss(
     ignore_index: int | None = None,
     weight: Array | None = None,
     where: Array | None = None,
+    replicas: Any = None,
     reduction: str = "mean",
 ) -> Array:
     """Negative log-likelihood of integer labels under given log-probabilities (torch's
@@ -83,7 +84,8 @@ def nll_loss(
     """
     fn = "nll_loss"
     call, ax, c, _ = start_classes(fn, pred, target, axis=axis, reduction=reduction,
-                                   weight=weight, where=where, ignore_index=ignore_index,
+                                   weight=weight, where=where,
+                                   replicas=replicas, ignore_index=ignore_index,
                                    dense=False)
     xp = call.xp
     class_w = _class_weight(call, class_weight, pred, c)
@@ -106,6 +108,7 @@ def poly_cross_entropy(
     label_smoothing: float = 0.0,
     weight: Array | None = None,
     where: Array | None = None,
+    replicas: Any = None,
     reduction: str = "mean",
 ) -> Array:
     """Poly-1 cross-entropy: cross-entropy plus ``epsilon`` times the first polynomial term
@@ -138,7 +141,8 @@ def poly_cross_entropy(
     eps = check_number(fn, "epsilon", epsilon, ge=-1.0)
     ls = check_smoothing(fn, label_smoothing)
     call, ax, c, dense = start_classes(fn, pred, target, axis=axis, reduction=reduction,
-                                       weight=weight, where=where, ignore_index=ignore_index)
+                                       weight=weight, where=where,
+                                       replicas=replicas, ignore_index=ignore_index)
     xp = call.xp
     class_w = _class_weight(call, class_weight, pred, c)
     if dense:
@@ -172,6 +176,7 @@ def generalized_cross_entropy(
     ignore_index: int | None = None,
     weight: Array | None = None,
     where: Array | None = None,
+    replicas: Any = None,
     reduction: str = "mean",
 ) -> Array:
     """Generalised cross-entropy, the noise-robust ``L_q`` loss of Zhang & Sabuncu,
@@ -202,7 +207,8 @@ def generalized_cross_entropy(
     fn = "generalized_cross_entropy"
     qq = check_number(fn, "q", q, gt=0.0, le=1.0)
     call, ax, c, _ = start_classes(fn, pred, target, axis=axis, reduction=reduction,
-                                   weight=weight, where=where, ignore_index=ignore_index,
+                                   weight=weight, where=where,
+                                   replicas=replicas, ignore_index=ignore_index,
                                    dense=False)
     xp = call.xp
     class_w = _class_weight(call, class_weight, pred, c)
@@ -272,6 +278,7 @@ def linear_cross_entropy(
     chunk_size: int | None = None,
     weight: Array | None = None,
     where: Array | None = None,
+    replicas: Any = None,
     reduction: str = "mean",
 ) -> Array:
     """Cross-entropy of the logits ``x @ w^T + bias`` (a classifier's output projection
@@ -313,7 +320,8 @@ def linear_cross_entropy(
     fn = "linear_cross_entropy"
     ls = check_smoothing(fn, label_smoothing)
     chunk = _chunk_size(fn, chunk_size)
-    call = start(fn, x, reduction=reduction, weight=weight, where=where, pred_name="x", w=w,
+    call = start(fn, x, reduction=reduction, weight=weight, where=where,
+                 replicas=replicas, pred_name="x", w=w,
                  target=target)
     xs, ws, ts = tuple(x.shape), tuple(w.shape), tuple(target.shape)
     if len(xs) < 1 or len(ws) != 2 or ws[1] != xs[-1]:

@@ -74,6 +74,7 @@ def ntxent_loss(
     eps: float = 1e-8,
     weight: Array | None = None,
     where: Array | None = None,
+    replicas: Any = None,
     reduction: str = "mean",
 ) -> Array:
     """NT-Xent (normalised temperature-scaled cross-entropy, InfoNCE with group labels) of
@@ -106,9 +107,11 @@ def ntxent_loss(
     fn = "ntxent_loss"
     t = check_number(fn, "temperature", temperature, gt=0.0)
     e = check_number(fn, "eps", eps, gt=0.0)
-    call = start(fn, pred, reduction=reduction, weight=weight, where=where, target=target)
+    call = start(fn, pred, reduction=reduction, weight=weight, where=where,
+                 replicas=replicas, target=target)
     xp = call.xp
     g = _group_inputs(fn, xp, pred, target)
+    pred, g = call.gather_batch(pred, g, rows=True)  # with replicas: the group's batch
     u = _ops.unit(xp, call.float(pred), axis=-1, eps=e)
     s = xp.matmul(u, xp.matrix_transpose(u)) / t
     n = pred.shape[0]
@@ -151,6 +154,7 @@ def circle_loss(
     ref_labels: Array | None = None,
     weight: Array | None = None,
     where: Array | None = None,
+    replicas: Any = None,
     reduction: str = "mean",
 ) -> Array:
     """Circle loss of Sun et al., "Circle Loss: A Unified Perspective of Pair Similarity
@@ -187,10 +191,13 @@ def circle_loss(
     norm = check_bool(fn, "normalize", normalize)
     diag = check_bool(fn, "remove_diagonal", remove_diagonal)
     detach = check_bool(fn, "detach_weights", detach_weights)
-    call = start(fn, pred, reduction=reduction, weight=weight, where=where, target=target,
+    call = start(fn, pred, reduction=reduction, weight=weight, where=where,
+                 replicas=replicas, target=target,
                  ref_embeddings=ref_embeddings, ref_labels=ref_labels)
     xp = call.xp
     g = _group_inputs(fn, xp, pred, target)
+    if ref_embeddings is None:  # with replicas: the group's batch is the reference set
+        pred, g = call.gather_batch(pred, g, rows=True)
     x = call.float(pred)
     r, rg = _reference_set(fn, call, x, g, ref_embeddings, ref_labels)
     if norm:
@@ -218,6 +225,7 @@ def ranking_softmax_loss(
     *,
     axis: int = -1,
     where: Array | None = None,
+    replicas: Any = None,
     item_weight: Array | None = None,
     weight: Array | None = None,
     reduction: str = "mean",
@@ -248,7 +256,8 @@ def ranking_softmax_loss(
     sums to 1.
     """
     fn = "ranking_softmax_loss"
-    call = start(fn, pred, reduction=reduction, weight=weight, where=where, target=target)
+    call = start(fn, pred, reduction=reduction, weight=weight, where=where,
+                 replicas=replicas, target=target)
     xp = call.xp
     ax = check_axis(fn, axis, pred.ndim)
     check_same_shape(fn, pred, target)

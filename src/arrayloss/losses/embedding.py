@@ -26,6 +26,7 @@ from .._namespace import (
     to_result,
 )
 from .._reduce import Call, Labels, start
+from .._replicas import all_sum, check_replicas
 from .._validate import (
     check_axis,
     check_bool,
@@ -79,6 +80,7 @@ def center_loss(
     ignore_index: int | None = None,
     weight: Array | None = None,
     where: Array | None = None,
+    replicas: Any = None,
     reduction: str = "mean",
 ) -> Array:
     """Center loss of Wen et al., "A Discriminative Feature Learning Approach for Deep Face
@@ -103,7 +105,7 @@ def center_loss(
     ``sum_i ||x_i - c_{y_i}||^2 / N``, twice this ``"mean"``, plus clamping noise.
     """
     fn = "center_loss"
-    call = start(fn, features, reduction=reduction, weight=weight, where=where,
+    call = start(fn, features, reduction=reduction, weight=weight, where=where, replicas=replicas,
                  pred_name="features", labels=labels, centers=centers)
     xp = call.xp
     _, _, ii = _center_inputs(fn, xp, features, labels, centers, ignore_index)
@@ -121,6 +123,7 @@ def update_centers(
     *,
     alpha: float = 0.5,
     ignore_index: int | None = None,
+    replicas: Any = None,
 ) -> Array:
     """The centre update rule of Wen et al. (ECCV 2016), functional: returns new centers.
 
@@ -137,6 +140,10 @@ def update_centers(
     per-class sums are one matrix product with the ``(N, K)`` label indicator, without a
     Python loop over classes. It is an update rule, not a loss: no ``reduction``, and the
     result is meant to replace the centers outside the gradient computation.
+    ``replicas`` (a torch process group or a JAX axis name, as on the losses): ``n_j`` and
+    the class sums are summed over the group first (one collective), so every replica
+    makes the same update, the one of the group's whole batch (as ``SyncBatchNorm`` keeps
+    its statistics in step).
     """
     fn = "update_centers"
     alpha = check_number(fn, "alpha", alpha, ge=0.0, le=1.0)
@@ -150,6 +157,8 @@ def update_centers(
     c = astype(xp, centers, dtype)
     n = xp.expand_dims(xp.sum(member, axis=0), axis=-1)
     sums = xp.matmul(xp.matrix_transpose(member), x)
+    if replicas is not None:
+        n, sums = all_sum(xp, check_replicas(fn, xp, replicas), (n, sums))
     delta = (n * c - sums) / (1.0 + n)
     return to_result(xp, c - alpha * delta, out_dtype)
 
@@ -193,6 +202,7 @@ def cosine_distance_loss(
     eps: float = 1e-8,
     weight: Array | None = None,
     where: Array | None = None,
+    replicas: Any = None,
     reduction: str = "mean",
 ) -> Array:
     """Cosine distance ``l = 1 - cos(pred, target)`` along ``axis``, in [0, 2].
@@ -215,7 +225,8 @@ def cosine_distance_loss(
     """
     fn = "cosine_distance_loss"
     eps = check_number(fn, "eps", eps, gt=0.0)
-    call = start(fn, pred, reduction=reduction, weight=weight, where=where, target=target)
+    call = start(fn, pred, reduction=reduction, weight=weight, where=where,
+                 replicas=replicas, target=target)
     ax = _vectors(fn, {"pred": pred, "target": target}, axis)
     xp = call.xp
     return call.finish(1.0 - _ops.cosine(xp, call.float(pred), call.float(target), ax, eps))
@@ -232,6 +243,7 @@ def cosine_embedding_loss(
     eps: float = 1e-8,
     weight: Array | None = None,
     where: Array | None = None,
+    replicas: Any = None,
     reduction: str = "mean",
 ) -> Array:
     """Cosine embedding loss of pairs of vectors (torch's ``CosineEmbeddingLoss``).
@@ -254,7 +266,8 @@ def cosine_embedding_loss(
     fn = "cosine_embedding_loss"
     margin = check_number(fn, "margin", margin, ge=-1.0, le=1.0)
     eps = check_number(fn, "eps", eps, gt=0.0)
-    call = start(fn, x1, reduction=reduction, weight=weight, where=where, pred_name="x1", x2=x2,
+    call = start(fn, x1, reduction=reduction, weight=weight, where=where,
+                 replicas=replicas, pred_name="x1", x2=x2,
                  target=target)
     ax = _vectors(fn, {"x1": x1, "x2": x2}, axis)
     want = tuple(x1.shape[:ax]) + tuple(x1.shape[ax + 1:])
@@ -280,6 +293,7 @@ def margin_ranking_loss(
     margin: float = 0.0,
     weight: Array | None = None,
     where: Array | None = None,
+    replicas: Any = None,
     reduction: str = "mean",
 ) -> Array:
     """Margin ranking loss (torch's ``MarginRankingLoss``): ``l = max(0, margin - y (x1 -
@@ -295,7 +309,8 @@ def margin_ranking_loss(
     """
     fn = "margin_ranking_loss"
     margin = check_number(fn, "margin", margin, ge=0.0)
-    call = start(fn, x1, reduction=reduction, weight=weight, where=where, pred_name="x1", x2=x2,
+    call = start(fn, x1, reduction=reduction, weight=weight, where=where,
+                 replicas=replicas, pred_name="x1", x2=x2,
                  target=target)
     check_same_shape(fn, x1, x2, ("x1", "x2"))
     check_same_shape(fn, x1, target, ("x1", "target"))
@@ -311,6 +326,7 @@ def hinge_embedding_loss(
     margin: float = 1.0,
     weight: Array | None = None,
     where: Array | None = None,
+    replicas: Any = None,
     reduction: str = "mean",
 ) -> Array:
     """Hinge embedding loss (torch's ``HingeEmbeddingLoss``), a contrastive hinge on given
@@ -327,7 +343,8 @@ def hinge_embedding_loss(
     """
     fn = "hinge_embedding_loss"
     margin = check_number(fn, "margin", margin, ge=0.0)
-    call = start(fn, pred, reduction=reduction, weight=weight, where=where, target=target)
+    call = start(fn, pred, reduction=reduction, weight=weight, where=where,
+                 replicas=replicas, target=target)
     check_same_shape(fn, pred, target)
     xp = call.xp
     y = _signs(call, target)
@@ -368,6 +385,7 @@ def triplet_margin_loss(
     axis: int = -1,
     weight: Array | None = None,
     where: Array | None = None,
+    replicas: Any = None,
     reduction: str = "mean",
 ) -> Array:
     """Triplet margin loss of Balntas et al., "Learning local feature descriptors with
@@ -410,7 +428,8 @@ def triplet_margin_loss(
     elif distance is not None and not callable(distance):
         raise TypeError(f"{fn}: `distance` must be None, 'cosine' or a callable d(u, v); got "
                         f"{type(distance).__name__} {distance!r}")
-    call = start(fn, anchor, reduction=reduction, weight=weight, where=where, pred_name="anchor",
+    call = start(fn, anchor, reduction=reduction, weight=weight, where=where,
+                 replicas=replicas, pred_name="anchor",
                  positive=positive, negative=negative)
     ax = _vectors(fn, {"anchor": anchor, "positive": positive, "negative": negative}, axis)
     xp = call.xp

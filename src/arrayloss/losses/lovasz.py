@@ -67,6 +67,7 @@ def lovasz_hinge_loss(
     ignore_index: int | None = None,
     weight: Array | None = None,
     where: Array | None = None,
+    replicas: Any = None,
     reduction: str = "mean",
 ) -> Array:
     """Lovász hinge loss (Berman et al., "The Lovász-Softmax loss", CVPR 2018): the Lovász
@@ -94,7 +95,8 @@ def lovasz_hinge_loss(
     """
     fn = "lovasz_hinge_loss"
     check_bool(fn, "per_image", per_image)
-    call = start(fn, pred, reduction=reduction, weight=weight, where=where, target=target)
+    call = start(fn, pred, reduction=reduction, weight=weight, where=where,
+                 replicas=replicas, target=target)
     xp = call.xp
     check_binary_shapes(fn, pred, target)
     ii = check_ignore_index(fn, ignore_index, 2)
@@ -109,6 +111,8 @@ def lovasz_hinge_loss(
             return out if ii is None else out & (t != ii)
 
         check_values(fn, "target", xp, target, bad, f"must hold binary labels in {allowed}")
+    if not per_image:  # one pooled set: over the replicas' batches too
+        pred, target = call.gather_batch(pred, target, rows=False)
     batch = pred.shape[0]
     n = math.prod(pred.shape[1:])
     shape = (batch, n) if per_image else (1, batch * n)
@@ -165,6 +169,7 @@ def lovasz_softmax_loss(
     class_weight: Any = None,
     weight: Array | None = None,
     where: Array | None = None,
+    replicas: Any = None,
     reduction: str = "mean",
 ) -> Array:
     """Lovász-Softmax loss (Berman et al., "The Lovász-Softmax loss", CVPR 2018): per class,
@@ -195,7 +200,8 @@ def lovasz_softmax_loss(
     fn = "lovasz_softmax_loss"
     check_choice(fn, "activation", activation, (None, "softmax"))
     check_bool(fn, "per_image", per_image)
-    call = start(fn, pred, reduction=reduction, weight=weight, where=where, target=target)
+    call = start(fn, pred, reduction=reduction, weight=weight, where=where,
+                 replicas=replicas, target=target)
     xp = call.xp
     ax = class_axis(fn, axis, pred.ndim, binary="lovasz_hinge_loss")
     num_classes = pred.shape[ax]
@@ -214,7 +220,9 @@ def lovasz_softmax_loss(
     if per_image:
         p = xp.reshape(xp.moveaxis(p, ax, 1), (batch, num_classes, n))
         labels = xp.reshape(target, (batch, 1, n))
-    else:
+    else:  # one pooled set: over the replicas' batches too
+        p, target = call.gather_batch(p, target, rows=False)
+        batch = p.shape[0]
         p = xp.reshape(xp.moveaxis(p, ax, 0), (1, num_classes, batch * n))
         labels = xp.reshape(target, (1, 1, batch * n))
     ids_all = xp.arange(num_classes, dtype=target.dtype, device=device(target))

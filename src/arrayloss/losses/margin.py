@@ -38,10 +38,12 @@ __all__ = [
 
 
 def _signed_labels(fn: str, pred: Array, target: Array, weight: Array | None,
-                   where: Array | None, reduction: str) -> tuple[Call, Array, Array]:
+                   where: Array | None, reduction: str, replicas: Any = None
+                   ) -> tuple[Call, Array, Array]:
     """Scores and labels in {-1, +1} (bool: False -> -1, True -> +1); 0 and any other value
     raise ``ValueError`` when concrete."""
-    call = start(fn, pred, reduction=reduction, weight=weight, where=where, target=target)
+    call = start(fn, pred, reduction=reduction, weight=weight, where=where,
+                 replicas=replicas, target=target)
     check_same_shape(fn, pred, target)
     xp = call.xp
     f = call.float(pred)
@@ -62,6 +64,7 @@ def hinge_loss(
     margin: float = 1.0,
     weight: Array | None = None,
     where: Array | None = None,
+    replicas: Any = None,
     reduction: str = "mean",
 ) -> Array:
     """Binary hinge loss (SVM): ``l = max(0, margin - y f)``, elementwise.
@@ -79,7 +82,7 @@ def hinge_loss(
     """
     fn = "hinge_loss"
     margin = check_number(fn, "margin", margin, ge=0.0)
-    call, f, y = _signed_labels(fn, pred, target, weight, where, reduction)
+    call, f, y = _signed_labels(fn, pred, target, weight, where, reduction, replicas)
     return call.finish(_ops.relu(call.xp, margin - y * f))
 
 
@@ -91,6 +94,7 @@ def squared_hinge_loss(
     margin: float = 1.0,
     weight: Array | None = None,
     where: Array | None = None,
+    replicas: Any = None,
     reduction: str = "mean",
 ) -> Array:
     """Squared hinge loss: ``l = max(0, margin - y f)^2``, elementwise.
@@ -103,7 +107,7 @@ def squared_hinge_loss(
     """
     fn = "squared_hinge_loss"
     margin = check_number(fn, "margin", margin, ge=0.0)
-    call, f, y = _signed_labels(fn, pred, target, weight, where, reduction)
+    call, f, y = _signed_labels(fn, pred, target, weight, where, reduction, replicas)
     h = _ops.relu(call.xp, margin - y * f)
     return call.finish(h * h)
 
@@ -116,6 +120,7 @@ def ramp_loss(
     s: float = -1.0,
     weight: Array | None = None,
     where: Array | None = None,
+    replicas: Any = None,
     reduction: str = "mean",
 ) -> Array:
     """Ramp loss (truncated hinge) of Collobert, Sinz, Weston & Bottou, "Trading Convexity for
@@ -134,7 +139,7 @@ def ramp_loss(
     """
     fn = "ramp_loss"
     s = check_number(fn, "s", s, lt=1.0)
-    call, f, y = _signed_labels(fn, pred, target, weight, where, reduction)
+    call, f, y = _signed_labels(fn, pred, target, weight, where, reduction, replicas)
     xp = call.xp
     return call.finish(_ops.clip(xp, _ops.relu(xp, 1.0 - y * f), max=1.0 - s))
 
@@ -146,6 +151,7 @@ def soft_margin_loss(
     *,
     weight: Array | None = None,
     where: Array | None = None,
+    replicas: Any = None,
     reduction: str = "mean",
 ) -> Array:
     """Soft-margin (two-class logistic) loss: ``l = softplus(-y f) = log(1 + exp(-y f))``,
@@ -165,7 +171,7 @@ def soft_margin_loss(
     overflow).
     """
     fn = "soft_margin_loss"
-    call, f, y = _signed_labels(fn, pred, target, weight, where, reduction)
+    call, f, y = _signed_labels(fn, pred, target, weight, where, reduction, replicas)
     return call.finish(_ops.softplus(call.xp, -(y * f)))
 
 
@@ -178,6 +184,7 @@ def multilabel_margin_loss(
     margin: float = 1.0,
     weight: Array | None = None,
     where: Array | None = None,
+    replicas: Any = None,
     reduction: str = "mean",
 ) -> Array:
     """Pairwise multi-label hinge loss: every positive class should score ``margin`` above
@@ -207,7 +214,8 @@ def multilabel_margin_loss(
     """
     fn = "multilabel_margin_loss"
     margin = check_number(fn, "margin", margin, ge=0.0)
-    call = start(fn, pred, reduction=reduction, weight=weight, where=where, target=target)
+    call = start(fn, pred, reduction=reduction, weight=weight, where=where,
+                 replicas=replicas, target=target)
     ax = check_axis(fn, axis, pred.ndim)
     c = pred.shape[ax]
     check_classes(fn, c)
@@ -242,6 +250,7 @@ def multiclass_hinge_loss(
     class_weight: Any = None,
     weight: Array | None = None,
     where: Array | None = None,
+    replicas: Any = None,
     reduction: str = "mean",
 ) -> Array:
     """Multi-class hinge loss, Crammer-Singer or Weston-Watkins.
@@ -282,7 +291,8 @@ def multiclass_hinge_loss(
     check_choice(fn, "mode", mode, ("crammer_singer", "weston_watkins"))
     check_bool(fn, "squared", squared)
     call, ax, c, _ = start_classes(fn, pred, target, axis=axis, reduction=reduction,
-                                   weight=weight, where=where, ignore_index=ignore_index,
+                                   weight=weight, where=where,
+                                   replicas=replicas, ignore_index=ignore_index,
                                    dense=False)
     xp = call.xp
     class_w = call.array_option("class_weight", class_weight, pred, shape=(c,))

@@ -53,12 +53,11 @@ gradients.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
 from typing import Any
 
 from .. import _ops
 from .._namespace import Array, Namespace
-from .._reduce import Call, start
+from .._reduce import start
 from .._validate import (
     check_bool,
     check_choice,
@@ -75,6 +74,7 @@ from ._pixels import (
     class_axis,
     probabilities,
 )
+from ._scoring import _overlap_loss, _pool, _score, _Stats, over_batch
 
 __all__ = ["dice_loss", "focal_tversky_loss", "jaccard_loss", "tversky_loss"]
 
@@ -85,35 +85,6 @@ def _sum(xp: Namespace, x: Array, axes: tuple[int, ...]) -> Array:
 
 
 AVERAGES = ("macro", "micro")
-
-
-@dataclass
-class _Stats:
-    """Per-entry sums of one overlap-loss call, what its reduction needs, and the pixel
-    arrays the compounds reuse (``x``: logits masked at ignored pixels, ``log_p`` with
-    ``log_softmax=True``, ``g`` the target, ``valid`` the pixel mask with a size-1 class
-    axis, ``labels`` whether ``target`` held integer labels)."""
-
-    call: Call
-    tp: Array
-    sp: Array
-    sg: Array
-    sp2: Array | None
-    sg2: Array | None
-    counted: Array | None  # 1.0 where the entry holds a non-ignored pixel (None: all)
-    class_weight: Array | None
-    smooth: float
-    smooth_dr: float
-    eps: float
-    ax: int | None  # the class axis of the pixel arrays (None: binary)
-    classes: bool  # the statistics have a class axis (last)
-    x: Array
-    p: Array
-    g: Array
-    valid: Array | None
-    labels: bool
-    log_p: Array | None = None
-    full_class_weight: Array | None = None  # before include_background drops class 0
 
 
 def _overlap_stats(
@@ -132,6 +103,7 @@ def _overlap_stats(
     weight: Array | None,
     reduction: str,
     where: Array | None = None,
+    replicas: Any = None,
     smooth_dr: Any = None,
     average: Any = "macro",
     squares: bool = False,
@@ -147,7 +119,8 @@ def _overlap_stats(
     check_choice(fn, "average", average, AVERAGES)
     check_bool(fn, "per_image", per_image)
     check_bool(fn, "include_background", include_background)
-    call = start(fn, pred, reduction=reduction, weight=weight, where=where, target=target)
+    call = start(fn, pred, reduction=reduction, weight=weight, where=where,
+                 replicas=replicas, target=target)
     xp = call.xp
     ax: int | None
     if axis is None:
@@ -219,56 +192,8 @@ def _overlap_stats(
         counted = counted[..., 1:] if counted is not None else None
         class_w = class_w[1:] if class_w is not None else None
     s = _Stats(call, tp, sp, sg, sp2, sg2, counted, class_w, smooth, smooth_dr, eps, ax,
-               ax is not None, x, p, g, valid, labels, log_p, full_w)
+               ax is not None, x, p, g, valid, labels, log_p, full_w, per_image)
     return _pool(s, s.class_weight) if average == "micro" else s
-
-
-def _pool(s: _Stats, w: Array | None) -> _Stats:
-    """The statistics summed over the class axis, class ``i`` weighted by ``w[..., i]``
-    (micro averaging; the generalised Dice loss's weights). Without a class axis ``w``
-    multiplies the statistics."""
-    xp = s.call.xp
-
-    def pool(v: Array | None) -> Array | None:
-        if v is None:
-            return None
-        v = v if w is None else v * w
-        return xp.sum(v, axis=-1) if s.classes else v
-
-    counted = s.counted
-    if counted is not None and s.classes:
-        counted = xp.max(counted, axis=-1)
-    return replace(s, tp=pool(s.tp), sp=pool(s.sp), sg=pool(s.sg), sp2=pool(s.sp2),
-                   sg2=pool(s.sg2), counted=counted, class_weight=None, classes=False)
-
-
-def _score(stats: _Stats, num: Array, den: Array) -> Array:
-    """The score rule of every overlap loss, with ``smooth`` added to ``num`` and
-    ``smooth_dr`` to ``den``:
-    ``num / max(den, eps)`` where ``den > 0``; where ``den == 0``, 1 if the entry is empty in
-    both prediction and target (``Sp + Sg == 0``: nothing to find, nothing found) and 0
-    otherwise (a class present in the target that gets no predicted mass is a miss, e.g.
-    Tversky with ``beta = 0``). Masked branches: no NaN in gradients; NaN propagates."""
-    xp, eps = stats.call.xp, stats.eps
-    num, den = num + stats.smooth, den + stats.smooth_dr
-    zero = den == 0
-    safe = _ops.clip(xp, xp.where(zero, xp.ones_like(den), den), min=eps)
-    empty = (stats.sp + stats.sg) == 0
-    degenerate = xp.where(empty, xp.ones_like(num), xp.zeros_like(num))
-    return xp.where(zero, degenerate, num / safe)
-
-
-def _overlap_loss(stats: _Stats, score: Array, *, log: bool = False,
-            gamma: float | None = None) -> Array:
-    """Loss from the score (``1 - score``, ``-log(max(score, eps))`` or the focal power),
-    class weights, then the shared reduction over counted entries."""
-    xp = stats.call.xp
-    loss = -xp.log(_ops.clip(xp, score, min=stats.eps)) if log else 1.0 - score
-    if gamma is not None:
-        loss = _ops.pow_nonneg(xp, _ops.clip(xp, loss, min=0.0), gamma)
-    if stats.class_weight is not None:
-        loss = loss * stats.class_weight
-    return stats.call.finish(loss, mask=stats.counted)
 
 
 _SHARED_DOC = """
@@ -321,6 +246,7 @@ def dice_loss(
     include_background: bool = True,
     weight: Array | None = None,
     where: Array | None = None,
+    replicas: Any = None,
     reduction: str = "mean",
 ) -> Array:
     fn = "dice_loss"
@@ -330,10 +256,15 @@ def dice_loss(
                        smooth=smooth, smooth_dr=smooth_dr, average=average, eps=eps,
                        class_weight=class_weight, ignore_index=ignore_index,
                        include_background=include_background, weight=weight, where=where,
+                       replicas=replicas,
                        reduction=reduction, squares=squared)
-    den = (s.sp2 + s.sg2 if squared and s.sp2 is not None and s.sg2 is not None
-           else s.sp + s.sg)
-    return _overlap_loss(s, _score(s, 2.0 * s.tp, den), log=log)
+
+    def body(s: _Stats) -> Array:
+        den = (s.sp2 + s.sg2 if squared and s.sp2 is not None and s.sg2 is not None
+               else s.sp + s.sg)
+        return _overlap_loss(s, _score(s, 2.0 * s.tp, den), log=log)
+
+    return over_batch(s, body)
 
 
 dice_loss.__doc__ = _doc(
@@ -366,6 +297,7 @@ def jaccard_loss(
     include_background: bool = True,
     weight: Array | None = None,
     where: Array | None = None,
+    replicas: Any = None,
     reduction: str = "mean",
 ) -> Array:
     fn = "jaccard_loss"
@@ -374,8 +306,10 @@ def jaccard_loss(
                        smooth=smooth, smooth_dr=smooth_dr, average=average, eps=eps,
                        class_weight=class_weight, ignore_index=ignore_index,
                        include_background=include_background, weight=weight, where=where,
+                       replicas=replicas,
                        reduction=reduction)
-    return _overlap_loss(s, _score(s, s.tp, s.sp + s.sg - s.tp), log=log)
+    return over_batch(s, lambda s: _overlap_loss(s, _score(s, s.tp, s.sp + s.sg - s.tp),
+                                                 log=log))
 
 
 jaccard_loss.__doc__ = _doc(
@@ -395,8 +329,12 @@ def _tversky(fn: str, pred: Array, target: Array, *, alpha: Any, beta: Any,
     alpha = check_number(fn, "alpha", alpha, ge=0.0)
     beta = check_number(fn, "beta", beta, ge=0.0)
     s = _overlap_stats(fn, pred, target, **shared)
-    den = s.tp + alpha * (s.sp - s.tp) + beta * (s.sg - s.tp)
-    return _overlap_loss(s, _score(s, s.tp, den), gamma=gamma)
+
+    def body(s: _Stats) -> Array:
+        den = s.tp + alpha * (s.sp - s.tp) + beta * (s.sg - s.tp)
+        return _overlap_loss(s, _score(s, s.tp, den), gamma=gamma)
+
+    return over_batch(s, body)
 
 
 def tversky_loss(
@@ -418,6 +356,7 @@ def tversky_loss(
     include_background: bool = True,
     weight: Array | None = None,
     where: Array | None = None,
+    replicas: Any = None,
     reduction: str = "mean",
 ) -> Array:
     return _tversky("tversky_loss", pred, target, alpha=alpha, beta=beta, gamma=None,
@@ -425,6 +364,7 @@ def tversky_loss(
                     smooth_dr=smooth_dr, average=average, eps=eps,
                     class_weight=class_weight, ignore_index=ignore_index,
                     include_background=include_background, weight=weight, where=where,
+                    replicas=replicas,
                     reduction=reduction)
 
 
@@ -460,6 +400,7 @@ def focal_tversky_loss(
     include_background: bool = True,
     weight: Array | None = None,
     where: Array | None = None,
+    replicas: Any = None,
     reduction: str = "mean",
 ) -> Array:
     fn = "focal_tversky_loss"
@@ -469,6 +410,7 @@ def focal_tversky_loss(
                     smooth_dr=smooth_dr, average=average, eps=eps,
                     class_weight=class_weight, ignore_index=ignore_index,
                     include_background=include_background, weight=weight, where=where,
+                    replicas=replicas,
                     reduction=reduction)
 
 

@@ -91,6 +91,7 @@ def l1_loss(
     *,
     weight: Array | None = None,
     where: Array | None = None,
+    replicas: Any = None,
     reduction: str = "mean",
 ) -> Array:
     """Absolute error (L1, MAE): ``l_i = |pred_i - target_i|``.
@@ -101,7 +102,7 @@ def l1_loss(
     Reference: ``torch.nn.functional.l1_loss``.
     """
     call, p, t = elementwise("l1_loss", pred, target, reduction=reduction, weight=weight,
-                             where=where)
+                             where=where, replicas=replicas)
     return call.finish(_ops.fused(call.xp, "l1_loss", _l1, p, t))
 
 
@@ -112,6 +113,7 @@ def mse_loss(
     *,
     weight: Array | None = None,
     where: Array | None = None,
+    replicas: Any = None,
     reduction: str = "mean",
 ) -> Array:
     """Squared error (L2, MSE): ``l_i = (pred_i - target_i)^2``, no 1/2 factor.
@@ -122,7 +124,7 @@ def mse_loss(
     Reference: ``torch.nn.functional.mse_loss``, ``keras.losses.mean_squared_error``.
     """
     call, p, t = elementwise("mse_loss", pred, target, reduction=reduction, weight=weight,
-                             where=where)
+                             where=where, replicas=replicas)
     return call.finish(_ops.fused(call.xp, "mse_loss", _squared, p, t))
 
 
@@ -134,6 +136,7 @@ def smooth_l1_loss(
     beta: float = 1.0,
     weight: Array | None = None,
     where: Array | None = None,
+    replicas: Any = None,
     reduction: str = "mean",
 ) -> Array:
     """Smooth L1 (Girshick, "Fast R-CNN", ICCV 2015), torch's definition with ``beta``.
@@ -153,7 +156,8 @@ def smooth_l1_loss(
     """
     fn = "smooth_l1_loss"
     beta = check_number(fn, "beta", beta, ge=0.0)
-    call, p, t = elementwise(fn, pred, target, reduction=reduction, weight=weight, where=where)
+    call, p, t = elementwise(fn, pred, target, reduction=reduction, weight=weight, where=where,
+                             replicas=replicas)
     if beta < float(call.xp.finfo(call.dtype).smallest_normal):
         # beta = 0, or below the dtype's normal range (where r^2 / beta loses every digit
         # or divides by a beta rounded to 0): plain L1, within beta / 2 of the exact value
@@ -169,6 +173,7 @@ def huber_loss(
     delta: float = 1.0,
     weight: Array | None = None,
     where: Array | None = None,
+    replicas: Any = None,
     reduction: str = "mean",
 ) -> Array:
     """Huber loss (Huber, "Robust Estimation of a Location Parameter", 1964).
@@ -185,7 +190,8 @@ def huber_loss(
     """
     fn = "huber_loss"
     delta = check_number(fn, "delta", delta, gt=0.0)
-    call, p, t = elementwise(fn, pred, target, reduction=reduction, weight=weight, where=where)
+    call, p, t = elementwise(fn, pred, target, reduction=reduction, weight=weight, where=where,
+                             replicas=replicas)
     return call.finish(_ops.fused(call.xp, "huber_loss", _huber, p, t, delta))
 
 
@@ -198,6 +204,7 @@ def tukey_biweight_loss(
     scale: Any = "mad",
     weight: Array | None = None,
     where: Array | None = None,
+    replicas: Any = None,
     reduction: str = "mean",
 ) -> Array:
     """Tukey's biweight (bisquare) loss, as in Belagiannis et al., "Robust Optimization for
@@ -234,7 +241,8 @@ def tukey_biweight_loss(
             )
     elif scale is not None:
         fixed_scale = check_number(fn, "scale", scale, gt=0.0)
-    call, p, t = elementwise(fn, pred, target, reduction=reduction, weight=weight, where=where)
+    call, p, t = elementwise(fn, pred, target, reduction=reduction, weight=weight, where=where,
+                             replicas=replicas)
     xp = call.xp
     r = p - t
     if scale == "mad":
@@ -265,6 +273,7 @@ def log_cosh_loss(
     *,
     weight: Array | None = None,
     where: Array | None = None,
+    replicas: Any = None,
     reduction: str = "mean",
 ) -> Array:
     """Log-cosh loss: ``l(r) = log(cosh(r))``, about ``r^2/2`` near 0 and ``|r| - log 2`` far.
@@ -276,7 +285,7 @@ def log_cosh_loss(
     (mean over the last axis); torch has none.
     """
     call, p, t = elementwise("log_cosh_loss", pred, target, reduction=reduction, weight=weight,
-                             where=where)
+                             where=where, replicas=replicas)
     return call.finish(_ops.fused(call.xp, "log_cosh_loss", _log_cosh, p, t))
 
 
@@ -290,6 +299,7 @@ def mape_loss(
     percent: bool = True,
     weight: Array | None = None,
     where: Array | None = None,
+    replicas: Any = None,
     reduction: str = "mean",
 ) -> Array:
     """Absolute percentage error (MAPE): ``l_i = s |pred_i - target_i| / max(|target_i|, eps)``
@@ -308,7 +318,8 @@ def mape_loss(
     fn = "mape_loss"
     eps = check_number(fn, "eps", eps, gt=0.0)
     percent = check_bool(fn, "percent", percent)
-    call, p, t = elementwise(fn, pred, target, reduction=reduction, weight=weight, where=where)
+    call, p, t = elementwise(fn, pred, target, reduction=reduction, weight=weight, where=where,
+                             replicas=replicas)
     xp = call.xp
     # an eps that rounds to 0 (or to a subnormal) in the compute dtype would give 0 / 0
     floor = max(eps, float(xp.finfo(call.dtype).smallest_normal))
@@ -325,6 +336,7 @@ def msle_loss(
     *,
     weight: Array | None = None,
     where: Array | None = None,
+    replicas: Any = None,
     reduction: str = "mean",
 ) -> Array:
     """Squared logarithmic error (MSLE): ``l_i = (log1p(max(pred_i, 0)) -
@@ -343,7 +355,8 @@ def msle_loss(
     last axis).
     """
     fn = "msle_loss"
-    call, p, t = elementwise(fn, pred, target, reduction=reduction, weight=weight, where=where)
+    call, p, t = elementwise(fn, pred, target, reduction=reduction, weight=weight, where=where,
+                             replicas=replicas)
     xp = call.xp
     check_nonnegative(fn, "target", xp, target)
     # clamped where negative: at pred = 0 the gradient is the one of the side the clamp keeps
@@ -361,6 +374,7 @@ def poisson_nll_loss(
     eps: float = 1e-8,
     weight: Array | None = None,
     where: Array | None = None,
+    replicas: Any = None,
     reduction: str = "mean",
 ) -> Array:
     """Poisson negative log-likelihood of counts ``target`` under a predicted rate.
@@ -392,7 +406,8 @@ def poisson_nll_loss(
     log_input = check_bool(fn, "log_input", log_input)
     full = check_bool(fn, "full", full)
     eps = check_number(fn, "eps", eps, ge=0.0)
-    call, p, t = elementwise(fn, pred, target, reduction=reduction, weight=weight, where=where)
+    call, p, t = elementwise(fn, pred, target, reduction=reduction, weight=weight, where=where,
+                             replicas=replicas)
     xp = call.xp
     check_nonnegative(fn, "target", xp, target)
     if log_input:
@@ -446,6 +461,7 @@ def gaussian_nll_loss(
     eps: float = 1e-6,
     weight: Array | None = None,
     where: Array | None = None,
+    replicas: Any = None,
     reduction: str = "mean",
 ) -> Array:
     """Gaussian negative log-likelihood with a predicted variance (Nix and Weigend,
@@ -478,7 +494,8 @@ def gaussian_nll_loss(
     eps = check_number(fn, "eps", eps, gt=0.0)
     constant = is_bool(var) or isinstance(var, numbers.Real)
     var_value = check_number(fn, "var", var, ge=0.0) if constant else 0.0
-    call = start(fn, pred, reduction=reduction, weight=weight, where=where, target=target,
+    call = start(fn, pred, reduction=reduction, weight=weight, where=where,
+                 replicas=replicas, target=target,
                  var=None if constant else var)
     check_same_shape(fn, pred, target)
     xp = call.xp

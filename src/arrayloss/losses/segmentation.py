@@ -23,8 +23,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import _ops
-from .._namespace import Array, device, to_result
-from .._reduce import Call
+from .._namespace import Array, device
 from .._validate import (
     check_axis,
     check_bool,
@@ -34,9 +33,10 @@ from .._validate import (
     check_probabilities,
     check_smoothing,
 )
+from ._scoring import _overlap_loss, _pool, _score, _Stats, over_batch
 from .binary import binary_cross_entropy_with_logits, sigmoid_focal_loss
 from .categorical import _pow_one_minus_exp
-from .overlap import _overlap_loss, _overlap_stats, _pool, _score, _Stats
+from .overlap import _overlap_stats
 
 __all__ = ["dice_ce_loss", "dice_focal_loss", "generalized_dice_loss"]
 
@@ -59,6 +59,7 @@ def generalized_dice_loss(
     include_background: bool = True,
     weight: Array | None = None,
     where: Array | None = None,
+    replicas: Any = None,
     reduction: str = "mean",
 ) -> Array:
     """Generalised Dice loss (Sudre et al., "Generalised Dice overlap as a deep learning loss
@@ -97,20 +98,24 @@ def generalized_dice_loss(
     s = _overlap_stats(fn, pred, target, axis=axis, activation=activation, per_image=per_image,
                        smooth=smooth, smooth_dr=smooth_dr, eps=eps, class_weight=None,
                        ignore_index=ignore_index, include_background=include_background,
-                       weight=weight, where=where, reduction=reduction)
+                       weight=weight, where=where, replicas=replicas, reduction=reduction)
     xp = s.call.xp
-    sg = _ops.stop_gradient(xp, s.sg)
-    present = sg > 0
-    if weight_type == "uniform":
-        w = xp.ones_like(sg)
-    else:
-        safe = xp.where(present, sg, xp.ones_like(sg))
-        w = 1.0 / (safe * safe) if weight_type == "square" else 1.0 / safe
-        w = xp.where(present, w, xp.zeros_like(w))
-    largest = xp.max(w, axis=-1, keepdims=True) if s.classes else xp.zeros_like(w)
-    w = xp.where(present, w, largest + xp.zeros_like(w))
-    s = _pool(s, w)
-    return _overlap_loss(s, _score(s, 2.0 * s.tp, s.sp + s.sg))
+
+    def body(s: _Stats) -> Array:  # the weights need the pooled sums: after the replicas'
+        sg = _ops.stop_gradient(xp, s.sg)
+        present = sg > 0
+        if weight_type == "uniform":
+            w = xp.ones_like(sg)
+        else:
+            safe = xp.where(present, sg, xp.ones_like(sg))
+            w = 1.0 / (safe * safe) if weight_type == "square" else 1.0 / safe
+            w = xp.where(present, w, xp.zeros_like(w))
+        largest = xp.max(w, axis=-1, keepdims=True) if s.classes else xp.zeros_like(w)
+        w = xp.where(present, w, largest + xp.zeros_like(w))
+        s = _pool(s, w)
+        return _overlap_loss(s, _score(s, 2.0 * s.tp, s.sp + s.sg))
+
+    return over_batch(s, body)
 
 
 # ---------------------------------------------------------------------------------------
@@ -161,7 +166,7 @@ def _softmax_term(s: _Stats, w_img: Array | None, *, ls: float, gamma: float | N
     elif valid is not None:
         count = xp.astype(valid, call.dtype)
     w = None if w_img is None else xp.reshape(w_img, (-1, *([1] * (loss.ndim - 1))))
-    pix = Call(call.fn, xp, call.dtype, call.out_dtype, call.reduction, w)
+    pix = call.sibling(w)
     if count is None:
         count = xp.ones_like(loss)
     return pix.finish(loss, count=count)
@@ -182,7 +187,7 @@ def _sigmoid_term(s: _Stats, w_img: Array | None, background: bool, binary: Any,
         keep = xp.astype(xp.arange(loss.shape[ax], device=device(loss)) > 0, call.dtype)
         counted = counted * _ops.along(xp, keep, loss.ndim, ax)
     w = None if w_img is None else xp.reshape(w_img, (-1, *([1] * (loss.ndim - 1))))
-    pix = Call(call.fn, xp, call.dtype, call.out_dtype, call.reduction, w)
+    pix = call.sibling(w)
     return pix.finish(loss * counted, count=counted)
 
 
@@ -222,6 +227,7 @@ def _compound_start(fn: str, pred: Array, target: Array, *, activation: Any, axi
                 "for a binary mask")
     s = _overlap_stats(fn, pred, target, axis=axis, activation=activation, reduction=reduction,
                        squares=squared, log_softmax=True, **dice)
+    s.call.defer = s.call.replicas is not None  # both terms' statistics, one collective
     return s, _compound_weight(fn, s, dice["per_image"]), lam
 
 
@@ -251,6 +257,7 @@ def dice_ce_loss(
     lambda_dice: float = 1.0,
     lambda_ce: float = 1.0,
     weight: Array | None = None,
+    replicas: Any = None,
     reduction: str = "mean",
 ) -> Array:
     fn = "dice_ce_loss"
@@ -260,16 +267,15 @@ def dice_ce_loss(
         lambdas={"lambda_dice": lambda_dice, "lambda_ce": lambda_ce}, squared=squared,
         log=log, per_image=per_image, smooth=smooth, smooth_dr=smooth_dr, average=average,
         eps=eps, class_weight=class_weight, ignore_index=ignore_index,
-        include_background=include_background, weight=weight)
+        include_background=include_background, weight=weight, replicas=replicas)
     check_nonnegative(fn, "class_weight", s.call.xp, s.full_class_weight)
     if activation == "softmax":
         second = _softmax_term(s, w_img, ls=ls, gamma=None, alpha=None)
     else:
         second = _sigmoid_term(s, w_img, include_background,
                                binary_cross_entropy_with_logits, label_smoothing=ls)
-    dice = _dice_term(s, squared, log)
-    return to_result(s.call.xp, lam["lambda_dice"] * dice + lam["lambda_ce"] * second,
-                     s.call.out_dtype)
+    dice = over_batch(s, lambda s: _dice_term(s, squared, log))
+    return s.call.combine([(lam["lambda_dice"], dice), (lam["lambda_ce"], second)])
 
 
 dice_ce_loss.__doc__ = """Dice + cross-entropy: ``lambda_dice * dice_loss + lambda_ce * CE``,
@@ -312,6 +318,7 @@ def dice_focal_loss(
     lambda_dice: float = 1.0,
     lambda_focal: float = 1.0,
     weight: Array | None = None,
+    replicas: Any = None,
     reduction: str = "mean",
 ) -> Array:
     fn = "dice_focal_loss"
@@ -328,7 +335,7 @@ def dice_focal_loss(
         lambdas={"lambda_dice": lambda_dice, "lambda_focal": lambda_focal}, squared=squared,
         log=log, per_image=per_image, smooth=smooth, smooth_dr=smooth_dr, average=average,
         eps=eps, class_weight=class_weight, ignore_index=ignore_index,
-        include_background=include_background, weight=weight)
+        include_background=include_background, weight=weight, replicas=replicas)
     xp = s.call.xp
     check_nonnegative(fn, "class_weight", xp, s.full_class_weight)
     if focal == "softmax":
@@ -341,9 +348,8 @@ def dice_focal_loss(
     else:
         second = _sigmoid_term(s, w_img, include_background, sigmoid_focal_loss,
                                alpha=alpha, gamma=gamma)
-    dice = _dice_term(s, squared, log)
-    return to_result(s.call.xp, lam["lambda_dice"] * dice + lam["lambda_focal"] * second,
-                     s.call.out_dtype)
+    dice = over_batch(s, lambda s: _dice_term(s, squared, log))
+    return s.call.combine([(lam["lambda_dice"], dice), (lam["lambda_focal"], second)])
 
 
 dice_focal_loss.__doc__ = """Dice + focal: ``lambda_dice * dice_loss + lambda_focal * focal``.

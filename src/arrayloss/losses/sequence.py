@@ -67,6 +67,7 @@ def ctc_loss(
     length_normalize: bool = False,
     weight: Array | None = None,
     where: Array | None = None,
+    replicas: Any = None,
     reduction: str = "mean",
 ) -> Array:
     """Connectionist temporal classification loss (Graves et al., ICML 2006): the negative
@@ -119,7 +120,8 @@ def ctc_loss(
     blank = check_int(fn, "blank", blank)
     zero_infinity = check_bool(fn, "zero_infinity", zero_infinity)
     length_normalize = check_bool(fn, "length_normalize", length_normalize)
-    call = start(fn, pred, reduction=reduction, weight=weight, where=where, target=target,
+    call = start(fn, pred, reduction=reduction, weight=weight, where=where,
+                 replicas=replicas, target=target,
                  input_lengths=input_lengths, target_lengths=target_lengths)
     xp = call.xp
     ps, ts = tuple(pred.shape), tuple(target.shape)

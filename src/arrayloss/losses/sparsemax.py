@@ -26,6 +26,7 @@ def sparsemax_loss(
     *,
     weight: Array | None = None,
     where: Array | None = None,
+    replicas: Any = None,
     reduction: str = "mean",
 ) -> Array:
     """Binary sparsemax loss of Blondel, Martins & Niculae, "Learning with Fenchel-Young
@@ -46,7 +47,8 @@ def sparsemax_loss(
     References: ``optax.losses.sparsemax_loss``; ``jax.nn.sparse_plus``.
     """
     fn = "sparsemax_loss"
-    call = start(fn, pred, reduction=reduction, weight=weight, where=where, target=target)
+    call = start(fn, pred, reduction=reduction, weight=weight, where=where,
+                 replicas=replicas, target=target)
     check_same_shape(fn, pred, target)
     xp = call.xp
     if not xp.isdtype(target.dtype, "bool"):
@@ -70,6 +72,7 @@ def multiclass_sparsemax_loss(
     ignore_index: int | None = None,
     weight: Array | None = None,
     where: Array | None = None,
+    replicas: Any = None,
     reduction: str = "mean",
 ) -> Array:
     """Multi-class sparsemax loss of Martins & Astudillo, "From Softmax to Sparsemax", ICML
@@ -102,7 +105,8 @@ def multiclass_sparsemax_loss(
     """
     fn = "multiclass_sparsemax_loss"
     call, ax, c, _ = start_classes(fn, pred, target, axis=axis, reduction=reduction,
-                                   weight=weight, where=where, ignore_index=ignore_index,
+                                   weight=weight, where=where,
+                                   replicas=replicas, ignore_index=ignore_index,
                                    dense=False)
     xp = call.xp
     class_w = call.array_option("class_weight", class_weight, pred, shape=(c,))

@@ -88,7 +88,10 @@ class AdapterLoss(nn.Module):
     """Base of every module of ``arrayloss.torch``: options from the class's :class:`Spec`,
     array options as buffers, ``forward(input, target, sample_weight=None, where=None)``
     calling the core function (``where``: the core's mask, per call), errors that name the
-    module and the option as the user spelled it."""
+    module and the option as the user spelled it. ``process_group`` (every module, default
+    None: this process only): a ``torch.distributed`` process group, e.g.
+    ``torch.distributed.group.WORLD``, over which the loss's sums, counts and pooled
+    statistics are reduced (the core's ``replicas``), as ``SyncBatchNorm`` takes one."""
 
     spec: Spec
     #: the number of positional arguments of ``forward`` besides ``sample_weight``
@@ -100,6 +103,13 @@ class AdapterLoss(nn.Module):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__()
         spec = self.spec
+        group = kwargs.pop("process_group", None)
+        if group is not None and not (torch.distributed.is_available()
+                                      and isinstance(group, torch.distributed.ProcessGroup)):
+            raise TypeError(f"{spec.cls}: `process_group` must be a torch.distributed "
+                            "ProcessGroup (e.g. torch.distributed.group.WORLD, after "
+                            f"init_process_group) or None; got {type(group).__name__}")
+        self.process_group = group
         if len(args) > len(spec.positional):
             raise TypeError(f"{spec.cls}: takes {len(spec.positional)} positional option(s) "
                             f"({', '.join(spec.positional) or 'none'}); pass the others "
@@ -144,6 +154,8 @@ class AdapterLoss(nn.Module):
     def call_core(self, fn: Callable[..., Any], *args: Any, **options: Any) -> Any:
         """Call ``fn``; a ``ValueError``/``TypeError`` from the core gets the module's name
         and, where an option was renamed, how the two names correspond."""
+        if self.process_group is not None:
+            options["replicas"] = self.process_group
         try:
             return fn(*args, **options)
         except (ValueError, TypeError) as exc:
@@ -178,6 +190,8 @@ class AdapterLoss(nn.Module):
                 parts.append(f"{name}=tensor(shape={tuple(value.shape)}, dtype={value.dtype})")
             else:
                 parts.append(f"{name}={value!r}")
+        if self.process_group is not None:
+            parts.append(f"process_group={self.process_group!r}")
         return ", ".join(parts)
 
 
@@ -187,6 +201,8 @@ def _signature(spec: Spec) -> inspect.Signature:
         kind = (inspect.Parameter.POSITIONAL_OR_KEYWORD if name in spec.positional
                 else inspect.Parameter.KEYWORD_ONLY)
         params.append(inspect.Parameter(name, kind, default=default))
+    params.append(inspect.Parameter("process_group", inspect.Parameter.KEYWORD_ONLY,
+                                    default=None))
     return inspect.Signature(params)
 
 

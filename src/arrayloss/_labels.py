@@ -1,0 +1,71 @@
+"""Integer class labels of one call, prepared for gathering, and the reduction of a loss
+over them (``Labels``)."""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+from . import _ops
+from ._namespace import Array, Namespace
+from ._validate import check_labels
+
+if TYPE_CHECKING:
+    from ._reduce import Call
+
+__all__ = ["Labels"]
+
+
+class Labels:
+    """Integer class labels of one call, checked and prepared for gathering, and the
+    reduction of a loss over them (ignored samples, the torch denominator with class
+    weights).
+
+    ``labels``: the labels in the default integer dtype (any integer dtype is accepted; see
+    ``check_labels``), with ignored and out-of-range entries pointing at class 0 (so no
+    backend's gather fails); ``index``: the same with a size-1 class axis; ``w_y``: the
+    per-sample class weight (``None`` without ``class_weight``). Out-of-range labels can only
+    reach here when value checks are skipped (tracing, Dask, GPU arrays, ``validate=False``):
+    their samples give NaN, never a silently wrong class.
+    """
+
+    __slots__ = ("axis", "ignored", "in_range", "index", "labels", "w_y")
+
+    def __init__(self, fn: str, name: str, xp: Namespace, labels: Array, num_classes: int,
+                 axis: int, ignore_index: int | None, class_weight: Array | None) -> None:
+        y, ii = check_labels(fn, name, xp, labels, num_classes, ignore_index)
+        self.axis = axis
+        self.ignored = None if ii is None else y == ii
+        self.in_range = (y >= 0) & (y < num_classes)
+        y = xp.where(self.in_range, y, xp.zeros_like(y))
+        self.labels = y
+        self.index = xp.expand_dims(y, axis=axis)
+        self.w_y = None if class_weight is None else _ops.take(xp, class_weight, y)
+
+    def mask_logits(self, xp: Namespace, z: Array) -> Array:
+        """``z`` with the class slices of ignored samples set to 0: whatever they held (inf,
+        NaN), ignored samples then get a finite value and exactly zero gradient."""
+        if self.ignored is None:
+            return z
+        return xp.where(xp.expand_dims(self.ignored, axis=self.axis), xp.zeros_like(z), z)
+
+    def gather(self, xp: Namespace, x: Array) -> Array:
+        """The entry of ``x`` at the label along the class axis (class axis removed)."""
+        return xp.squeeze(_ops.take_along_axis(xp, x, self.index, axis=self.axis),
+                          axis=self.axis)
+
+    def reduce(self, call: Call, loss: Array) -> Array:
+        """Mask ignored samples and reduce with the torch denominator
+        ``sum_{not ignored} class_weight[y]`` (the count without class weights)."""
+        xp = call.xp
+        loss = xp.where(self.in_range, loss, xp.full_like(loss, math.nan))
+        valid = None
+        if self.ignored is not None:
+            valid = ~self.ignored
+            loss = xp.where(valid, loss, xp.zeros_like(loss))
+        if self.w_y is None:
+            return call.finish(loss, mask=valid)
+        w = self.w_y
+        if valid is not None:
+            w = xp.where(valid, w, xp.zeros_like(w))
+        return call.finish(loss, count=w)
