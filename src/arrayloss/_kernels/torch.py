@@ -69,17 +69,30 @@ def is_replica_group(obj: Any) -> bool:
     return bool(dist.is_available()) and isinstance(obj, dist.ProcessGroup)
 
 
+class _ContiguousGrad(torch.autograd.Function):
+    """The identity, whose gradient is made contiguous: the backward of a collective hands
+    its gradient to the process group, and NCCL refuses a strided one."""
+
+    @staticmethod
+    def forward(ctx: Any, x: Tensor) -> Tensor:
+        return x.view_as(x)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        return grad.contiguous()
+
+
 def all_sum(x: Tensor, group: Any) -> Tensor:
     from torch.distributed import _functional_collectives as fc
 
-    return fc.all_reduce(x, "sum", group)
+    return _ContiguousGrad.apply(fc.all_reduce(x.contiguous(), "sum", group))
 
 
 def all_gather(x: Tensor, group: Any) -> Tensor:
     from torch.distributed import _functional_collectives as fc
 
     gather = getattr(fc, "all_gather_single", None) or fc.all_gather_tensor_autograd
-    return gather(x, 0, group)
+    return _ContiguousGrad.apply(gather(x.contiguous(), 0, group))
 
 
 def replica_index(group: Any) -> int:
