@@ -57,7 +57,8 @@ LOSSES: dict[str, Callable[..., tuple[Callable[..., Any], tuple[Any, ...], dict[
     "mse_mean": lambda z, d, xp: (al.mse_loss, (z[..., 1], d["t"]), {}),
 }
 
-EAGER = [b.id for b in backends.CPU_BACKENDS if b.mode in ("eager", "lazy", "jit")]
+# the eager, lazy and jit rows, GPU rows included (they skip without a GPU unless required)
+EAGER = [b.id for b in backends.BACKENDS if b.mode in ("eager", "lazy", "jit")]
 
 
 def _batch(backend: backends.Backend, lo: int = 0, hi: int = B) -> tuple[Any, dict[str, Any]]:

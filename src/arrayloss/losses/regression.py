@@ -31,6 +31,7 @@ from .._validate import (
     check_same_shape,
     check_values,
 )
+from ._residuals import _huber, _l1, _log_cosh, _smooth_l1, _squared
 
 __all__ = [
     "gaussian_nll_loss",
@@ -45,39 +46,7 @@ __all__ = [
     "tukey_biweight_loss",
 ]
 
-_LOG2 = math.log(2.0)
 _HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
-
-
-def _l1(xp: Namespace, pred: Array, target: Array) -> Array:
-    """``|r|`` as ``r sign(r)``: the sub-gradient 0 at ``r = 0`` on every backend (the
-    derivative of JAX's ``abs`` is 1 there)."""
-    r = pred - target
-    return r * xp.sign(r)
-
-
-def _squared(xp: Namespace, pred: Array, target: Array) -> Array:
-    r = pred - target
-    return r * r
-
-
-def _huber(xp: Namespace, pred: Array, target: Array, delta: float) -> Array:
-    """``0.5 r^2`` inside ``|r| <= delta``, ``delta (|r| - delta/2)`` outside, branch-free:
-    with ``m = min(|r|, delta)``, ``m (|r| - m/2)`` (the clipped side has a zero gradient,
-    and the inner branch holds at ``|r| = delta``)."""
-    a = xp.abs(pred - target)
-    m = _ops.clip(xp, a, max=delta)
-    return m * (a - 0.5 * m)
-
-
-def _smooth_l1(xp: Namespace, pred: Array, target: Array, beta: float) -> Array:
-    return _huber(xp, pred, target, beta) / beta
-
-
-def _log_cosh(xp: Namespace, pred: Array, target: Array) -> Array:
-    """``|r| + log1p(exp(-2|r|)) - log 2``: no overflow for large residuals."""
-    a = xp.abs(pred - target)
-    return a + xp.log1p(xp.exp(-2.0 * a)) - _LOG2
 
 
 _MAD_TO_SIGMA = 1.4826
