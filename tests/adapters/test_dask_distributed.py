@@ -152,7 +152,7 @@ def test_mse_loss_on_data_larger_than_a_worker(client: Client,
 
 
 def test_weighted_bce_with_logits(client: Client) -> None:
-    n = 2 * 10**7
+    n = 8 * BLOCK  # three inputs of 10^7
     z, zv = _lazy(3, (n,), (BLOCK,))
     y, yv = _lazy(4, (n,), (BLOCK,), "uniform")  # soft targets
     w, wv = _lazy(5, (n,), (BLOCK,), "uniform")
@@ -168,8 +168,9 @@ def test_weighted_bce_with_logits(client: Client) -> None:
 
 
 def test_cross_entropy_with_ignored_labels(client: Client) -> None:
-    rows, classes = 4 * 10**6, 10
+    classes = 10
     chunk = BLOCK // classes
+    rows = 16 * chunk  # 2 * 10^6 rows in 16 blocks
     z, zv = _lazy(6, (rows, classes), (chunk, classes))
     y, yv = _lazy(7, (rows,), (chunk,), "labels", classes)
     loss = al.cross_entropy(z, y, ignore_index=-1)
