@@ -92,6 +92,12 @@ def test_parts_of_uneven_micro_batches_add_up_to_the_batch(backend_id: str, name
         assert abs(np.mean(means) - want) > 1e-3 * abs(want), name
 
 
+def _loss(name: str, z: Any, d: dict[str, Any]) -> Any:
+    """The value of the loss ``name`` on logits ``z`` and the batch's arrays ``d``."""
+    fn, args, kw = LOSSES[name](z, d, None)
+    return fn(*args, **kw)
+
+
 def _grad_torch(fn: Callable[[Any], Any], z: Any) -> Any:
     z = z.detach().clone().requires_grad_(True)
     fn(z).backward()
@@ -104,8 +110,7 @@ def test_gradient_accumulation_with_shares_is_exact_torch(name: str) -> None:
     torch = torch_or_skip()
     backend = backends.by_id("torch")
     z, d = _batch(backend)
-    total_grad = _grad_torch(lambda x: LOSSES[name](x, d, None)[0](
-        *LOSSES[name](x, d, None)[1], **LOSSES[name](x, d, None)[2]), z)
+    total_grad = _grad_torch(lambda x: _loss(name, x, d), z)
 
     def micro(x: Any, lo: int, hi: int) -> al.Parts:
         dk = {k: v[lo:hi] for k, v in d.items()}
@@ -133,10 +138,6 @@ def test_gradient_accumulation_with_shares_is_exact_jax(name: str) -> None:
     backend = require_backend(backends.by_id("jax"))
     z, d = _batch(backend)
 
-    def whole(x: Any) -> Any:
-        fn, args, kw = LOSSES[name](x, d, None)
-        return fn(*args, **kw)
-
     def micro(x: Any, lo: int, hi: int) -> al.Parts:
         fn, args, kw = LOSSES[name](x[lo:hi], {k: v[lo:hi] for k, v in d.items()}, None)
         return al.parts(fn, *args, **kw)
@@ -146,8 +147,8 @@ def test_gradient_accumulation_with_shares_is_exact_jax(name: str) -> None:
     total = jax.jit(lambda x: sum(micro(x, lo, hi) for lo, hi in pairs))(z)
     grad = sum(jax.grad(lambda x, lo=lo, hi=hi: micro(x, lo, hi).share(total))(z)
                for lo, hi in pairs)
-    np.testing.assert_allclose(np.asarray(grad), np.asarray(jax.grad(whole)(z)),
-                               rtol=1e-10, atol=1e-14)
+    want = jax.grad(lambda x: _loss(name, x, d))(z)
+    np.testing.assert_allclose(np.asarray(grad), np.asarray(want), rtol=1e-10, atol=1e-14)
 
 
 # the losses whose value couples every sample of the batch: no parts

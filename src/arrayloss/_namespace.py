@@ -120,9 +120,8 @@ def _device_or_none(x: Array) -> Any:
         d = _compat.device(x)
     except Exception:  # tracers and other lazy arrays may have no device
         return None
-    if d is not None and _kernels.library(x) == "jax" and (
-        hasattr(d, "device_set") or not x.committed
-    ):
+    # (only JAX has a Sharding for a device, or uncommitted arrays: no library lookup here)
+    if d is not None and (hasattr(d, "device_set") or getattr(x, "committed", True) is False):
         # a JAX array over several devices reports its Sharding: new arrays of other shapes
         # cannot take its layout, and two layouts of one mesh are not two devices; the
         # device of an uncommitted array would commit new arrays to it, which a sharded

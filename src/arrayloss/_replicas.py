@@ -76,8 +76,8 @@ def all_sum(xp: Namespace, replicas: Any, stats: Sequence[Array]) -> tuple[Array
     total = _adapter(xp).all_sum(flat[0] if len(flat) == 1 else xp.concat(flat), replicas)
     out: list[Array] = []
     start = 0
-    for s, shape in zip(stats, shapes, strict=True):
-        n = flat[len(out)].shape[0]
+    for s, f, shape in zip(stats, flat, shapes, strict=True):
+        n = f.shape[0]
         out.append(xp.astype(xp.reshape(total[start:start + n], shape), s.dtype))
         start += n
     return tuple(out)

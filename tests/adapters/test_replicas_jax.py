@@ -25,6 +25,7 @@ from jax.sharding import Mesh  # noqa: E402
 from jax.sharding import PartitionSpec as P  # noqa: E402
 
 import arrayloss as al  # noqa: E402
+from adapters._replica_cases import cases  # noqa: E402
 
 B, S, C = 8, 6, 3
 DEVICES = 4
@@ -52,25 +53,11 @@ def _data() -> dict[str, Any]:
 
 
 CASES: dict[str, Callable[..., Any]] = {
-    "cross_entropy": lambda z, d, r: al.cross_entropy(z, d["y"], ignore_index=-100,
-                                                      replicas=r),
-    "softmax_focal_loss": lambda z, d, r: al.softmax_focal_loss(z, d["y"], ignore_index=-100,
-                                                                replicas=r),
-    "dice_loss_pooled": lambda z, d, r: al.dice_loss(
-        z, d["y"], activation="softmax", per_image=False, ignore_index=-100, replicas=r),
-    "dice_loss_per_image": lambda z, d, r: al.dice_loss(
-        z, d["y"], activation="softmax", per_image=True, ignore_index=-100, replicas=r),
+    **cases(jax.nn.sigmoid),
     "generalized_dice_pooled": lambda z, d, r: al.generalized_dice_loss(
         z, d["y"], activation="softmax", per_image=False, ignore_index=-100, replicas=r),
-    "lovasz_softmax_loss": lambda z, d, r: al.lovasz_softmax_loss(
-        z, d["y"], activation="softmax", per_image=False, ignore_index=-100, replicas=r),
-    "binary_cross_entropy_weighted": lambda z, d, r: al.binary_cross_entropy(
-        jax.nn.sigmoid(z[..., 0]), d["y01"], weight=d["w"], reduction="weighted_mean",
-        replicas=r),
     "dice_focal_loss": lambda z, d, r: al.dice_focal_loss(
         z, d["y"], per_image=False, ignore_index=-100, replicas=r),
-    "ntxent_loss": lambda z, d, r: al.ntxent_loss(z[:, 0], d["groups"], temperature=0.5,
-                                                  replicas=r),
 }
 
 

@@ -20,6 +20,7 @@ from conftest import torch_or_skip
 torch = torch_or_skip()
 import arrayloss as al  # noqa: E402
 import arrayloss.torch as alt  # noqa: E402
+from adapters._replica_cases import cases  # noqa: E402
 
 B, S, C, D = 8, 6, 3, 4  # images, pixels per image, classes, input features
 WORLD = 2
@@ -45,25 +46,11 @@ def _model() -> Any:
 
 # each case: (logits (b, S, C), the batch's other arrays, replicas) -> the loss
 CASES: dict[str, Callable[..., Any]] = {
-    "cross_entropy": lambda z, d, r: al.cross_entropy(z, d["y"], ignore_index=-100,
-                                                      replicas=r),
-    "softmax_focal_loss": lambda z, d, r: al.softmax_focal_loss(z, d["y"], ignore_index=-100,
-                                                                replicas=r),
-    "dice_loss_pooled": lambda z, d, r: al.dice_loss(
-        z, d["y"], activation="softmax", per_image=False, ignore_index=-100, replicas=r),
-    "dice_loss_per_image": lambda z, d, r: al.dice_loss(
-        z, d["y"], activation="softmax", per_image=True, ignore_index=-100, replicas=r),
-    "lovasz_softmax_loss": lambda z, d, r: al.lovasz_softmax_loss(
-        z, d["y"], activation="softmax", per_image=False, ignore_index=-100, replicas=r),
-    "binary_cross_entropy_weighted": lambda z, d, r: al.binary_cross_entropy(
-        torch.sigmoid(z[..., 0]), d["y01"], weight=d["w"], reduction="weighted_mean",
-        replicas=r),
+    **cases(torch.sigmoid),
     "binary_cross_entropy_sum": lambda z, d, r: al.binary_cross_entropy(
         torch.sigmoid(z[..., 0]), d["y01"], weight=d["w"], reduction="sum", replicas=r),
     "dice_ce_loss": lambda z, d, r: al.dice_ce_loss(
         z, d["y"], per_image=False, ignore_index=-100, replicas=r),
-    "ntxent_loss": lambda z, d, r: al.ntxent_loss(z[:, 0], d["groups"], temperature=0.5,
-                                                  replicas=r),
     # the module, channels-first as torch's: process_group instead of replicas
     "DiceCELoss_module": lambda z, d, r: alt.DiceCELoss(
         process_group=r, ignore_index=-100, per_image=True)(z.permute(0, 2, 1), d["y"]),

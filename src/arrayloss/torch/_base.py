@@ -18,6 +18,7 @@ import torch
 from torch import nn
 
 from .. import losses
+from .._kernels.torch import is_replica_group
 
 __all__ = ["ELEMENT_WEIGHT", "REDUCTIONS", "AdapterLoss", "Spec", "build"]
 
@@ -104,8 +105,7 @@ class AdapterLoss(nn.Module):
         super().__init__()
         spec = self.spec
         group = kwargs.pop("process_group", None)
-        if group is not None and not (torch.distributed.is_available()
-                                      and isinstance(group, torch.distributed.ProcessGroup)):
+        if group is not None and not is_replica_group(group):
             raise TypeError(f"{spec.cls}: `process_group` must be a torch.distributed "
                             "ProcessGroup (e.g. torch.distributed.group.WORLD, after "
                             f"init_process_group) or None; got {type(group).__name__}")
