@@ -26,6 +26,7 @@ extensions = ["myst_parser", "sphinx.ext.autodoc", "sphinx.ext.napoleon"]
 source_suffix = {".md": "markdown", ".rst": "restructuredtext"}
 exclude_patterns = ["_build", "_generated"]
 html_theme = "alabaster"
+html_theme_options = {"page_width": "1160px", "sidebar_width": "230px"}
 html_static_path = ["_static"]
 html_css_files = ["arrayloss.css"]
 autodoc_member_order = "bysource"

@@ -81,7 +81,7 @@ def chart(rows: Sequence[dict[str, Any]], backend: str, path: pathlib.Path) -> N
     series = _series(rows, backend)
     height = max(len(s) for s in series.values())
     fig, axes = plt.subplots(1, len(series), sharey=True, squeeze=False,
-                             figsize=(4.2 * len(series) + 3.2, 0.28 * height + 1.4))
+                             figsize=(4.2 * len(series) + 3.2, 0.28 * height + 1.6))
     labels = list(dict.fromkeys(label for items in series.values() for label, _ in items))
     for ax, (mode, items) in zip(axes[0], series.items(), strict=True):
         index = {label: i for i, label in enumerate(labels)}
@@ -96,7 +96,7 @@ def chart(rows: Sequence[dict[str, Any]], backend: str, path: pathlib.Path) -> N
         ax.axvline(1.0, color="#d62728", lw=1.2, zorder=2)
         ax.set_xscale("log")
         ax.set_xlim(0.08, 12)
-        ax.xaxis.set_major_locator(FixedLocator([0.1, 0.25, 0.5, 1, 2, 4, 8]))
+        ax.xaxis.set_major_locator(FixedLocator([0.1, 0.2, 0.5, 1, 2, 5, 10]))
         ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}x"))
         ax.xaxis.set_minor_formatter(NullFormatter())
         ax.grid(axis="x", which="major", color="#dddddd", zorder=0)
@@ -104,9 +104,10 @@ def chart(rows: Sequence[dict[str, Any]], backend: str, path: pathlib.Path) -> N
         ax.set_xlabel("time of arrayloss / time of peer (log scale, < 1 is faster)", fontsize=8)
     axes[0][0].set_yticks(range(len(labels)), labels, fontsize=8)
     axes[0][0].set_ylim(len(labels) - 0.5, -0.5)
-    axes[0][-1].legend(fontsize=8, loc="lower right", framealpha=0.9)
+    handles, names = axes[0][0].get_legend_handles_labels()
+    fig.legend(handles, names, fontsize=8, loc="lower center", ncol=3, frameon=False)
     fig.suptitle(BACKENDS.get(backend, backend), fontsize=11)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0.3 / fig.get_figheight(), 1, 1))
     fig.savefig(path, dpi=110)
     plt.close(fig)
 
