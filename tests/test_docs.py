@@ -52,7 +52,7 @@ def test_readme_tour_runs() -> None:
     scope: dict[str, object] = {}
     exec(compile(code, "README.md", "exec"), scope)
     tp = scope["tp"]
-    assert float(scope["loss"]) == pytest.approx(0.454)
+    assert scope["loss"].item() == pytest.approx(0.454)  # type: ignore[attr-defined]
     assert tp.grad is not None  # type: ignore[attr-defined]
 
 
