@@ -2,7 +2,7 @@
 
     python benchmarks/run.py                 # full run: results in benchmarks/results/
     python benchmarks/run.py --quick         # small and medium sizes only
-    python benchmarks/run.py --docs          # also write docs/benchmarks-table.md
+    python benchmarks/run.py --docs          # also copy bench.json to docs/benchmarks.json
 
 The engine is ``benchmarks/engine.py`` (also ``python -m arrayloss bench`` from a
 checkout): every loss
@@ -31,8 +31,9 @@ def main(argv: list[str]) -> int:
     rc = subprocess.call([sys.executable, os.path.join(HERE, "engine.py"), "--out", out, *args],
                          cwd=ROOT)
     if rc == 0 and docs:
-        shutil.copyfile(os.path.join(out, "bench.md"),
-                        os.path.join(ROOT, "docs", "benchmarks-table.md"))
+        # the docs build draws the performance page's charts and tables from this file
+        shutil.copyfile(os.path.join(out, "bench.json"),
+                        os.path.join(ROOT, "docs", "benchmarks.json"))
     return rc
 
 

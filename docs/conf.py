@@ -13,17 +13,25 @@ sys.path.insert(0, str(ROOT))
 # the Keras adapters are documented from Keras's NumPy backend (no TensorFlow needed)
 os.environ.setdefault("KERAS_BACKEND", "numpy")
 
+import gen_benchmarks  # noqa: E402
 import gen_catalogue  # noqa: E402
 
 import arrayloss  # noqa: E402
 
 project = "arrayloss"
+author = "the arrayloss developers"
+copyright = "2026, the arrayloss developers (BSD 3-Clause licence)"
 release = version = arrayloss.__version__
 extensions = ["myst_parser", "sphinx.ext.autodoc", "sphinx.ext.napoleon"]
 source_suffix = {".md": "markdown", ".rst": "restructuredtext"}
-exclude_patterns = ["_build"]
+exclude_patterns = ["_build", "_generated"]
 html_theme = "alabaster"
+html_theme_options = {"page_width": "1160px", "sidebar_width": "230px"}
+html_static_path = ["_static"]
+html_css_files = ["arrayloss.css"]
 autodoc_member_order = "bysource"
 
-# the catalogue page is generated from the registry at every build
+# the catalogue page is generated from the registry at every build, and the performance
+# page's charts and tables from the benchmark's results (docs/benchmarks.json)
 (ROOT / "catalogue.md").write_text(gen_catalogue.render())
+gen_benchmarks.render(ROOT / "_generated")

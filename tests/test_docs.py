@@ -1,4 +1,5 @@
-"""The docs: the generated catalogue page is current, the README tour runs."""
+"""The docs: the generated catalogue page is current, the README tour and the landing
+page's quick start run."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import pathlib
 import re
 import sys
 
+import numpy as np
 import pytest
 
 import arrayloss as al
@@ -50,5 +52,24 @@ def test_readme_tour_runs() -> None:
     scope: dict[str, object] = {}
     exec(compile(code, "README.md", "exec"), scope)
     tp = scope["tp"]
-    assert float(scope["loss"]) == pytest.approx(0.454)
+    assert scope["loss"].item() == pytest.approx(0.454)  # type: ignore[attr-defined]
     assert tp.grad is not None  # type: ignore[attr-defined]
+
+
+def test_landing_page_runs() -> None:
+    """The quick start of docs/index.md, up to its CuPy block (run on GPU machines by the
+    CuPy guide), runs as written and gives the numbers its comments show."""
+    require_backend(backends.by_id("torch"))
+    require_backend(backends.by_id("jax"))
+    page = (ROOT / "docs" / "index.md").read_text()
+    blocks = re.findall(r"^```python\n(.*?)^```", page, flags=re.S | re.M)
+    code = "\n".join(b for b in blocks if "import cupy" not in b)
+    assert len(blocks) == 4 and "cross_entropy" in code
+    scope: dict[str, object] = {}
+    exec(compile(code, "index.md", "exec"), scope)
+    assert float(al.huber_loss(scope["pred"], scope["target"])) == pytest.approx(0.729)
+    x = scope["x"]
+    assert x.grad is not None  # type: ignore[attr-defined]
+    grad = scope["grad_fn"](scope["pred"], scope["target"])  # type: ignore[operator]
+    expected = np.tanh(scope["pred"] - scope["target"]) / 5  # type: ignore[operator]
+    assert np.allclose(np.asarray(grad), expected, rtol=1e-5, atol=1e-7)

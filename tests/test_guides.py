@@ -8,7 +8,15 @@ page's first line::
 
     <!-- guide-env: KERAS_BACKEND=jax OTHER=value -->
 
-A missing library fails the page (an ``ImportError`` in its output), it never skips.
+A missing library fails the page (an ``ImportError`` in its output), it never skips,
+except for a page that needs a GPU backend and says so in an HTML comment of its first
+line::
+
+    <!-- guide-backend: cupy -->
+
+Such a page runs where that backend row of the matrix is available, and is skipped
+elsewhere, or fails when ``ARRAYLOSS_REQUIRE_BACKENDS`` names the row (as the GPU rows of
+the matrix).
 """
 
 from __future__ import annotations
@@ -21,6 +29,9 @@ import sys
 
 import pytest
 
+from arrayloss.testing import backends
+from conftest import require_backend
+
 DOCS = pathlib.Path(__file__).resolve().parents[1] / "docs"
 GUIDES = sorted(DOCS.glob("guide-*.md"))
 TIMEOUT_S = 300  # each page aims at well under 30 s; the margin is for a loaded CI machine
@@ -28,6 +39,7 @@ _NOT_INHERITED = ("KERAS_BACKEND",)  # a page that needs it says so in its guide
 
 _BLOCK = re.compile(r"^```python[ \t]*\n(.*?)^```[ \t]*$", flags=re.S | re.M)
 _ENV = re.compile(r"<!--\s*guide-env:(.*?)-->")
+_BACKEND = re.compile(r"<!--\s*guide-backend:(.*?)-->")
 
 
 def _blocks(page: pathlib.Path) -> list[str]:
@@ -43,6 +55,13 @@ def _env(page: pathlib.Path) -> dict[str, str]:
     return dict(pair.split("=", 1) for pair in found.group(1).split())
 
 
+def _backends(page: pathlib.Path) -> list[str]:
+    """The backend row ids of the page's first-line ``guide-backend`` comment."""
+    lines = page.read_text().splitlines()
+    found = _BACKEND.search(lines[0]) if lines else None
+    return found.group(1).split() if found else []
+
+
 def test_there_are_guides() -> None:
     assert GUIDES, f"no guide-*.md page in {DOCS}"
 
@@ -51,6 +70,9 @@ def test_there_are_guides() -> None:
 def test_guide_runs(page: pathlib.Path, tmp_path: pathlib.Path) -> None:
     code = "\n\n".join(_blocks(page))
     assert code.strip(), f"{page.name} has no ```python block"
+    compile(code, page.name, "exec")  # every page is valid Python, also where it cannot run
+    for row in _backends(page):
+        require_backend(backends.by_id(row))
     script = tmp_path / f"{page.stem}.py"
     script.write_text(code)
     env = {k: v for k, v in os.environ.items() if k not in _NOT_INHERITED} | _env(page)

@@ -7,8 +7,9 @@ differentiable and jit-able::
     import arrayloss as al
     al.huber_loss(pred, target, delta=0.5)        # numpy in -> numpy 0-d array out
 
-Conventions shared by every loss (``docs/conventions.md``): ``name(pred, target, /, *,
-options..., weight=None, where=None, replicas=None, reduction="mean")``; reductions
+Conventions shared by every loss (the Conventions page of the documentation):
+``name(pred, target, /, *, options..., weight=None, where=None, replicas=None,
+reduction="mean")``; reductions
 ``"mean"``, ``"sum"``, ``"none"``, ``"weighted_mean"``; ``where`` (boolean) drops entries
 from the sum and the count; ``replicas`` (a torch process group or a JAX axis name) makes
 the reduction the whole group's batch's (data parallelism), and ``parts(loss, ...)`` keeps

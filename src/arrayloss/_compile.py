@@ -2,8 +2,8 @@
 
 Eager torch pays one kernel launch and one autograd node per array operation, and eager JAX
 one dispatch per operation; a loss written once against the array API therefore loses to a
-framework's fused kernels on small inputs (docs/benchmarks.md). Compiling the loss removes
-that overhead without changing its code::
+framework's fused kernels on small inputs (see the Performance page of the documentation).
+Compiling the loss removes that overhead without changing its code::
 
     import arrayloss as al
     huber = al.compile(al.huber_loss, delta=0.5)   # options bound once, statically
@@ -18,7 +18,7 @@ specialises on them. NumPy, CuPy, Dask and array-api-strict have no compiler her
 loss runs eagerly, unchanged.
 
 Under the compilers the value checks (labels in range, probabilities in [0, 1], ordered
-box corners) are skipped, as for any traced call (docs/conventions.md); option and shape
+box corners) are skipped, as for any traced call (see the Conventions page); option and shape
 errors are raised as in eager mode.
 """
 

@@ -107,8 +107,8 @@ def _docstring(spec: Spec) -> str:
     opts = ", ".join(f"``{k}={v!r}``" for k, v in spec.options.items()) or "none"
     renamed = "".join(f" ``{k}`` is arrayloss's ``{v}``." for k, v in spec.core_names.items()
                       if v != k and (k, v) not in (("alpha", "beta"), ("beta", "alpha")))
-    peer = (f"``keras.losses.{spec.peer}`` computes the same quantity (checked in "
-            "``tests/adapters/test_keras.py``)." if spec.peer else
+    peer = (f"``keras.losses.{spec.peer}`` computes the same quantity (the test suite "
+            "checks that both agree)." if spec.peer else
             "Keras has no loss computing this quantity.")
     return (
         f"Keras loss calling {core}: {summary}\n\n"
