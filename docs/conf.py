@@ -14,6 +14,7 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("KERAS_BACKEND", "numpy")
 
 import gen_catalogue  # noqa: E402
+import gen_figures  # noqa: E402
 
 import arrayloss  # noqa: E402
 
@@ -25,5 +26,7 @@ exclude_patterns = ["_build"]
 html_theme = "alabaster"
 autodoc_member_order = "bysource"
 
-# the catalogue page is generated from the registry at every build
-(ROOT / "catalogue.md").write_text(gen_catalogue.render())
+# the catalogue, its family pages and their figures are generated from the registry at
+# every build
+gen_catalogue.write()
+gen_figures.render()
