@@ -74,9 +74,17 @@ def binary_mask(x: np.ndarray, v: Any = None) -> Arrays:
     return mask(x), target_mask(len(x))
 
 
+def soft_logits(x: np.ndarray) -> np.ndarray:
+    """Logits (n, PIXELS) of a soft mask growing from the target's left edge: a sigmoid
+    edge one pixel per logit unit wide at LEFT + SIZE x (smooth in x, unlike a logit of
+    ``mask``, whose edge pixel alone moves), -6 left of the target."""
+    i = np.arange(PIXELS)
+    return np.where(i >= LEFT, LEFT + SIZE * x[:, None] - i - 0.5, -6.0)
+
+
 def mask_logits(x: np.ndarray, v: Any = None) -> Arrays:
-    """The growing mask as logits (probability 1 -> +4, 0 -> -4) and the binary target."""
-    return 8.0 * (mask(x) - 0.5), target_mask(len(x))
+    """The soft growing mask as logits and the binary target."""
+    return soft_logits(x), target_mask(len(x))
 
 
 def class_mask(x: np.ndarray, v: Any = None) -> Arrays:
@@ -86,11 +94,10 @@ def class_mask(x: np.ndarray, v: Any = None) -> Arrays:
 
 
 def class_mask_logits(x: np.ndarray, v: Any = None) -> Arrays:
-    """The growing mask as two-class logits (softmax: class 1 has probability
-    sigmoid(8 (m - 1/2))) and integer labels."""
-    m = mask(x)
-    return (np.stack([np.zeros_like(m), 8.0 * (m - 0.5)], axis=-1),
-            target_mask(len(x)).astype(np.int64))
+    """The soft growing mask as two-class logits (softmax: class 1 has probability
+    sigmoid(soft_logits)) and integer labels."""
+    z = soft_logits(x)
+    return np.stack([np.zeros_like(z), z], axis=-1), target_mask(len(x)).astype(np.int64)
 
 
 def unit(cos: np.ndarray) -> np.ndarray:

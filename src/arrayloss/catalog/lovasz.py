@@ -231,7 +231,7 @@ RECORDS = timed(RECORDS, {
 
 _MASK = "predicted mass / target mass (a mask growing over the target)"
 RECORDS = drawn(RECORDS, {
-    "lovasz_hinge_loss": Figure(_MASK, (0.0, 2.0), FIG.mask_logits),
+    "lovasz_hinge_loss": Figure(_MASK + ", soft edge", (0.0, 2.0), FIG.mask_logits),
     "lovasz_softmax_loss": Figure(_MASK, (0.0, 2.0), FIG.class_mask, "classes",
                                   ("present", "all", (1,)), {"per_image": True},
                                   batched=False),

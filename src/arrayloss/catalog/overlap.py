@@ -429,7 +429,8 @@ RECORDS = timed(RECORDS, {
 _MASK = "predicted mass / target mass (a mask growing over the target)"
 _BIN = {"axis": None}
 RECORDS = drawn(RECORDS, {
-    "dice_loss": Figure(_MASK, (0.0, 2.0), FIG.binary_mask, "squared", (False, True), _BIN),
+    "dice_loss": Figure(_MASK + ", soft edge", (0.0, 2.0), FIG.mask_logits, "squared",
+                        (False, True), {"axis": None, "activation": "sigmoid"}),
     "jaccard_loss": Figure(_MASK, (0.0, 2.0), FIG.binary_mask, "smooth", (0.0, 1.0, 5.0),
                            _BIN),
     "tversky_loss": Figure(_MASK, (0.0, 2.0), FIG.binary_mask, "alpha, beta",

@@ -365,8 +365,8 @@ _MASK = "predicted mass / target mass (a mask growing over the target)"
 RECORDS = drawn(RECORDS, {
     "generalized_dice_loss": Figure(_MASK, (0.0, 2.0), FIG.class_mask, "weight_type",
                                     ("square", "simple", "uniform")),
-    "dice_ce_loss": Figure(_MASK, (0.0, 2.0), FIG.class_mask_logits, "lambda_ce",
+    "dice_ce_loss": Figure(_MASK + ", soft edge", (0.0, 2.0), FIG.class_mask_logits, "lambda_ce",
                            (0.0, 0.5, 1.0), batched=False),
-    "dice_focal_loss": Figure(_MASK, (0.0, 2.0), FIG.class_mask_logits, "gamma",
+    "dice_focal_loss": Figure(_MASK + ", soft edge", (0.0, 2.0), FIG.class_mask_logits, "gamma",
                               (0.0, 2.0, 5.0), batched=False),
 })
