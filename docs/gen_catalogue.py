@@ -154,8 +154,10 @@ def _figure(rec: Any) -> list[str]:
     what = "The loss" if f.y == "loss" else f"The {f.y}"
     text = f"{what} (left) and its derivative (right) against x, the {f.x}."
     if f.values:
-        shown = "; ".join(", ".join(f"{k} = {u}" for k, u in v.items())
-                          if isinstance(v, dict) else str(v) for v in f.values)
+        many = any(isinstance(v, dict) for v in f.values)
+        shown = ("; " if many else ", ").join(
+            ", ".join(f"{k} = {u}" for k, u in v.items()) if isinstance(v, dict) else str(v)
+            for v in f.values)
         text += f" One curve per {f.sweep} ({shown})."
     if f.options:
         text += " Fixed: " + ", ".join(f"`{k}={v!r}`" for k, v in f.options.items()) + "."
