@@ -15,6 +15,7 @@ os.environ.setdefault("KERAS_BACKEND", "numpy")
 
 import gen_benchmarks  # noqa: E402
 import gen_catalogue  # noqa: E402
+import gen_figures  # noqa: E402
 
 import arrayloss  # noqa: E402
 
@@ -31,7 +32,9 @@ html_static_path = ["_static"]
 html_css_files = ["arrayloss.css"]
 autodoc_member_order = "bysource"
 
-# the catalogue page is generated from the registry at every build, and the performance
-# page's charts and tables from the benchmark's results (docs/benchmarks.json)
-(ROOT / "catalogue.md").write_text(gen_catalogue.render())
+# the catalogue, its family pages and their figures are generated from the registry at
+# every build, and the performance page's charts and tables from the benchmark's results
+# (docs/benchmarks.json)
+gen_catalogue.write()
+gen_figures.render()
 gen_benchmarks.render(ROOT / "_generated")

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
+import inspect
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,8 +29,10 @@ __all__ = [
     "GOALS",
     "BadValue",
     "Case",
+    "Figure",
     "Peer",
     "Record",
+    "drawn",
     "get",
     "np_reduce",
     "records",
@@ -112,6 +115,66 @@ class BadValue:
 
 
 @dataclass(frozen=True)
+class Figure:
+    """How the docs draw a loss: its value against one natural variable (a residual, the
+    probability of the true class, the offset of a sliding box, the mass of a growing mask...).
+
+    ``make(x, v)`` builds the positional arrays from a 1-D float64 grid ``x``, one example per
+    point along axis 0, given the swept value ``v`` (``None`` unless the sweep is an input
+    parameter); with ``batched=False`` it is called once per point (with ``x`` of length 1),
+    for calls that couple a batch or return one value. A point's value is the mean of the
+    call's result over every axis but the batch (``reduction="none"``, or ``"mean"`` in one
+    call per point, where the loss takes a reduction). ``sweep`` names what each
+    of ``values`` sets, one curve each: a keyword option of the loss, an input parameter
+    passed to ``make``, or (for a mapping value) several options at once. ``options`` hold
+    for every curve. ``x`` and ``y`` label the axes, ``span`` bounds ``x``.
+    """
+
+    x: str
+    span: tuple[float, float]
+    make: Callable[[np.ndarray, Any], tuple[np.ndarray, ...]]
+    sweep: str | None = None
+    values: tuple[Any, ...] = ()
+    options: Mapping[str, Any] = field(default_factory=dict)
+    y: str = "loss"
+    batched: bool = True
+
+    def curves(self, fn: Callable[..., Any], n: int = 201
+               ) -> list[tuple[str, np.ndarray, np.ndarray]]:
+        """``(label, x, value)`` per swept value (one unlabelled curve without a sweep), the
+        values computed by ``fn`` on NumPy float64 inputs."""
+        params = {n for n, p in inspect.signature(fn).parameters.items()
+                  if p.kind is p.KEYWORD_ONLY}
+        x = np.linspace(*self.span, n if self.batched else max(n // 2, 2))
+        out = []
+        for v in self.values or (None,):
+            options, given, label = dict(self.options), None, ""
+            if isinstance(v, Mapping):
+                options.update(v)
+                label = ", ".join(f"{k} = {_fmt(u)}" for k, u in v.items())
+            elif v is not None:
+                label = f"{self.sweep} = {_fmt(v)}"
+                if self.sweep is not None and self.sweep in params:
+                    options[self.sweep] = v
+                else:
+                    given = v
+            if "reduction" in params:
+                options["reduction"] = "none" if self.batched else "mean"
+            if self.batched:
+                y = np.asarray(fn(*self.make(x, given), **options), dtype=np.float64)
+                y = y.reshape(len(x), -1).mean(axis=1)
+            else:
+                y = np.array([np.mean(np.asarray(fn(*self.make(x[i:i + 1], given), **options),
+                                                 dtype=np.float64)) for i in range(len(x))])
+            out.append((label, x, y))
+        return out
+
+
+def _fmt(v: Any) -> str:
+    return f"{v:g}" if isinstance(v, float) else str(v)
+
+
+@dataclass(frozen=True)
 class Record:
     """Everything the tests, the CLI and the docs need to know about one loss.
 
@@ -125,7 +188,8 @@ class Record:
     input structure (``"elementwise"``: two same-shape float arrays); the property tests draw
     inputs per kind (``tests/test_properties.py``). ``timing_options``: the options the
     benchmark calls both arrayloss and its peers with (for peers that implement one variant);
-    ``goals``: the benchmark goals (``GOALS``) the loss takes part in.
+    ``goals``: the benchmark goals (``GOALS``) the loss takes part in. ``figure``: how the
+    docs draw it (:class:`Figure`).
     """
 
     name: str
@@ -149,6 +213,7 @@ class Record:
     notes: str = ""
     timing_options: Mapping[str, Any] = field(default_factory=dict)
     goals: tuple[str, ...] = ()
+    figure: Figure | None = None
 
     @property
     def summary(self) -> str:
@@ -203,6 +268,11 @@ def timed(records: list[Record], timing: Mapping[str, Mapping[str, Any]]) -> lis
             rec, peers=(*rec.peers, *t.get("peers", ())), goals=tuple(t.get("goals", ())),
             timing_options=dict(t.get("options", {}))))
     return out
+
+
+def drawn(records: list[Record], figures: Mapping[str, Figure]) -> list[Record]:
+    """``records`` with their docs figures (:class:`Figure`), per loss name."""
+    return [dataclasses.replace(r, figure=figures.get(r.name, r.figure)) for r in records]
 
 
 def np_reduce(

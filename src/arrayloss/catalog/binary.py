@@ -10,7 +10,8 @@ from typing import Any
 import numpy as np
 
 from .. import losses as L
-from . import BadValue, Case, Peer, Record, np_reduce, timed, yardstick
+from . import BadValue, Case, Figure, Peer, Record, drawn, np_reduce, timed, yardstick
+from . import _figures as FIG
 from ._classes import (
     Arrays,
     _arrays,
@@ -393,4 +394,17 @@ RECORDS = timed(RECORDS, {
         "goals": ("best-torch-peer",)},
     "multilabel_soft_margin_loss": {"peers": (yardstick(_hw_multilabel_soft_margin),),
                                     "goals": ("torch-functional",)},
+})
+
+_LOGIT = "logit (target 1)"
+RECORDS = drawn(RECORDS, {
+    "binary_cross_entropy": Figure("predicted probability (target 1)", (0.01, 0.99),
+                                   FIG.positive, "label_smoothing", (0.0, 0.1, 0.3)),
+    "binary_cross_entropy_with_logits": Figure(_LOGIT, (-6.0, 6.0), FIG.positive, "pos_weight",
+                                               (0.5, 1.0, 2.0)),
+    "sigmoid_focal_loss": Figure(_LOGIT, (-6.0, 6.0), FIG.positive, "gamma", (0.0, 1.0, 2.0, 5.0),
+                                 {"alpha": None}),
+    "multilabel_soft_margin_loss": Figure(
+        "logit of the positive classes (minus it: the negative class)", (-6.0, 6.0),
+        lambda x, v: (x[:, None] * [1.0, -1.0, 1.0], np.tile([1.0, 0.0, 1.0], (len(x), 1)))),
 })

@@ -13,7 +13,8 @@ from typing import Any
 import numpy as np
 
 from .. import losses as L
-from . import BadValue, Case, Peer, Record, np_reduce, timed, yardstick
+from . import BadValue, Case, Figure, Peer, Record, drawn, np_reduce, timed, yardstick
+from . import _figures as FIG
 
 # Shared box data (rows A-D): partial overlap, disjoint, identical, identical zero-area.
 PRED = np.array([[0.0, 0.0, 4.0, 2.0], [0.0, 0.0, 1.0, 1.0], [1.0, 1.0, 3.0, 4.0],
@@ -449,4 +450,17 @@ RECORDS = timed(RECORDS, {
                                       "torch"),), "goals": ("best-torch-peer",)},
     "ciou_loss": {"peers": (yardstick(_tv_ciou, "torchvision-style complete_box_iou_loss",
                                       "torch"),), "goals": ("best-torch-peer",)},
+})
+
+_S = "centre offset of the predicted box (target: the unit square)"
+_W = ("pred width", (0.5, 1.0, 2.0))
+RECORDS = drawn(RECORDS, {
+    "box_iou": Figure(_S, (-2.0, 2.0), FIG.box_slide, *_W, y="IoU"),
+    "iou_loss": Figure(_S, (-2.0, 2.0), FIG.box_slide, *_W),
+    "giou_loss": Figure(_S, (-2.0, 2.0), FIG.box_slide, *_W),
+    "diou_loss": Figure(_S, (-2.0, 2.0), FIG.box_slide, *_W),
+    "ciou_loss": Figure(_S, (-2.0, 2.0), FIG.box_slide, *_W),
+    "eiou_loss": Figure(_S, (-2.0, 2.0), FIG.box_slide, *_W),
+    "focal_eiou_loss": Figure(_S, (-2.0, 2.0), FIG.box_slide, "gamma", (0.25, 0.5, 1.0)),
+    "cdiou_loss": Figure(_S, (-2.0, 2.0), FIG.box_slide, "distance_weight", (0.5, 1.0, 2.0)),
 })

@@ -11,7 +11,8 @@ from typing import Any
 import numpy as np
 
 from .. import losses as L
-from . import BadValue, Case, Peer, Record, np_reduce, timed, yardstick
+from . import BadValue, Case, Figure, Peer, Record, drawn, np_reduce, timed, yardstick
+from . import _figures as FIG
 from ._classes import (
     _BAD_LABELS,
     _CLASS_BAD_OPTIONS,
@@ -438,4 +439,22 @@ RECORDS = timed(RECORDS, {
     "cross_entropy": {"peers": (yardstick(_hw_cross_entropy),), "goals": ("torch-functional",)},
     "kl_divergence": {"peers": (yardstick(_hw_kl),), "goals": ("torch-functional",)},
     "softmax_focal_loss": {"goals": ("best-torch-peer",)},
+})
+
+_PT = "probability of the true class (3 classes)"
+RECORDS = drawn(RECORDS, {
+    "entropy": Figure("probability of class 0 (two more share the rest)", (0.01, 0.99),
+                      lambda x, v: (np.exp(FIG.true_class_logits(x)),), "base",
+                      (2.0, math.e, 10.0)),
+    "cross_entropy": Figure(_PT, (0.01, 0.99), FIG.true_class, "label_smoothing",
+                            (0.0, 0.1, 0.3)),
+    "kl_divergence": Figure(
+        "predicted probability q of class 0", (0.01, 0.99),
+        lambda x, v: (FIG.true_class_logits(x), np.exp(FIG.true_class_logits(x * 0 + v))),
+        "p_0", (0.2, 0.5, 0.8)),
+    "softmax_focal_loss": Figure(_PT, (0.01, 0.99), FIG.true_class, "gamma",
+                                 (0.0, 1.0, 2.0, 5.0)),
+    "generalized_kl_divergence": Figure(
+        "predicted measure q", (0.05, 4.0),
+        lambda x, v: (np.log(x)[:, None], np.full((len(x), 1), v)), "target p", (0.5, 1.0, 2.0)),
 })

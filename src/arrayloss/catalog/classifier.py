@@ -9,7 +9,8 @@ from typing import Any
 import numpy as np
 
 from .. import losses as L
-from . import BadValue, Case, Peer, Record, np_reduce, timed, yardstick
+from . import BadValue, Case, Figure, Peer, Record, drawn, np_reduce, timed, yardstick
+from . import _figures as FIG
 from ._classes import (
     _BAD_LABELS,
     _CLASS_BAD_OPTIONS,
@@ -336,4 +337,18 @@ RECORDS = timed(RECORDS, {
     "nll_loss": {"peers": (yardstick(_hw_nll),), "goals": ("torch-functional",)},
     "linear_cross_entropy": {"peers": (yardstick(_hw_linear),),
                              "goals": ("torch-functional",)},
+})
+
+_PT = "probability of the true class (3 classes)"
+RECORDS = drawn(RECORDS, {
+    "nll_loss": Figure(_PT + "; pred = its log", (0.01, 0.99), FIG.true_class),
+    "poly_cross_entropy": Figure(_PT, (0.01, 0.99), FIG.true_class, "epsilon",
+                                 (-1.0, 0.0, 1.0, 2.0)),
+    "generalized_cross_entropy": Figure(_PT, (0.01, 0.99), FIG.true_class, "q",
+                                        (0.25, 0.5, 0.75, 1.0)),
+    "linear_cross_entropy": Figure(
+        "feature x (logits x w = [x, -x, 0], label 0)", (-4.0, 4.0),
+        lambda x, v: (x[:, None], np.array([[1.0], [-1.0], [0.0]]),
+                      np.zeros(len(x), dtype=np.int64)),
+        "label_smoothing", (0.0, 0.1, 0.3)),
 })

@@ -9,7 +9,8 @@ from typing import Any
 import numpy as np
 
 from .. import losses as L
-from . import BadValue, Case, Peer, Record, np_reduce, timed, yardstick
+from . import BadValue, Case, Figure, Peer, Record, drawn, np_reduce, timed, yardstick
+from . import _figures as FIG
 from ._classes import Arrays, _arrays, _const, _reduce_any, _uniform
 from ._common import np_log_softmax
 
@@ -365,4 +366,16 @@ def _hw_ranking(s: np.ndarray, y: np.ndarray) -> Any:
 RECORDS = timed(RECORDS, {
     "ntxent_loss": {"peers": (yardstick(_hw_ntxent),)},
     "ranking_softmax_loss": {"peers": (yardstick(_hw_ranking),)},
+})
+
+_POS = "cosine similarity of the positive pairs (batch of 4, 2 groups)"
+RECORDS = drawn(RECORDS, {
+    "ntxent_loss": Figure(_POS, (-1.0, 1.0), FIG.similar_pairs, "temperature",
+                          (0.07, 0.2, 0.5), batched=False),
+    "circle_loss": Figure(_POS, (-1.0, 1.0), FIG.similar_pairs, "gamma", (16.0, 32.0, 80.0),
+                          batched=False),
+    "ranking_softmax_loss": Figure(
+        "score of the relevant item minus the two others'", (-4.0, 4.0),
+        lambda x, v: (np.stack([x, 0 * x, 0 * x], axis=-1),
+                      np.tile([1.0, 0.0, 0.0], (len(x), 1)))),
 })

@@ -8,7 +8,8 @@ from collections.abc import Callable
 import numpy as np
 
 from .. import losses as L
-from . import BadValue, Case, Record, np_reduce
+from . import BadValue, Case, Figure, Record, drawn, np_reduce
+from . import _figures as FIG
 from ._classes import (
     Arrays,
     _arrays,
@@ -116,3 +117,33 @@ RECORDS = [
     ),
     *_PAIR_RECORDS,
 ]
+
+_COS = "cosine similarity"
+
+
+def _centre(x: np.ndarray, v: object) -> Arrays:
+    return x[:, None], np.zeros(len(x), dtype=np.int64), np.zeros((1, 1))
+
+
+RECORDS = drawn(RECORDS, {
+    "center_loss": Figure("feature minus its class centre", (-3.0, 3.0), _centre),
+    "update_centers": Figure("feature (its centre at 0)", (-3.0, 3.0), _centre, "alpha",
+                             (0.25, 0.5, 1.0), y="updated centre", batched=False),
+    "cosine_distance_loss": Figure(_COS, (-1.0, 1.0), lambda x, v: (
+        FIG.unit(x), np.tile([1.0, 0.0], (len(x), 1)))),
+    "cosine_embedding_loss": Figure(_COS + " (dissimilar pair, target -1)", (-1.0, 1.0),
+                                    lambda x, v: (FIG.unit(x), np.tile([1.0, 0.0], (len(x), 1)),
+                                                  -np.ones(len(x))),
+                                    "margin", (0.0, 0.25, 0.5)),
+    "margin_ranking_loss": Figure("score difference x1 - x2 (target +1)", (-3.0, 3.0),
+                                  lambda x, v: (x.copy(), 0 * x, np.ones_like(x)),
+                                  "margin", (0.0, 0.5, 1.0)),
+    "hinge_embedding_loss": Figure("distance (dissimilar pair, target -1)", (0.0, 3.0),
+                                   lambda x, v: (x.copy(), -np.ones_like(x)),
+                                   "margin", (0.5, 1.0, 2.0)),
+    "triplet_margin_loss": Figure(
+        "d(anchor, negative) - d(anchor, positive)", (-1.0, 3.0),
+        lambda x, v: (np.zeros((len(x), 2)), np.tile([1.0, 0.0], (len(x), 1)),
+                      np.stack([0 * x, 1 + x], axis=-1)),
+        "margin", (0.5, 1.0, 2.0)),
+})

@@ -8,7 +8,8 @@ from typing import Any
 import numpy as np
 
 from .. import losses as L
-from . import BadValue, Case, Peer, Record, np_reduce, timed
+from . import BadValue, Case, Figure, Peer, Record, drawn, np_reduce, timed
+from . import _figures as FIG
 from ._common import np_softmax
 from ._pixels import (
     _BL,
@@ -226,4 +227,12 @@ RECORDS = timed(RECORDS, {
     "lovasz_softmax_loss": {"options": {"per_image": True, "classes": "all",
                                         "activation": "softmax"},
                             "goals": ("best-torch-peer",)},
+})
+
+_MASK = "predicted mass / target mass (a mask growing over the target)"
+RECORDS = drawn(RECORDS, {
+    "lovasz_hinge_loss": Figure(_MASK + ", soft edge", (0.0, 2.0), FIG.mask_logits),
+    "lovasz_softmax_loss": Figure(_MASK, (0.0, 2.0), FIG.class_mask, "classes",
+                                  ("present", "all", (1,)), {"per_image": True},
+                                  batched=False),
 })

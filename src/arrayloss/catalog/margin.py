@@ -9,7 +9,8 @@ from typing import Any
 import numpy as np
 
 from .. import losses as L
-from . import BadValue, Case, Peer, Record, np_reduce, timed, yardstick
+from . import BadValue, Case, Figure, Peer, Record, drawn, np_reduce, timed, yardstick
+from . import _figures as FIG
 from ._classes import (
     _BAD_LABELS,
     _CLASS_BAD_OPTIONS,
@@ -422,4 +423,19 @@ RECORDS = timed(RECORDS, {
     "soft_margin_loss": {"peers": (yardstick(_hw_soft_margin),), "goals": ("torch-functional",)},
     "multilabel_margin_loss": {"peers": (yardstick(_hw_multilabel_margin),)},
     "squared_hinge_loss": {"peers": (yardstick(_hw_squared_hinge),)},
+})
+
+_M = "margin y f (target +1)"
+_GAP = "score of the label minus the other classes'"
+RECORDS = drawn(RECORDS, {
+    "hinge_loss": Figure(_M, (-3.0, 3.0), FIG.positive, "margin", (0.5, 1.0, 2.0)),
+    "squared_hinge_loss": Figure(_M, (-3.0, 3.0), FIG.positive, "margin", (0.5, 1.0, 2.0)),
+    "ramp_loss": Figure(_M, (-3.0, 3.0), FIG.positive, "s", (-2.0, -1.0, 0.0)),
+    "soft_margin_loss": Figure(_M, (-4.0, 4.0), FIG.positive),
+    "multilabel_margin_loss": Figure(
+        "score of the positive class minus the negative's", (-3.0, 3.0),
+        lambda x, v: (np.stack([x, 0 * x], axis=-1), np.tile([1, 0], (len(x), 1))),
+        "margin", (0.5, 1.0, 2.0)),
+    "multiclass_hinge_loss": Figure(_GAP, (-3.0, 3.0), FIG.score_gap, "mode",
+                                    ("crammer_singer", "weston_watkins")),
 })

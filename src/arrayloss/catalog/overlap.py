@@ -9,7 +9,8 @@ from typing import Any
 import numpy as np
 
 from .. import losses as L
-from . import Case, Peer, Record, np_reduce, timed, yardstick
+from . import Case, Figure, Peer, Record, drawn, np_reduce, timed, yardstick
+from . import _figures as FIG
 from ._common import np_softmax
 from ._pixels import (
     _LAB_I,
@@ -423,4 +424,18 @@ def _hw_dice(p: np.ndarray, labels: np.ndarray, eps: float = 1e-7) -> Any:
 RECORDS = timed(RECORDS, {
     "dice_loss": {"peers": (yardstick(_hw_dice),), "goals": ("best-torch-peer",)},
     "tversky_loss": {"goals": ("best-torch-peer",)},
+})
+
+_MASK = "predicted mass / target mass (a mask growing over the target)"
+_BIN = {"axis": None}
+RECORDS = drawn(RECORDS, {
+    "dice_loss": Figure(_MASK + ", soft edge", (0.0, 2.0), FIG.mask_logits, "squared",
+                        (False, True), {"axis": None, "activation": "sigmoid"}),
+    "jaccard_loss": Figure(_MASK, (0.0, 2.0), FIG.binary_mask, "smooth", (0.0, 1.0, 5.0),
+                           _BIN),
+    "tversky_loss": Figure(_MASK, (0.0, 2.0), FIG.binary_mask, "alpha, beta",
+                           ({"alpha": 0.3, "beta": 0.7}, {"alpha": 0.5, "beta": 0.5},
+                            {"alpha": 0.7, "beta": 0.3}), _BIN),
+    "focal_tversky_loss": Figure(_MASK, (0.0, 2.0), FIG.binary_mask, "gamma",
+                                 (0.5, 0.75, 1.0, 2.0), _BIN),
 })

@@ -10,7 +10,8 @@ from typing import Any
 import numpy as np
 
 from .. import losses as L
-from . import BadValue, Case, Peer, Record, np_reduce, timed, yardstick
+from . import BadValue, Case, Figure, Peer, Record, drawn, np_reduce, timed, yardstick
+from . import _figures as FIG
 from ._likelihood import RECORDS as _LIKELIHOOD
 from ._likelihood import TIMING as _LIKELIHOOD_TIMING
 
@@ -461,4 +462,22 @@ RECORDS = timed(RECORDS, {
     "huber_loss": {"peers": (yardstick(_hw_huber),), "goals": ("torch-functional",)},
     "log_cosh_loss": {"peers": (yardstick(_hw_log_cosh),)},
     "tukey_biweight_loss": {"peers": (yardstick(_hw_tukey),)},
+})
+
+_R = "residual pred - target"
+RECORDS = drawn(RECORDS, {
+    "l1_loss": Figure(_R, (-3.0, 3.0), FIG.residual),
+    "mse_loss": Figure(_R, (-3.0, 3.0), FIG.residual),
+    "smooth_l1_loss": Figure(_R, (-3.0, 3.0), FIG.residual, "beta", (0.5, 1.0, 2.0)),
+    "huber_loss": Figure(_R, (-3.0, 3.0), FIG.residual, "delta", (0.5, 1.0, 2.0)),
+    "tukey_biweight_loss": Figure(_R, (-6.0, 6.0), FIG.residual, "c", (2.0, 3.0, 4.685),
+                                  {"scale": None}),
+    "poisson_nll_loss": Figure("predicted log-rate", (-3.0, 3.0), FIG.versus, "target",
+                               (0.0, 1.0, 3.0)),
+    "gaussian_nll_loss": Figure(_R, (-3.0, 3.0), lambda x, v: (*FIG.residual(x),
+                                                               np.full_like(x, v)),
+                                "var", (0.25, 1.0, 4.0)),
+    "mape_loss": Figure("pred (target 1)", (-1.0, 3.0), FIG.versus),
+    "msle_loss": Figure("pred", (0.0, 5.0), FIG.versus, "target", (0.5, 1.0, 3.0)),
+    "log_cosh_loss": Figure(_R, (-3.0, 3.0), FIG.residual),
 })

@@ -9,7 +9,8 @@ from typing import Any
 import numpy as np
 
 from .. import losses as L
-from . import BadValue, Case, Peer, Record, np_reduce, timed
+from . import BadValue, Case, Figure, Peer, Record, drawn, np_reduce, timed
+from . import _figures as FIG
 from ._common import np_log_softmax
 from ._pixels import (
     _LAB_I,
@@ -358,4 +359,14 @@ RECORDS = timed(RECORDS, {
     "generalized_dice_loss": {"options": _CF},
     "dice_ce_loss": {"options": {"axis": 1}},
     "dice_focal_loss": {"options": {"axis": 1, "focal": "sigmoid"}},
+})
+
+_MASK = "predicted mass / target mass (a mask growing over the target)"
+RECORDS = drawn(RECORDS, {
+    "generalized_dice_loss": Figure(_MASK, (0.0, 2.0), FIG.class_mask, "weight_type",
+                                    ("square", "simple", "uniform")),
+    "dice_ce_loss": Figure(_MASK + ", soft edge", (0.0, 2.0), FIG.class_mask_logits, "lambda_ce",
+                           (0.0, 0.5, 1.0), batched=False),
+    "dice_focal_loss": Figure(_MASK + ", soft edge", (0.0, 2.0), FIG.class_mask_logits, "gamma",
+                              (0.0, 2.0, 5.0), batched=False),
 })

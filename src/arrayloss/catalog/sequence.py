@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from .. import losses as L
-from . import BadValue, Case, Peer, Record, np_reduce, timed
+from . import BadValue, Case, Figure, Peer, Record, drawn, np_reduce, timed
 from ._classes import Arrays, _arrays, _const, _uniform
 from ._common import np_log_softmax
 
@@ -242,3 +242,18 @@ RECORDS = [
 # jax.jit); no goal yet (docs/benchmarks.md: 1.2x to 2x torch's native kernel, 1.5x to 2.6x
 # optax's scan on a busy 2-core machine)
 RECORDS = timed(RECORDS, {"ctc_loss": {}})
+
+
+def _ctc_figure(x: np.ndarray, frames: int) -> Arrays:
+    """Labels (1, 2): the first half of the frames give 1 the probability x, the others 2;
+    the rest is shared by the two other classes."""
+    sym = np.where(np.arange(frames) < frames // 2, 1, 2)
+    p = np.repeat(((1 - x) / 2)[:, None, None], frames * 3, axis=1).reshape(len(x), frames, 3)
+    p[:, np.arange(frames), sym] = x[:, None]
+    return np.log(p), np.tile([1, 2], (len(x), 1))
+
+
+RECORDS = drawn(RECORDS, {
+    "ctc_loss": Figure("probability of the label in each frame", (0.05, 0.99), _ctc_figure,
+                       "frames", (2, 4, 8)),
+})

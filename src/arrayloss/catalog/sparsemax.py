@@ -9,7 +9,8 @@ from typing import Any
 import numpy as np
 
 from .. import losses as L
-from . import BadValue, Case, Peer, Record, np_reduce, timed, yardstick
+from . import BadValue, Case, Figure, Peer, Record, drawn, np_reduce, timed, yardstick
+from . import _figures as FIG
 from ._classes import (
     _BAD_LABELS,
     _CLASS_BAD_OPTIONS,
@@ -205,4 +206,10 @@ def _hw_multiclass_sparsemax(z: np.ndarray, y: np.ndarray) -> Any:
 RECORDS = timed(RECORDS, {
     "sparsemax_loss": {"peers": (yardstick(_hw_sparsemax),)},
     "multiclass_sparsemax_loss": {"peers": (yardstick(_hw_multiclass_sparsemax),)},
+})
+
+RECORDS = drawn(RECORDS, {
+    "sparsemax_loss": Figure("logit (target 1)", (-3.0, 3.0), FIG.positive),
+    "multiclass_sparsemax_loss": Figure("score of the label minus the other classes'",
+                                        (-3.0, 3.0), FIG.score_gap),
 })
