@@ -23,7 +23,9 @@ project = "arrayloss"
 author = "the arrayloss developers"
 copyright = "2026, the arrayloss developers (BSD 3-Clause licence)"
 release = version = arrayloss.__version__
-extensions = ["myst_parser", "sphinx.ext.autodoc", "sphinx.ext.napoleon"]
+# formulas render with MathJax served from the built site itself (readable offline)
+extensions = ["myst_parser", "sphinx.ext.autodoc", "sphinx.ext.napoleon", "sphinx.ext.mathjax",
+              "sphinx-mathjax-offline"]
 source_suffix = {".md": "markdown", ".rst": "restructuredtext"}
 exclude_patterns = ["_build", "_generated"]
 html_theme = "alabaster"

@@ -30,7 +30,7 @@ TITLES = {
 }
 #: options every loss takes the same way (the conventions page describes them)
 COMMON = ("weight", "where", "replicas", "reduction")
-WIDTH = 88
+WIDTH = 80  # the code blocks of the pages fit 80 columns at 1280 px without scrolling
 
 
 def _records(family: str | None = None) -> list[Any]:
@@ -72,8 +72,9 @@ def options(fn: Any) -> list[str]:
 
 
 def markdown(doc: str) -> str:
-    """A docstring as MyST text: ``code`` spans become `code`, and each ``::`` block a
-    fenced block (the formulas, kept aligned as written)."""
+    """A docstring as MyST text: ``code`` spans become `code`, ``:math:`` roles and
+    ``.. math::`` blocks become MyST math (rendered by MathJax), and each other ``::`` block
+    a fenced text block (kept aligned as written)."""
     lines = inspect.cleandoc(doc).splitlines()
     out: list[str] = []
     prose: list[str] = []
@@ -82,12 +83,27 @@ def markdown(doc: str) -> str:
         # a line opening with a label ("Shapes:", "Edge cases:", "Reference:"...) starts a
         # paragraph: the docstrings write one such topic per line
         text = re.sub(r"\n(?=[A-Z][\w ,'()-]{0,40}: )", "\n\n", "\n".join(prose))
-        out.append(re.sub(r"``(.+?)``", lambda m: f"`{m.group(1)}`", text, flags=re.S))
+        text = re.sub(r"``(.+?)``", lambda m: f"`{m.group(1)}`", text, flags=re.S)
+        out.append(re.sub(r":math:`(.+?)`", lambda m: f"{{math}}`{m.group(1)}`", text,
+                          flags=re.S))
         prose.clear()
+
+    def block(start: int) -> tuple[str, int]:
+        # an indented block (blank lines inside it included) from line ``start``
+        body, j = [], start
+        while j < len(lines) and (not lines[j].strip() or lines[j].startswith(" ")):
+            body.append(lines[j])
+            j += 1
+        return textwrap.dedent("\n".join(body)).strip("\n"), j
 
     i = 0
     while i < len(lines):
         line = lines[i].rstrip()
+        if line.strip() == ".. math::":
+            flush()
+            formula, i = block(i + 1)
+            out += ["", "```{math}", formula, "```", ""]
+            continue
         if not line.endswith("::"):
             prose.append(line)
             i += 1
@@ -96,12 +112,8 @@ def markdown(doc: str) -> str:
         if head:
             prose.append(head + ":")
         flush()
-        i += 1
-        block = []
-        while i < len(lines) and (not lines[i].strip() or lines[i].startswith(" ")):
-            block.append(lines[i])
-            i += 1
-        out += ["", "```text", textwrap.dedent("\n".join(block)).strip("\n"), "```", ""]
+        text, i = block(i + 1)
+        out += ["", "```text", text, "```", ""]
     flush()
     return "\n".join(out).strip() + "\n"
 
@@ -228,7 +240,7 @@ def render() -> str:
         "```{toctree}", ":maxdepth: 1", "", *(f"losses/{f}" for f in _families()), "```", "",
     ]
     for family in _families():
-        lines += [f"## [{TITLES.get(family, family)}](losses/{family}.md)", "",
+        lines += [f"**[{TITLES.get(family, family)}](losses/{family}.md)**", "",
                   "| loss | what | options |", "|---|---|---|"]
         for r in _records(family):
             cells = [f"{{ref}}`{r.name} <loss-{r.name}>`", markdown(r.summary).strip(),

@@ -145,14 +145,17 @@ def huber_loss(
     replicas: Any = None,
     reduction: str = "mean",
 ) -> Array:
-    """Huber loss (Huber, "Robust Estimation of a Location Parameter", 1964).
+    r"""Huber loss (Huber, "Robust Estimation of a Location Parameter", 1964).
 
-    ::
+    .. math::
 
-        l(r) = 0.5 r^2                    if |r| <= delta
-               delta (|r| - 0.5 delta)    otherwise
+        \ell(r) = \begin{cases}
+            \tfrac12 r^2 & |r| \le \delta \\
+            \delta\,\bigl(|r| - \tfrac12 \delta\bigr) & \text{otherwise}
+        \end{cases}
+        \qquad r = \mathrm{pred} - \mathrm{target}
 
-    The gradient is the L2 gradient clipped to ``[-delta, delta]``. Not Pseudo-Huber and not
+    The gradient is the L2 gradient clipped to :math:`[-\delta, \delta]`. Not Pseudo-Huber and not
     log-cosh. Options: ``delta=1.0`` (> 0; ``delta <= 0`` raises ``ValueError``).
     Shapes as ``l1_loss``. References: ``torch.nn.functional.huber_loss``,
     ``optax.losses.huber_loss``, ``keras.losses.huber`` (mean over the last axis).
