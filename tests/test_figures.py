@@ -114,6 +114,15 @@ def test_sphinx_builds_without_warnings(tmp_path: pathlib.Path) -> None:
         [sys.executable, "-m", "sphinx", "-W", "-q", "-b", "html", str(ROOT / "docs"),
          str(tmp_path / "html")], capture_output=True, text=True, timeout=600)
     assert run.returncode == 0, run.stdout + run.stderr
-    built = tmp_path / "html" / "losses"
-    assert (built / "regression.html").exists()
-    assert len(list((tmp_path / "html" / "_images").glob("*.svg"))) >= len(RECORDS)
+    site = tmp_path / "html"
+    assert (site / "_static" / "mathjax" / "tex-chtml.js").exists()  # formulas render offline
+    for rec in RECORDS:
+        # each loss's section of the built family page: its figure (copied into the site),
+        # its formula as math and its example
+        page = (site / "losses" / f"{rec.family}.html").read_text()
+        section = page.split(f'<section id="loss-{rec.name.replace("_", "-")}">')[1]
+        section = section.split("<section id=")[0]
+        assert f'src="../_images/{rec.name}.svg"' in section, rec.name
+        assert (site / "_images" / f"{rec.name}.svg").stat().st_size > 1000
+        assert 'class="math' in section, rec.name
+        assert f"{rec.name}</span><span" in section, rec.name  # al.<name>( in the example
