@@ -10,8 +10,8 @@ value per box; ``"mean"`` averages over boxes and is 0 (with zero gradients) for
 Formats (``box_format``): ``"xyxy"`` (default, corners), ``"xywh"`` (top-left corner and
 size, COCO) and ``"cxcywh"`` (centre and size); see ``box_convert``.
 
-Every box is converted to corners once and the shared geometry (``_geometry.box_terms``) is computed
-once per call, torchvision's definitions with ``eps`` added to **denominators** only::
+Every box is converted to corners once and the shared geometry is computed once per call,
+torchvision's definitions with ``eps`` added to **denominators** only::
 
     w, h = x2 - x1, y2 - y1               wg, hg for the target
     iw = min(x2, x2g) - max(x1, x1g)      ih likewise;  inter = iw * ih if iw > 0 and ih > 0
@@ -79,8 +79,13 @@ def box_iou(
     box_format: str = "xyxy",
     eps: float = 1e-7,
 ) -> Array:
-    """IoU of boxes: ``IoU = inter / (union + eps)``, of aligned pairs or of every pair.
+    r"""IoU (intersection over union) of boxes, of aligned pairs or of every pair.
 
+    .. math::
+
+        \mathrm{IoU}(B, B^g) = \frac{|B \cap B^g|}{|B \cup B^g| + \varepsilon}
+
+    with :math:`B` a box of ``pred``, :math:`B^g` one of ``target`` and :math:`|\cdot|` the area.
     ``pairwise=False`` (default): aligned pairs; ``pred`` and ``target`` ``(..., 4)``,
     identical shapes; the result is ``pred.shape[:-1]``. ``pairwise=True``: every box of
     ``pred`` ``(..., N, 4)`` with every box of ``target`` ``(..., M, 4)`` (same leading axes);
@@ -90,8 +95,8 @@ def box_iou(
     disjoint or edge-touching boxes 0, and two zero-area boxes 0 (``0 / (0 + eps)``).
     References: torchvision ``ops.box_iou`` (no ``eps``: ``eps=0`` matches it except for
     zero-area pairs, where it gives NaN) and ``monai.data.box_utils.box_iou`` (float32
-    machine epsilon in the denominator). Inverted boxes: see the module docstring
-    (``ValueError`` for the target's when concrete).
+    machine epsilon in the denominator). Inverted boxes: see the family's introduction
+    (``help(arrayloss.losses.boxes)``; ``ValueError`` for the target's when concrete).
     """
     fn = "box_iou"
     check_bool(fn, "pairwise", pairwise)
@@ -115,12 +120,17 @@ def iou_loss(
     replicas: Any = None,
     reduction: str = "mean",
 ) -> Array:
-    """IoU loss: ``1 - IoU`` (``mode="linear"``) or UnitBox's ``-log IoU`` (``mode="log"``).
+    r"""IoU loss, linear (``mode="linear"``) or UnitBox's logarithmic form (``mode="log"``).
 
-    ::
+    .. math::
 
-        linear:  L = 1 - IoU                       in [0, 1]
-        log:     L = -log(max(IoU, 1e-6))          in [0, 13.815511]
+        \ell = \begin{cases}
+            1 - \mathrm{IoU} \in [0, 1] & \mathrm{mode} = \text{linear} \\
+            -\log \max(\mathrm{IoU}, 10^{-6}) \in [0, 13.815511] & \mathrm{mode} = \text{log}
+        \end{cases}
+        \qquad \mathrm{IoU} = \frac{|B \cap B^g|}{|B \cup B^g| + \varepsilon}
+
+    with :math:`B` the predicted box, :math:`B^g` the target box and :math:`|\cdot|` the area.
 
     UnitBox: Yu et al., "UnitBox: An Advanced Object Detection Network", ACM MM 2016; the
     ``1e-6`` clamp is mmdetection's ``iou_loss`` (whose default mode is ``"log"``; its
@@ -128,7 +138,8 @@ def iou_loss(
     Edge cases: disjoint boxes give 1 (linear) or 13.815511 (log) with a **zero gradient**
     (no learning signal: the motivation for GIoU); two identical zero-area boxes have IoU 0
     and give the same values; identical boxes of area ``a`` give about ``eps / a``.
-    Shapes, formats, reductions and inverted boxes: see the module docstring.
+    Shapes, formats, reductions and inverted boxes: see the family's introduction
+    (``help(arrayloss.losses.boxes)``).
     """
     fn = "iou_loss"
     check_choice(fn, "mode", mode, ("linear", "log"))
@@ -151,25 +162,31 @@ def giou_loss(
     replicas: Any = None,
     reduction: str = "mean",
 ) -> Array:
-    """Generalized IoU loss (Rezatofighi et al., CVPR 2019).
+    r"""Generalized IoU loss (Rezatofighi et al., CVPR 2019).
 
-    ::
+    .. math::
 
-        GIoU = IoU - (area_C - union) / (area_C + eps)        -1 < GIoU <= 1
-        L    = 1 - GIoU                                        0 <= L < 2
+        \begin{aligned}
+            \ell &= 1 - \mathrm{GIoU} \in [0, 2), \qquad
+                \mathrm{GIoU} = \mathrm{IoU} - \frac{|C| - |B \cup B^g|}{|C| + \varepsilon}
+                \in (-1, 1] \\
+            \mathrm{IoU} &= \frac{|B \cap B^g|}{|B \cup B^g| + \varepsilon}
+        \end{aligned}
 
-    ``C`` is the smallest box enclosing both. Symmetric in its arguments; GIoU equals IoU
-    when one box contains the other. Disjoint boxes still get a gradient through ``area_C``.
-    Two identical zero-area boxes give 1 (``0 - 0/(0 + eps)``). Empty input gives 0 for
-    ``"mean"`` (MONAI: NaN).
-    Degenerate enclosing box: where ``area_C = 0`` (identical zero-area boxes, or two
+    :math:`B` is the predicted box, :math:`B^g` the target box, :math:`C` the smallest box
+    enclosing both and :math:`|\cdot|` the area. Symmetric in its arguments; GIoU equals IoU when
+    one box contains the other. Disjoint boxes still get a gradient through :math:`|C|`. Two
+    identical zero-area boxes give 1 (``0 - 0/(0 + eps)``). Empty input gives 0 for ``"mean"``
+    (MONAI: NaN).
+    Degenerate enclosing box: where :math:`|C| = 0` (identical zero-area boxes, or two
     segments on one line) the penalty term is computed in a masked branch whose value is
-    the formula's (``0/(0 + eps) = 0``) and whose gradient is 0; the plain formula's
-    sub-gradient there comes from ``min``/``max`` ties divided by ``eps`` (about 1e7, an
-    overflow in float16).
+    the formula's (:math:`0 / (0 + \varepsilon) = 0`) and whose gradient is 0; the plain
+    formula's sub-gradient there comes from ``min``/``max`` ties divided by ``eps`` (about 1e7,
+    an overflow in float16).
     References: torchvision ``generalized_box_iou_loss`` (same eps placement, default eps
     1e-7); ``monai.losses.BoxGIoULoss`` (float32, ``finfo(float32).eps``, default ``"mean"``).
-    Shapes, formats, reductions and inverted boxes: see the module docstring.
+    Shapes, formats, reductions and inverted boxes: see the family's introduction
+    (``help(arrayloss.losses.boxes)``).
     """
     call, g = start_boxes("giou_loss", pred, target, box_format, eps, reduction, weight, where,
                           replicas)
@@ -193,18 +210,24 @@ def diou_loss(
     replicas: Any = None,
     reduction: str = "mean",
 ) -> Array:
-    """Distance IoU loss (Zheng et al., "Distance-IoU Loss", AAAI 2020).
+    r"""Distance IoU loss (Zheng et al., "Distance-IoU Loss", AAAI 2020).
 
-    ::
+    .. math::
 
-        L = 1 - IoU + rho2 / (c2 + eps)          in [0, 2)
+        \begin{aligned}
+            \ell &= 1 - \mathrm{IoU} + \frac{\rho^2}{c^2 + \varepsilon} \in [0, 2) \\
+            \mathrm{IoU} &= \frac{|B \cap B^g|}{|B \cup B^g| + \varepsilon}, \qquad
+            \rho = \lVert \mathbf{b} - \mathbf{b}^g \rVert, \qquad c^2 = c_w^2 + c_h^2
+        \end{aligned}
 
-    ``rho2`` is the squared distance between the box centres, ``c2`` the squared diagonal of
-    the enclosing box. Scale and translation invariant, symmetric; disjoint boxes get a
-    gradient through ``rho2``; concentric boxes reduce to ``1 - IoU``; two identical
-    zero-area boxes give 1.
+    :math:`\rho` is the distance between the centres :math:`\mathbf{b}`, :math:`\mathbf{b}^g` of the
+    predicted box :math:`B` and the target box :math:`B^g`, :math:`c` the diagonal of the smallest
+    box enclosing both (:math:`c_w \times c_h`) and :math:`|\cdot|` the area. Scale and translation
+    invariant, symmetric; disjoint boxes get a gradient through :math:`\rho`; concentric boxes
+    reduce to ``1 - IoU``; two identical zero-area boxes give 1.
     Reference: torchvision ``distance_box_iou_loss`` (same eps placement).
-    Shapes, formats, reductions and inverted boxes: see the module docstring.
+    Shapes, formats, reductions and inverted boxes: see the family's introduction
+    (``help(arrayloss.losses.boxes)``).
     """
     call, g = start_boxes("diou_loss", pred, target, box_format, eps, reduction, weight, where,
                           replicas)
@@ -223,24 +246,34 @@ def ciou_loss(
     replicas: Any = None,
     reduction: str = "mean",
 ) -> Array:
-    """Complete IoU loss (Zheng et al., AAAI 2020; journal version arXiv 2005.03572).
+    r"""Complete IoU loss (Zheng et al., AAAI 2020; journal version arXiv 2005.03572).
 
-    ::
+    .. math::
 
-        angle(w, h) = atan2(w, h)        (= atan(w / h) for h > 0)
-        v     = 4 / pi^2 * (angle(wg, hg) - angle(w, h))^2
-        alpha = stopgrad(v / (1 - IoU + v + eps))
-        L     = 1 - IoU + rho2 / (c2 + eps) + alpha * v
+        \begin{aligned}
+            \ell &= 1 - \mathrm{IoU} + \frac{\rho^2}{c^2 + \varepsilon} + \alpha v \\
+            v &= \frac{4}{\pi^2} \bigl(\operatorname{atan2}(w^g, h^g)
+                - \operatorname{atan2}(w, h)\bigr)^2, \qquad
+            \alpha = \operatorname{sg}\Bigl(\frac{v}{1 - \mathrm{IoU} + v + \varepsilon}\Bigr) \\
+            \mathrm{IoU} &= \frac{|B \cap B^g|}{|B \cup B^g| + \varepsilon}, \qquad
+            \rho = \lVert \mathbf{b} - \mathbf{b}^g \rVert, \qquad c^2 = c_w^2 + c_h^2
+        \end{aligned}
 
-    ``alpha`` carries no gradient (torchvision ``complete_box_iou_loss``, ultralytics,
-    mmdetection 3.x); gradients are plain autodiff (the paper's custom ``1/(w^2+h^2)``
+    :math:`w \times h` and :math:`w^g \times h^g` are the sizes of the predicted box :math:`B` and
+    the target box :math:`B^g` (:math:`\operatorname{atan2}(w, h) = \arctan(w / h)` for
+    :math:`h > 0`), :math:`\rho` the distance between their centres :math:`\mathbf{b}`,
+    :math:`\mathbf{b}^g`, :math:`c` the diagonal of the smallest box enclosing both
+    (:math:`c_w \times c_h`), :math:`|\cdot|` the area and :math:`\operatorname{sg}` a
+    stop-gradient: :math:`\alpha` carries no gradient (torchvision ``complete_box_iou_loss``,
+    ultralytics, mmdetection 3.x); gradients are plain autodiff (the paper's custom ``1/(w^2+h^2)``
     rescaling is not applied). Unlike mmdetection 3.x, alpha is not gated by ``IoU > 0.5``.
     Degenerate boxes: for ``h = 0 < w`` the angle is ``pi/2`` (torchvision's value; its
     ``atan(w/h)`` has a NaN gradient there, ``atan2`` does not). For ``w = h = 0`` the
     angle is **defined as 0**, through a masked branch with zero gradient, so two identical
     zero-area boxes give 1.0 with finite gradients (torchvision: NaN; mmdetection and
     ultralytics, which add eps to ``h``: 1.0).
-    Shapes, formats, reductions and inverted boxes: see the module docstring.
+    Shapes, formats, reductions and inverted boxes: see the family's introduction
+    (``help(arrayloss.losses.boxes)``).
     """
     call, g = start_boxes("ciou_loss", pred, target, box_format, eps, reduction, weight, where,
                           replicas)
@@ -263,17 +296,28 @@ def eiou_loss(
     replicas: Any = None,
     reduction: str = "mean",
 ) -> Array:
-    """Efficient IoU loss (Zhang et al., "Focal and Efficient IOU Loss for Accurate Bounding
+    r"""Efficient IoU loss (Zhang et al., "Focal and Efficient IOU Loss for Accurate Bounding
     Box Regression", Neurocomputing 2022, arXiv 2101.08158).
 
-    ::
+    .. math::
 
-        L = 1 - IoU + rho2/(c2 + eps) + (w - wg)^2/(cw^2 + eps) + (h - hg)^2/(ch^2 + eps)
+        \begin{aligned}
+            \ell &= 1 - \mathrm{IoU} + \frac{\rho^2}{c^2 + \varepsilon}
+                + \frac{(w - w^g)^2}{c_w^2 + \varepsilon}
+                + \frac{(h - h^g)^2}{c_h^2 + \varepsilon} \\
+            \mathrm{IoU} &= \frac{|B \cap B^g|}{|B \cup B^g| + \varepsilon}, \qquad
+            \rho = \lVert \mathbf{b} - \mathbf{b}^g \rVert, \qquad c^2 = c_w^2 + c_h^2
+        \end{aligned}
 
-    ``cw``, ``ch`` are the width and height of the enclosing box. Not mmdetection's
+    :math:`w \times h` and :math:`w^g \times h^g` are the sizes of the predicted box :math:`B`
+    and the target box :math:`B^g` (:math:`w = x_2 - x_1`, :math:`h = y_2 - y_1` as given, also
+    for an inverted box), :math:`\rho` the distance between their centres
+    :math:`\mathbf{b}`, :math:`\mathbf{b}^g`, :math:`c_w \times c_h` the size of the smallest
+    box enclosing both, :math:`c` its diagonal and :math:`|\cdot|` the area. Not mmdetection's
     ``EIoULoss``, which is a different loss (Extended-IoU, Peng & Yu 2021). Two identical
     zero-area boxes give 1; gradients are finite everywhere.
-    Shapes, formats, reductions and inverted boxes: see the module docstring.
+    Shapes, formats, reductions and inverted boxes: see the family's introduction
+    (``help(arrayloss.losses.boxes)``).
     """
     call, g = start_boxes("eiou_loss", pred, target, box_format, eps, reduction, weight, where,
                           replicas)
@@ -294,23 +338,34 @@ def focal_eiou_loss(
     replicas: Any = None,
     reduction: str = "mean",
 ) -> Array:
-    """Focal-EIoU loss (Zhang et al., Neurocomputing 2022): EIoU re-weighted by ``IoU^gamma``.
+    r"""Focal-EIoU loss (Zhang et al., Neurocomputing 2022): EIoU re-weighted by a power of the IoU.
 
-    ::
+    .. math::
 
-        w_i = stopgrad(IoU_i)^gamma           (high-IoU boxes weigh more)
-        l_i = w_i * L_EIoU_i                  ("none")
-        "sum"  = sum_i weight_i l_i
-        "mean" = sum_i weight_i l_i / N                     normalize=False (default)
-                 sum_i weight_i l_i / sum_i weight_i w_i     normalize=True (0 if that sum is 0)
+        \begin{aligned}
+            \ell_i &= a_i\, L^{\mathrm{EIoU}}_i, \qquad
+                a_i = \operatorname{sg}(\mathrm{IoU}_i)^{\gamma}
+                \quad \text{(high-IoU boxes weigh more)} \\
+            \text{mean} &= \begin{cases}
+                \frac{1}{N} \sum_i \mathrm{weight}_i\, \ell_i & \text{default} \\
+                \sum_i \mathrm{weight}_i\, \ell_i \Big/ \sum_i \mathrm{weight}_i\, a_i
+                    & \mathrm{normalize} \quad \text{(0 if that sum is 0)}
+            \end{cases}
+        \end{aligned}
+
+    over the :math:`N` boxes, with :math:`L^{\mathrm{EIoU}}` the loss of ``eiou_loss``,
+    :math:`\operatorname{sg}` a stop-gradient and ``weight`` the common option; ``"sum"`` is
+    :math:`\sum_i \mathrm{weight}_i\, \ell_i` and ``"none"`` returns :math:`\ell_i`.
 
     Options: ``gamma=0.5`` (the paper's best; ``>= 0``, ``gamma < 0`` raises ``ValueError``;
     ``gamma = 0`` is ``eiou_loss``), ``normalize=False`` (the widespread plain mean of YOLO
     forks; ``True`` is the paper's normalisation by the weight sum).
     The weight is a stop-gradient (as every public implementation): this also keeps the
-    gradient finite at IoU = 0, where ``d IoU^0.5`` is infinite. Disjoint boxes have weight
-    0, so their loss is 0 with zero gradient (low-quality boxes are suppressed by design).
-    Shapes, formats, reductions and inverted boxes: see the module docstring.
+    gradient finite at :math:`\mathrm{IoU} = 0`, where the derivative of
+    :math:`\mathrm{IoU}^{0.5}` is infinite. For ``gamma > 0`` disjoint boxes have weight 0, so
+    their loss is 0 with zero gradient (low-quality boxes are suppressed by design).
+    Shapes, formats, reductions and inverted boxes: see the family's introduction
+    (``help(arrayloss.losses.boxes)``).
     """
     fn = "focal_eiou_loss"
     gamma = check_number(fn, "gamma", gamma, ge=0.0)
@@ -339,23 +394,31 @@ def cdiou_loss(
     replicas: Any = None,
     reduction: str = "mean",
 ) -> Array:
-    """Control Distance IoU loss (Chen & Miao, arXiv 2103.11696).
+    r"""Control Distance IoU loss (Chen & Miao, arXiv 2103.11696).
 
-    With the corners in the same order for both boxes (TL, TR, BR, BL) and
-    ``|WY| = sqrt(c2)`` the diagonal of the enclosing box::
+    .. math::
 
-        diou = (|TL - TLg| + |TR - TRg| + |BR - BRg| + |BL - BLg|) / (4 |WY| + eps)
-        L    = 1 - IoU + distance_weight * diou
+        \begin{aligned}
+            \ell &= 1 - \mathrm{IoU} + \lambda\, \mathrm{diou}, \qquad
+                \lambda = \mathrm{distance\_weight} \\
+            \mathrm{diou} &= \frac{1}{4c + \varepsilon} \sum_{k = 1}^{4} \lVert P_k - P^g_k \rVert,
+            \qquad \mathrm{IoU} = \frac{|B \cap B^g|}{|B \cup B^g| + \varepsilon}
+        \end{aligned}
 
-    The distances are Euclidean (not squared); ``0 <= diou <= 1`` and ``diou = 0`` iff the
-    boxes coincide (``diou`` is the paper's name, unrelated to ``diou_loss``).
+    :math:`P_1, \dots, P_4` are the corners of the predicted box :math:`B` and
+    :math:`P^g_1, \dots, P^g_4` those of the target box :math:`B^g`, in the same order for both (TL,
+    TR, BR, BL); :math:`c = \sqrt{c_w^2 + c_h^2}` is the diagonal of the smallest box enclosing both
+    (the paper's :math:`|WY|`) and :math:`|\cdot|` the area. The distances are Euclidean (not
+    squared); ``0 <= diou <= 1`` and ``diou = 0`` iff the boxes coincide (``diou`` is the paper's
+    name, unrelated to ``diou_loss``).
     Options: ``distance_weight=1.0`` (``>= 0``; the paper's loss). The authors' code uses
     ``GIoU loss + 0.001 * diou``: ``giou_loss(p, t) + 0.001 * (cdiou_loss(p, t) -
     iou_loss(p, t))`` reproduces that recipe.
     Edge cases: a coinciding corner has distance 0, where ``sqrt`` has an infinite
     derivative; the norm uses a masked branch (value 0, gradient 0), so identical boxes have
     finite (zero-valued distance) gradients. Two identical zero-area boxes give 1.
-    Shapes, formats, reductions and inverted boxes: see the module docstring.
+    Shapes, formats, reductions and inverted boxes: see the family's introduction
+    (``help(arrayloss.losses.boxes)``).
     """
     fn = "cdiou_loss"
     lam = check_number(fn, "distance_weight", distance_weight, ge=0.0)

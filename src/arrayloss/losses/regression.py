@@ -9,9 +9,8 @@ returns the shape of ``pred`` with ``reduction="none"``, and averages over all e
 and must broadcast to it. float16/bfloat16 inputs are computed in float32 and give a float32
 result; a NaN anywhere gives NaN.
 
-The formulas are the functions below; where a library has a fused kernel for one
-(torch's ``l1_loss``, ``mse_loss``, ``huber_loss``, ``smooth_l1_loss``; NumPy's in-place
-versions), ``arrayloss._kernels`` supplies it and the formula is its test oracle.
+Where a library has a fused kernel for a formula (torch's ``l1_loss``, ``mse_loss``,
+``huber_loss``, ``smooth_l1_loss``; NumPy's in-place versions), it is used, with the same values.
 """
 
 from __future__ import annotations
@@ -34,21 +33,11 @@ from .._validate import (
 from ._residuals import _huber, _l1, _log_cosh, _smooth_l1, _squared
 
 __all__ = [
-    "gaussian_nll_loss",
-    "huber_loss",
-    "l1_loss",
-    "log_cosh_loss",
-    "mape_loss",
-    "mse_loss",
-    "msle_loss",
-    "poisson_nll_loss",
-    "smooth_l1_loss",
-    "tukey_biweight_loss",
+    "gaussian_nll_loss", "huber_loss", "l1_loss", "log_cosh_loss", "mape_loss", "mse_loss",
+    "msle_loss", "poisson_nll_loss", "smooth_l1_loss", "tukey_biweight_loss",
 ]
 
 _HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
-
-
 _MAD_TO_SIGMA = 1.4826
 _MAD_FLOOR = 1e-12
 
@@ -63,10 +52,14 @@ def l1_loss(
     replicas: Any = None,
     reduction: str = "mean",
 ) -> Array:
-    """Absolute error (L1, MAE): ``l_i = |pred_i - target_i|``.
+    r"""Absolute error (L1, MAE).
+
+    .. math::
+
+        \ell(r) = |r| \qquad r = \mathrm{pred} - \mathrm{target}
 
     Shapes: ``pred`` and ``target`` identical, any rank; ``"none"`` returns that shape.
-    Gradient: ``sign(r)``, with the sub-gradient 0 at ``r = 0`` (as torch).
+    Gradient: :math:`\operatorname{sign}(r)`, with the sub-gradient 0 at :math:`r = 0` (as torch).
     Edge cases: empty input gives 0 for ``"mean"`` (torch: NaN).
     Reference: ``torch.nn.functional.l1_loss``.
     """
@@ -85,10 +78,14 @@ def mse_loss(
     replicas: Any = None,
     reduction: str = "mean",
 ) -> Array:
-    """Squared error (L2, MSE): ``l_i = (pred_i - target_i)^2``, no 1/2 factor.
+    r"""Squared error (L2, MSE), without a factor 1/2.
+
+    .. math::
+
+        \ell(r) = r^2 \qquad r = \mathrm{pred} - \mathrm{target}
 
     Shapes: ``pred`` and ``target`` identical, any rank; ``"none"`` returns that shape.
-    Gradient: ``2 r``. (``optax.losses.l2_loss`` is ``0.5 r^2``; ``squared_error`` is this.)
+    Gradient: :math:`2r` (``optax.losses.l2_loss`` is :math:`r^2/2`; ``squared_error`` is this).
     Edge cases: empty input gives 0 for ``"mean"``.
     Reference: ``torch.nn.functional.mse_loss``, ``keras.losses.mean_squared_error``.
     """
@@ -108,16 +105,17 @@ def smooth_l1_loss(
     replicas: Any = None,
     reduction: str = "mean",
 ) -> Array:
-    """Smooth L1 (Girshick, "Fast R-CNN", ICCV 2015), torch's definition with ``beta``.
+    r"""Smooth L1 (Girshick, "Fast R-CNN", ICCV 2015), torch's definition with ``beta``.
 
-    ::
+    .. math::
 
-        l(r) = 0.5 r^2 / beta      if |r| < beta
-               |r| - 0.5 beta      otherwise;        beta == 0: l(r) = |r|
+        \ell(r) = \begin{cases}
+            r^2 / (2\beta) & |r| < \beta \\
+            |r| - \tfrac12 \beta & \text{otherwise}
+        \end{cases} \qquad r = \mathrm{pred} - \mathrm{target}
 
-    The gradient is ``r / beta`` inside and ``sign(r)`` outside: continuous, bounded by 1.
-    ``huber_loss(delta) == delta * smooth_l1_loss(beta=delta)``.
-
+    The gradient is :math:`r / \beta` inside and :math:`\operatorname{sign}(r)` outside:
+    continuous, bounded by 1. ``huber_loss(delta) == delta * smooth_l1_loss(beta=delta)``.
     Options: ``beta=1.0`` (>= 0; Detectron box heads use 1/9). ``beta < 0`` raises
     ``ValueError``; a ``beta`` below the compute dtype's smallest normal number (subnormal in
     float32, or rounding to 0) is taken as 0: L1 within ``beta / 2``. Shapes as ``l1_loss``.
@@ -179,23 +177,27 @@ def tukey_biweight_loss(
     replicas: Any = None,
     reduction: str = "mean",
 ) -> Array:
-    """Tukey's biweight (bisquare) loss, as in Belagiannis et al., "Robust Optimization for
+    r"""Tukey's biweight (bisquare) loss, as in Belagiannis et al., "Robust Optimization for
     Deep Regression", ICCV 2015.
 
-    ::
+    .. math::
 
-        u      = r / s
-        rho(u) = (c^2 / 6) * (1 - (1 - (u/c)^2)^3)   if |u| <= c,   c^2 / 6 otherwise
-        psi(u) = u (1 - (u/c)^2)^2 inside, 0 outside  (redescending: outliers get no gradient)
+        \rho(u) = \begin{cases}
+            (c^2 / 6) \bigl(1 - (1 - (u/c)^2)^3\bigr) & |u| \le c \\
+            c^2 / 6 & \text{otherwise}
+        \end{cases} \qquad u = \frac{r}{s}, \quad r = \mathrm{pred} - \mathrm{target}
 
-    The scale ``s``:
+    Its derivative :math:`\psi(u) = u\,\bigl(1 - (u/c)^2\bigr)^2` inside, 0 outside, is
+    redescending: outliers get no gradient. The scale :math:`s`:
 
-    - ``scale="mad"`` (default): ``s_d = 1.4826 * max(MAD_d, 1e-12)`` per output coordinate
-      ``d``, with ``MAD_d = median_k |r_kd - median_k' r_k'd|`` over axis 0 (the batch), the
-      true median (mean of the two middle values). ``s`` carries no gradient. A zero MAD
-      (one sample, or half the residuals equal) hits the 1e-12 floor: non-zero residuals then
-      saturate at ``c^2/6`` with zero gradient; use ``scale=None`` or a float for one sample.
-    - ``scale=None``: ``s = 1``; a positive float: ``s`` is that constant.
+    - ``scale="mad"`` (default): :math:`s_d = 1.4826 \max(\mathrm{MAD}_d, 10^{-12})` per output
+      coordinate :math:`d`, with
+      :math:`\mathrm{MAD}_d = \operatorname{median}_k |r_{kd} - \operatorname{median}_{k'} r_{k'd}|`
+      over axis 0 (the batch), the true median (mean of the two middle values). :math:`s`
+      carries no gradient. A zero MAD (one sample, or half the residuals equal) hits the 1e-12
+      floor: non-zero residuals then saturate at :math:`c^2/6` with zero gradient; use
+      ``scale=None`` or a float for one sample.
+    - ``scale=None``: :math:`s = 1`; a positive float: :math:`s` is that constant.
 
     Shapes: ``(S,)`` or ``(S, N, ...)``; ``"none"`` is per element and ``"mean"`` divides by
     all ``S * N`` elements (the paper's objective is ``"sum" / S``). ``c=4.685`` gives 95 %
@@ -208,9 +210,8 @@ def tukey_biweight_loss(
     fixed_scale: float | None = None
     if isinstance(scale, str):
         if scale != "mad":
-            raise ValueError(
-                f"{fn}: `scale` must be 'mad', None or a positive float; got {scale!r}"
-            )
+            raise ValueError(f"{fn}: `scale` must be 'mad', None or a positive float; "
+                             f"got {scale!r}")
     elif scale is not None:
         fixed_scale = check_number(fn, "scale", scale, gt=0.0)
     call, p, t = elementwise(fn, pred, target, reduction=reduction, weight=weight, where=where,
@@ -248,18 +249,22 @@ def log_cosh_loss(
     replicas: Any = None,
     reduction: str = "mean",
 ) -> Array:
-    """Log-cosh loss: ``l(r) = log(cosh(r))``, about ``r^2/2`` near 0 and ``|r| - log 2`` far.
+    r"""Log-cosh loss: smooth, quadratic for small residuals and linear for large ones.
 
-    Computed in the stable form ``|r| + log1p(exp(-2|r|)) - log 2``, so large residuals stay
-    finite (``r = 1000`` in float32 gives 999.3069 with gradient 1; the naive form overflows
-    past ``|r| ~ 89`` in float32 and ``~ 710`` in float64). Gradient: ``tanh(r)``.
-    Shapes as ``l1_loss``. References: ``optax.losses.log_cosh``, ``keras.losses.log_cosh``
-    (mean over the last axis); torch has none.
+    .. math::
+
+        \ell(r) = \log\cosh r = |r| + \log\bigl(1 + e^{-2|r|}\bigr) - \log 2
+        \qquad r = \mathrm{pred} - \mathrm{target}
+
+    About :math:`r^2/2` near 0 and :math:`|r| - \log 2` far. Computed in the stable second form,
+    so large residuals stay finite (``r = 1000`` in float32 gives 999.3069 with gradient 1; the
+    naive form overflows past :math:`|r| \approx 89` in float32 and :math:`710` in float64).
+    Gradient: :math:`\tanh r`. Shapes as ``l1_loss``. References: ``optax.losses.log_cosh``,
+    ``keras.losses.log_cosh`` (mean over the last axis); torch has none.
     """
     call, p, t = elementwise("log_cosh_loss", pred, target, reduction=reduction, weight=weight,
                              where=where, replicas=replicas)
     return call.finish(_ops.fused(call.xp, "log_cosh_loss", _log_cosh, p, t))
-
 
 
 def mape_loss(
@@ -274,11 +279,17 @@ def mape_loss(
     replicas: Any = None,
     reduction: str = "mean",
 ) -> Array:
-    """Absolute percentage error (MAPE): ``l_i = s |pred_i - target_i| / max(|target_i|, eps)``
-    with ``s = 100`` (``percent=True``) or 1.
+    r"""Absolute percentage error (MAPE), in percent or as a fraction.
 
-    Gradient w.r.t. ``pred``: ``s sign(r) / max(|target|, eps)``, with the sub-gradient 0 at
-    ``pred = target`` (as ``l1_loss``); the denominator depends on ``target`` only.
+    .. math::
+
+        \ell = s\,\frac{|r|}{\max(|\mathrm{target}|, \varepsilon)}
+        \qquad r = \mathrm{pred} - \mathrm{target}, \quad
+        s = \begin{cases} 100 & \mathrm{percent} \\ 1 & \text{otherwise} \end{cases}
+
+    Gradient w.r.t. ``pred``: :math:`s\,\mathrm{sign}(r) / \max(|\mathrm{target}|, \varepsilon)`,
+    with the sub-gradient 0 at ``pred = target`` (as ``l1_loss``); the denominator depends on
+    ``target`` only.
     Options: ``eps=1e-7`` (> 0; raised to the compute dtype's smallest normal number if below
     it) and ``percent=True`` follow ``keras.losses.MeanAbsolutePercentageError``;
     ``percent=False`` gives the fraction (scikit-learn's convention). Shapes as ``l1_loss``
@@ -311,20 +322,22 @@ def msle_loss(
     replicas: Any = None,
     reduction: str = "mean",
 ) -> Array:
-    """Squared logarithmic error (MSLE): ``l_i = (log1p(max(pred_i, 0)) -
-    log1p(target_i))^2``.
+    r"""Squared logarithmic error (MSLE).
+
+    .. math::
+
+        \ell = \bigl(\log(1 + \max(\mathrm{pred}, 0)) - \log(1 + \mathrm{target})\bigr)^2
 
     Gradient w.r.t. ``pred``: ``2 (log1p(pred) - log1p(target)) / (1 + pred)`` for
     ``pred >= 0`` (at 0 the derivative from the right: a zero output, e.g. of a ReLU head,
     below a positive target is pushed up), 0 for ``pred < 0``: negative predictions (a linear
     head early in training) are clamped at 0, as Keras does, and get no gradient; a softplus
-    head avoids that.
-    ``target`` holds values ``>= 0`` (counts, prices): a negative one raises ``ValueError``
-    when the values can be read. ``log1p`` keeps small values exact (Keras floors both inputs
-    at 1e-7 and takes ``log(x + 1)``, within ``2e-7 |log1p(p) - log1p(y)|`` of this).
-    Shapes as ``l1_loss``. Edge cases: ``pred = target = 0`` gives 0 with gradient 0; empty
-    input gives 0. Reference: ``keras.losses.mean_squared_logarithmic_error`` (mean over the
-    last axis).
+    head avoids that. ``target`` holds values ``>= 0`` (counts, prices): a negative one raises
+    ``ValueError`` when the values can be read. ``log1p`` keeps small values exact (Keras
+    floors both inputs at 1e-7 and takes ``log(x + 1)``, within
+    ``2e-7 |log1p(p) - log1p(y)|`` of this). Shapes as ``l1_loss``. Edge cases:
+    ``pred = target = 0`` gives 0 with gradient 0; empty input gives 0. Reference:
+    ``keras.losses.mean_squared_logarithmic_error`` (mean over the last axis).
     """
     fn = "msle_loss"
     call, p, t = elementwise(fn, pred, target, reduction=reduction, weight=weight, where=where,
@@ -349,26 +362,29 @@ def poisson_nll_loss(
     replicas: Any = None,
     reduction: str = "mean",
 ) -> Array:
-    """Poisson negative log-likelihood of counts ``target`` under a predicted rate.
+    r"""Poisson negative log-likelihood of counts ``target`` under a predicted rate.
 
-    ::
+    .. math::
 
-        log_input=True  (pred = z, the log-rate):  l = exp(z) - y z
-        log_input=False (pred = lam, the rate):    l = lam - y log(lam + eps)
-        full=True adds Stirling's log(y!) ~ y log y - y + log(2 pi y) / 2 where y > 1
-                                                    (0 at y = 0 and 1, where log y! = 0)
+        \begin{aligned}
+            \ell &= \begin{cases}
+                e^{z} - y\,z & \mathrm{log\_input}\ (z = \mathrm{pred}, \text{ the log-rate}) \\
+                \lambda - y \log(\lambda + \varepsilon) & \text{else}\ (\lambda = \mathrm{pred})
+            \end{cases} \qquad y = \mathrm{target} \\
+            \ell_{\mathrm{full}} &= \ell + [y > 1] \bigl(y \log y - y + \tfrac12 \log(2\pi y)\bigr)
+        \end{aligned}
 
-    Without ``full`` the constant ``log(y!)`` is left out, so values can be negative.
-    Gradient: ``exp(z) - y`` (log-rate form: no epsilon, bounded below) or
-    ``1 - y / (lam + eps)`` (rate form).
-
+    ``full=True`` adds Stirling's approximation of :math:`\log y!` where :math:`y > 1` (it is 0 at
+    :math:`y = 0` and 1); without it that constant is left out, so values can be negative.
+    Gradient: :math:`e^z - y` (log-rate form: no epsilon, bounded below) or
+    :math:`1 - y / (\lambda + \varepsilon)` (rate form).
     Options: ``log_input=True``, ``full=False``, ``eps=1e-8`` (>= 0, used by the rate form
     only): torch's defaults; ``keras.losses.poisson`` is the rate form with ``eps=1e-7``.
     Shapes as ``l1_loss``; ``target`` holds counts ``>= 0`` (real values allowed).
-    Edge cases: ``lam = 0`` gives ``-y log(eps)`` (18.4 y at eps 1e-8) with the large, finite
-    gradient ``1 - y / eps``; with ``eps=0`` a zero rate gives its limit: 0 for a zero count
-    (gradient 1), inf otherwise; ``z`` past ``log(finfo.max)`` overflows to inf, the value
-    (``z = -inf`` with ``y = 0`` is ``0 * inf``: NaN, as torch). A negative ``target``, or
+    Edge cases: :math:`\lambda = 0` gives :math:`-y \log \varepsilon` (18.4 y at eps 1e-8) with the
+    large, finite gradient :math:`1 - y / \varepsilon`; with ``eps=0`` a zero rate gives its limit:
+    0 for a zero count (gradient 1), inf otherwise; ``z`` past ``log(finfo.max)`` overflows to inf,
+    the value (``z = -inf`` with ``y = 0`` is ``0 * inf``: NaN, as torch). A negative ``target``, or
     with ``log_input=False`` a negative rate (log-rates given to the rate form), raises
     ``ValueError`` when the values can be read. Empty input gives 0 (torch: NaN).
     References: ``torch.nn.functional.poisson_nll_loss``, ``keras.losses.poisson`` (mean
@@ -405,8 +421,7 @@ def poisson_nll_loss(
 
 
 def _gaussian_var(fn: str, xp: Namespace, var: Array, shape: tuple[int, ...]) -> Array:
-    """``var`` broadcastable to ``pred``'s ``shape`` under torch's three rules, or
-    ``ValueError``."""
+    """``var`` broadcastable to ``pred``'s ``shape`` by torch's three rules, or ``ValueError``."""
     got = tuple(var.shape)
     if got == shape:
         return var
@@ -419,8 +434,7 @@ def _gaussian_var(fn: str, xp: Namespace, var: Array, shape: tuple[int, ...]) ->
     raise ValueError(
         f"{fn}: `var` of shape {got} does not fit `pred` of shape {shape}: give `pred`'s "
         f"shape, `pred.shape[:-1]` {shape[:-1]} (one variance per sample), `pred`'s shape "
-        "with one axis of size 1, or a Python number"
-    )
+        "with one axis of size 1, or a Python number")
 
 
 def gaussian_nll_loss(
@@ -436,17 +450,18 @@ def gaussian_nll_loss(
     replicas: Any = None,
     reduction: str = "mean",
 ) -> Array:
-    """Gaussian negative log-likelihood with a predicted variance (Nix and Weigend,
+    r"""Gaussian negative log-likelihood with a predicted variance (Nix and Weigend,
     "Estimating the mean and variance of the target probability distribution", ICNN 1994).
 
-    ::
+    .. math::
 
-        v = max(var, eps)                           (the value; the gradient reaches var as is)
-        l = 0.5 (log v + (pred - target)^2 / v)     [+ 0.5 log(2 pi) with full=True]
+        \ell = \tfrac12 \Bigl(\log v + \frac{r^2}{v}\Bigr)
+            \; \bigl[ + \tfrac12 \log 2\pi \text{ with } \mathrm{full} \bigr]
+        \qquad r = \mathrm{pred} - \mathrm{target}, \quad v = \max(\mathrm{var}, \varepsilon)
 
-    Gradients: ``(pred - target) / v`` and ``0.5 (1/v - (pred - target)^2 / v^2)``, both at
-    the clamped ``v``, also below ``eps``: a straight-through clamp, as torch's, so a variance
-    below ``eps`` is not a dead zone.
+    Gradients: :math:`r / v` and :math:`\tfrac12 (1/v - r^2 / v^2)`, both at the clamped
+    :math:`v`, also below ``eps``: a straight-through clamp (on the value only), as torch's, so
+    a variance below ``eps`` is not a dead zone.
 
     ``var`` (third positional argument): the variances, ``>= 0``: an array of ``pred``'s
     shape; of ``pred.shape[:-1]`` (one per sample, shared along the last axis); of
@@ -466,9 +481,8 @@ def gaussian_nll_loss(
     eps = check_number(fn, "eps", eps, gt=0.0)
     constant = is_bool(var) or isinstance(var, numbers.Real)
     var_value = check_number(fn, "var", var, ge=0.0) if constant else 0.0
-    call = start(fn, pred, reduction=reduction, weight=weight, where=where,
-                 replicas=replicas, target=target,
-                 var=None if constant else var)
+    call = start(fn, pred, reduction=reduction, weight=weight, where=where, replicas=replicas,
+                 target=target, var=None if constant else var)
     check_same_shape(fn, pred, target)
     xp = call.xp
     if not constant:

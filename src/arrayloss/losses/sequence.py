@@ -70,18 +70,32 @@ def ctc_loss(
     replicas: Any = None,
     reduction: str = "mean",
 ) -> Array:
-    """Connectionist temporal classification loss (Graves et al., ICML 2006): the negative
+    r"""Connectionist temporal classification loss (Graves et al., ICML 2006): the negative
     log-probability of a label sequence summed over all its frame alignments.
 
-    ::
+    .. math::
 
-        lp_t(k)   = log_softmax(pred[b, t])_k
-        l'        = (blank, l_1, blank, l_2, ..., blank, l_L, blank)         (length 2L + 1)
-        alpha_0(s) = lp_0(l'_s) for s in {0, 1}, -inf otherwise
-        alpha_t(s) = logsumexp(alpha_{t-1}(s), alpha_{t-1}(s-1), [skip_s] alpha_{t-1}(s-2))
-                     + lp_t(l'_s),   skip_s = l'_s != blank and l'_s != l'_{s-2}
-        loss_b    = -logsumexp(alpha_{T_b - 1}(2 L_b), alpha_{T_b - 1}(2 L_b - 1))
-        loss_b    = max(loss_b, 0)  (float rounding of a near-certain alignment)
+        \begin{aligned}
+            \ell_b &= \max\Bigl(-\operatorname{lse}\bigl(\alpha_{T_b - 1}(2L_b),\
+                \alpha_{T_b - 1}(2L_b - 1)\bigr),\ 0\Bigr) \\
+            \alpha_t(s) &= \operatorname{lse}\bigl(\alpha_{t-1}(s),\ \alpha_{t-1}(s-1),\
+                \alpha_{t-1}(s-2) \text{ if } \mathrm{skip}_s\bigr) + \log p_t(l'_s) \\
+            \alpha_0(s) &= \begin{cases}
+                \log p_0(l'_s) & s \in \{0, 1\} \\
+                -\infty & \text{otherwise}
+            \end{cases} \\
+            \mathrm{skip}_s &= \bigl(l'_s \ne \varnothing \text{ and } l'_s \ne l'_{s-2}\bigr) \\
+            l' &= (\varnothing, l_1, \varnothing, l_2, \dots, \varnothing, l_{L_b}, \varnothing) \\
+            p_t &= \operatorname{softmax}(\mathrm{pred}_{b, t}), \qquad
+                \operatorname{lse}(a_1, \dots, a_n) = \log \textstyle\sum_i e^{a_i}
+        \end{aligned}
+
+    for sequence :math:`b` with :math:`T_b` frames and the :math:`L_b` labels
+    :math:`l_1, \dots, l_{L_b}`: :math:`l'` (length :math:`2L_b + 1`) interleaves them with the
+    blank class :math:`\varnothing` (``blank``), :math:`\alpha_t(s)` is the log-probability of
+    the paths over frames :math:`0, \dots, t` that end in state :math:`s` of :math:`l'`, and
+    :math:`\mathrm{skip}_s` lets a path skip the blank between two different labels. The clamp
+    at 0 absorbs the float rounding of a near-certain alignment.
 
     ``pred``: logits ``(B, T, C)``, batch first and classes last (optax, Keras); the
     log-softmax is taken inside and is idempotent, so torch's ``log_probs`` ``(T, B, C)`` may
@@ -93,28 +107,28 @@ def ctc_loss(
 
     Options: ``blank=0`` (the blank class, in ``[0, C)``); ``zero_infinity=False``: when
     True an infeasible sequence gives 0 (torch's option); ``length_normalize=False``: when
-    True each loss is divided by ``max(L_b, 1)`` before the reduction, which with ``"mean"``
-    is torch's ``reduction='mean'``. ``"none"`` returns ``(B,)``; ``"mean"`` is ``sum_b
-    weight_b loss_b / B`` (Keras's ``sum_over_batch_size``; optax's per-sequence values
-    averaged).
+    True each loss is divided by :math:`\max(L_b, 1)` before the reduction, which with
+    ``"mean"`` is torch's ``reduction='mean'``. ``"none"`` returns ``(B,)``; ``"mean"`` is
+    :math:`\frac1B \sum_b \mathrm{weight}_b\, \ell_b` (Keras's ``sum_over_batch_size``; optax's
+    per-sequence values averaged).
 
     Edge cases: an infeasible alignment (``T_b < L_b`` plus the number of repeated
     neighbours in the labels) gives ``+inf`` with a **zero** gradient (torch gives NaN
-    gradients unless ``zero_infinity``, optax about ``1e5``); an empty target gives ``-sum_t
-    lp_t(blank)``; ``T_b = 0`` gives 0 for an empty target and ``+inf`` otherwise. Frames
-    ``t >= T_b`` keep ``alpha`` unchanged and get exactly zero gradient, whatever they hold.
+    gradients unless ``zero_infinity``, optax about ``1e5``); an empty target gives
+    :math:`-\sum_t \log p_t(\varnothing)`; :math:`T_b = 0` gives 0 for an empty target and
+    ``+inf`` otherwise. Frames :math:`t \ge T_b` keep :math:`\alpha` unchanged and get exactly
+    zero gradient, whatever they hold.
     A NaN in a counted frame gives NaN. Labels outside ``[0, C)`` or equal to ``blank``
     inside ``target_lengths``, and lengths out of range, raise ``ValueError`` on readable
     arrays; where they cannot be read (traced, lazy, GPU) such a label makes its sequence NaN.
 
-    Backends: the recursion is ``arrayloss._ops.scan``: ``jax.lax.scan`` under JAX (the
+    Backends: the recursion is a scan over the frames: ``jax.lax.scan`` under JAX (the
     compile time does not depend on ``T``), a Python loop elsewhere; eager CPU torch tensors
     use torch's native CTC kernel (same values and gradients). Under ``torch.compile`` the
-    loop is unrolled: exact, but the graph grows with ``T`` and the compile time faster than
-    linearly (inductor, forward and backward, on a busy 2-core CPU: minutes already at ``T =
-    10``, about three times as long at ``T = 50``), so compile CTC for short sequences only
-    (``T`` of a few tens at most) and call it eagerly otherwise; torch's own ``F.ctc_loss``
-    cannot be captured with ``fullgraph=True`` at all.
+    loop is unrolled: exact, but the graph grows with ``T`` and the compile time (forward and
+    backward) faster than linearly, so compile CTC for short sequences only (``T`` of a few
+    tens at most) and call it eagerly otherwise; torch's own ``F.ctc_loss`` cannot be
+    captured with ``fullgraph=True`` at all.
     """
     fn = "ctc_loss"
     blank = check_int(fn, "blank", blank)
