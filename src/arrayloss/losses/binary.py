@@ -99,25 +99,30 @@ def binary_cross_entropy(
     replicas: Any = None,
     reduction: str = "mean",
 ) -> Array:
-    """Binary cross-entropy on probabilities, elementwise (multi-label: one independent
+    r"""Binary cross-entropy on probabilities, elementwise (multi-label: one independent
     probability per element).
 
-    ::
+    .. math::
 
-        y' = y (1 - label_smoothing) + 0.5 label_smoothing
-        q  = clip(p, eps, 1 - eps),   eps = finfo(compute dtype).eps
-        l  = -( pos_weight * y' * log(q) + (1 - y') * log(1 - q) )
+        \begin{aligned}
+            \ell &= -\bigl(w_{\mathrm{pos}}\, y' \log q + (1 - y') \log(1 - q)\bigr) \\
+            q &= \operatorname{clip}(p, \varepsilon, 1 - \varepsilon), \qquad
+            y' = (1 - \mathrm{ls})\, y + \tfrac12 \mathrm{ls}
+        \end{aligned}
 
-    ``pred`` holds probabilities and ``target`` same-shape targets, both in ``[0, 1]``
-    (soft targets allowed; checked when concrete). Options: ``pos_weight`` (None = 1; a
-    number >= 0 or an array broadcasting to ``pred``, typically one value per class of the
-    last axis, ``#neg / #pos``), ``label_smoothing`` in ``[0, 1]`` (keras's binary rule,
-    towards 0.5). ``"mean"`` divides by the number of elements (not by ``sum(weight)``).
+    with :math:`w_{\mathrm{pos}}` = ``pos_weight``, :math:`\mathrm{ls}` = ``label_smoothing`` and
+    :math:`\varepsilon` = ``finfo(compute dtype).eps``. ``pred`` holds probabilities and ``target``
+    same-shape targets, both in ``[0, 1]`` (soft targets allowed; checked when concrete). Options:
+    ``pos_weight`` (None = 1; a number >= 0 or an array broadcasting to ``pred``, typically one
+    value per class of the last axis, ``#neg / #pos``), ``label_smoothing`` in ``[0, 1]`` (keras's
+    binary rule, towards 0.5). ``"mean"`` divides by the number of elements (not by
+    ``sum(weight)``).
 
-    Edge cases: never NaN or inf at ``p = 0`` or ``1``: ``p = 0, y = 1`` gives ``-log(eps)``
-    (15.942385 in float32, 36.043653 in float64), ``p = 1, y = 1`` gives ``-log(1 - eps)``;
-    gradients there are finite (0, from the clip). Inside the clip range the gradient is
-    ``(p - y) / (p (1 - p))``, unbounded near 0 and 1: train with the logits form.
+    Edge cases: never NaN or inf at ``p = 0`` or ``1``: ``p = 0, y = 1`` gives
+    :math:`-\log\varepsilon` (15.942385 in float32, 36.043653 in float64), ``p = 1, y = 1``
+    gives :math:`-\log(1 - \varepsilon)`; gradients there are finite (0, from the clip). Inside
+    the clip range the gradient is :math:`(p - y') / \bigl(p (1 - p)\bigr)` (without
+    ``pos_weight``), unbounded near 0 and 1: train with the logits form.
 
     References: ``torch.nn.functional.binary_cross_entropy`` (equal for ``eps <= p <= 1 -
     eps``; torch clamps each log at -100 instead), ``keras.losses.binary_crossentropy``
@@ -149,14 +154,21 @@ def binary_cross_entropy_with_logits(
     replicas: Any = None,
     reduction: str = "mean",
 ) -> Array:
-    """Binary cross-entropy on logits (sigmoid + BCE fused), in the stable log-sigmoid form.
+    r"""Binary cross-entropy on logits (sigmoid + BCE fused), in the stable log-sigmoid form.
 
-    ::
+    .. math::
 
-        y' = y (1 - label_smoothing) + 0.5 label_smoothing
-        l  = pos_weight * y' * softplus(-z) + (1 - y') * softplus(z)
-        dl/dz = sigma(z) (pos_weight y' + 1 - y') - pos_weight y'       (bounded)
+        \begin{aligned}
+            \ell &= w_{\mathrm{pos}}\, y' \log\bigl(1 + e^{-z}\bigr)
+                + (1 - y') \log\bigl(1 + e^{z}\bigr),
+            \qquad y' = (1 - \mathrm{ls})\, y + \tfrac12 \mathrm{ls} \\
+            \frac{\partial \ell}{\partial z}
+                &= \sigma(z)\,\bigl(w_{\mathrm{pos}}\, y' + 1 - y'\bigr) - w_{\mathrm{pos}}\, y'
+                \qquad \text{(bounded)}
+        \end{aligned}
 
+    with :math:`w_{\mathrm{pos}}` = ``pos_weight`` (1 if None) and :math:`\mathrm{ls}` =
+    ``label_smoothing``; each :math:`\log(1 + e^{\pm z})` is a ``softplus``.
     ``pred`` holds logits, ``target`` same-shape targets in ``[0, 1]`` (soft allowed, checked
     when concrete). ``pos_weight`` multiplies only the positive term (torch semantics); it is
     None, a number >= 0 or an array broadcasting to ``pred`` (one value per class of the last
@@ -164,7 +176,7 @@ def binary_cross_entropy_with_logits(
     ``sum(weight * l) / count`` (torch, not divided by ``sum(weight)``); empty input gives 0.
 
     Saturated logits (``|z| = 100`` or ``1e4`` in float32 or bfloat16) give finite values and
-    gradients; ``log(sigmoid(z))`` is never formed. Infinite logits give the limit: 0 for
+    gradients; :math:`\log \sigma(z)` is never formed. Infinite logits give the limit: 0 for
     ``z = +inf, y = 1`` and ``z = -inf, y = 0``, ``+inf`` for any other target (each term is
     0 where its coefficient is 0: no ``0 * inf``), with finite gradients. NaN propagates.
 
@@ -194,30 +206,34 @@ def sigmoid_focal_loss(
     replicas: Any = None,
     reduction: str = "mean",
 ) -> Array:
-    """Binary (sigmoid) focal loss of Lin et al., "Focal Loss for Dense Object Detection",
+    r"""Binary (sigmoid) focal loss of Lin et al., "Focal Loss for Dense Object Detection",
     ICCV 2017, as in RetinaNet, elementwise.
 
-    ::
+    .. math::
 
-        d       = 1 - p_t = y sigma(-z) + (1 - y) sigma(z)
-        alpha_t = alpha y + (1 - alpha)(1 - y)           (alpha=None: 1)
-        l       = alpha_t * d^gamma * BCEwithLogits(z, y)
+        \begin{aligned}
+            \ell &= \alpha_t\, d^{\gamma} \Bigl(w_{\mathrm{pos}}\, y' \log\bigl(1 + e^{-z}\bigr)
+                + (1 - y') \log\bigl(1 + e^{z}\bigr)\Bigr) \\
+            d &= 1 - p_t = y'\, \sigma(-z) + (1 - y')\, \sigma(z), \qquad
+            \alpha_t = \alpha\, y' + (1 - \alpha)(1 - y') \\
+            y' &= (1 - \mathrm{ls})\, y + \tfrac12 \mathrm{ls}
+        \end{aligned}
 
-    ``pred``: logits; ``target``: same-shape targets in ``[0, 1]`` (soft allowed; checked
-    when concrete). Options: ``alpha=0.25`` in ``[0, 1]`` or None (torchvision's negative
-    alpha is an error here), ``gamma=2.0 >= 0`` (the paper's best pair). ``"mean"`` is the
-    plain elementwise mean; RetinaNet sums and divides by the number of foreground anchors
-    (``"sum"`` then divide). The factor is not detached. ``label_smoothing`` (in ``[0, 1]``)
-    moves the target to ``y (1 - ls) + ls / 2`` before everything else, as
-    ``binary_cross_entropy`` and Keras's ``binary_focal_crossentropy`` do. ``pos_weight``
-    (None, a number or an array broadcasting to ``pred``, ``>= 0``) multiplies the positive
-    term of the BCE factor, as in ``binary_cross_entropy_with_logits`` (kornia's
-    ``pos_weight`` on hard labels).
+    with :math:`\alpha_t = 1` for ``alpha=None``, :math:`w_{\mathrm{pos}}` = ``pos_weight`` (1 if
+    None) and :math:`\mathrm{ls}` = ``label_smoothing``. ``pred``: logits; ``target``: same-shape
+    targets in ``[0, 1]`` (soft allowed; checked when concrete). Options: ``alpha=0.25`` in
+    ``[0, 1]`` or None (torchvision's negative alpha is an error here), ``gamma=2.0 >= 0`` (the
+    paper's best pair). ``"mean"`` is the plain elementwise mean; RetinaNet sums and divides by the
+    number of foreground anchors (``"sum"`` then divide). The factor is not detached.
+    ``label_smoothing`` (in ``[0, 1]``) moves the target to :math:`y'` before everything else, as
+    ``binary_cross_entropy`` and Keras's ``binary_focal_crossentropy`` do. ``pos_weight`` (None, a
+    number or an array broadcasting to ``pred``, ``>= 0``) multiplies the positive term of the BCE
+    factor, as in ``binary_cross_entropy_with_logits`` (kornia's ``pos_weight`` on hard labels).
 
-    ``d`` is the sum of two non-negative terms, each sigmoid evaluated in its exact tail
-    (``sigma(-z)``, never ``1 - sigma(z)``): no saturation at large logits (keras's
+    :math:`d` is the sum of two non-negative terms, each sigmoid evaluated in its exact tail
+    (:math:`\sigma(-z)`, never :math:`1 - \sigma(z)`): no saturation at large logits (keras's
     from-logits focal loss saturates near 16 with a zero gradient at logit 30), and
-    ``d^gamma`` is masked at ``d = 0`` for ``gamma < 1``, so the gradient stays finite at
+    :math:`d^{\gamma}` is masked at :math:`d = 0` for ``gamma < 1``, so the gradient stays finite at
     saturation (torchvision: NaN at ``z = 40, y = 1, gamma = 0.5``; here the value 2.19e-27
     and a tiny finite gradient). The BCE factor is ``binary_cross_entropy_with_logits``'s.
     ``gamma = 0`` with ``alpha=None`` is ``binary_cross_entropy_with_logits``. Infinite
@@ -259,21 +275,22 @@ def multilabel_soft_margin_loss(
     replicas: Any = None,
     reduction: str = "mean",
 ) -> Array:
-    """Multi-label soft-margin loss: one-vs-all logistic loss averaged over the classes of a
+    r"""Multi-label soft-margin loss: one-vs-all logistic loss averaged over the classes of a
     sample.
 
-    ::
+    .. math::
 
-        l_i = (1/C) sum_c w_c ( y_ic softplus(-z_ic) + (1 - y_ic) softplus(z_ic) )
+        \ell_i = \frac{1}{C} \sum_{c=1}^{C} w_c \Bigl(y_{ic} \log\bigl(1 + e^{-z_{ic}}\bigr)
+            + (1 - y_{ic}) \log\bigl(1 + e^{z_{ic}}\bigr)\Bigr)
 
-    ``pred``: logits with the C classes on ``axis``; ``target``: a multi-hot array of the
-    same shape (soft values in ``[0, 1]`` allowed; checked when concrete), not a list of
-    class indices. ``class_weight`` (length C, >= 0; torch's ``weight``) multiplies each
-    class's term and does not enter the denominator, which is always C. ``"none"`` returns
-    one value per sample (``pred``'s shape without ``axis``); ``"mean"`` averages over the
-    samples. Each term is ``binary_cross_entropy_with_logits``'s: saturated logits stay
-    finite, infinite logits give the limit (0 or ``+inf``), a zero class weight gives 0
-    whatever the logit, NaN propagates.
+    with :math:`w_c` = ``class_weight[c]`` (1 if None). ``pred``: logits with the C classes on
+    ``axis``; ``target``: a multi-hot array of the same shape (soft values in ``[0, 1]`` allowed;
+    checked when concrete), not a list of class indices. ``class_weight`` (length C, >= 0; torch's
+    ``weight``) multiplies each class's term and does not enter the denominator, which is always C.
+    ``"none"`` returns one value per sample (``pred``'s shape without ``axis``); ``"mean"`` averages
+    over the samples. Each term is ``binary_cross_entropy_with_logits``'s: saturated logits stay
+    finite, infinite logits give the limit (0 or ``+inf``), a zero class weight gives 0 whatever the
+    logit, NaN propagates.
 
     Reference: ``torch.nn.functional.multilabel_soft_margin_loss(weight=class_weight)`` (for
     ``(N, C)`` input).

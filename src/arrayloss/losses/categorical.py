@@ -83,27 +83,32 @@ def entropy(
     replicas: Any = None,
     reduction: str = "mean",
 ) -> Array:
-    """Shannon entropy of categorical distributions along ``axis``.
+    r"""Shannon entropy of categorical distributions along ``axis``.
 
-    ::
+    .. math::
 
-        probabilities: H = -sum_c p_c * log(max(p_c, eps))     (0 log 0 = 0 exactly)
-        logits z:      H = -sum_c softmax(z)_c * log_softmax(z)_c
-        base b:        H / log(b)                              (nats by default)
+        \begin{aligned}
+            H &= -\frac{1}{\log b} \sum_{c=1}^{C} p_c \log \max(p_c, \varepsilon)
+                && \text{probabilities } p \\
+            H &= -\frac{1}{\log b} \sum_{c=1}^{C} \operatorname{softmax}(z)_c
+                \log \operatorname{softmax}(z)_c && \text{logits } z
+        \end{aligned}
 
-    ``p``: probabilities (``from_logits=False``, values in ``[0, 1]``, checked when concrete;
-    the sum to 1 is not checked) or logits (``from_logits=True``, preferred for training).
-    ``"none"`` returns one value per distribution (``p`` without ``axis``), ``"mean"``
-    averages over distributions. The range is ``[0, log C]``. A tuple ``axis`` holds several
-    class axes: each distribution spans all of them (C = the product of their sizes), and
-    ``"none"`` has the shape of ``p`` without them.
+    with :math:`b` = ``base`` (:math:`\log b = 1` for ``base=None``: nats), :math:`\varepsilon` =
+    ``finfo(dtype).eps`` and :math:`0 \log 0 = 0` exactly. ``p``: probabilities
+    (``from_logits=False``, values in ``[0, 1]``, checked when concrete; the sum to 1 is not
+    checked) or logits (``from_logits=True``, preferred for training). ``"none"`` returns one value
+    per distribution (``p`` without ``axis``), ``"mean"`` averages over distributions. The range is
+    :math:`[0, \log C]` (in nats). A tuple ``axis`` holds several class axes: each distribution
+    spans all of them (C = the product of their sizes), and ``"none"`` has the shape of ``p``
+    without them.
 
-    Edge cases: a one-hot ``p`` gives exactly 0. The derivative of ``-p log p`` is infinite at
-    ``p = 0``; the clip at ``eps = finfo(dtype).eps`` makes it ``-log(eps)`` (15.942385 in
-    float32). Logits may hold ``-inf`` for masked classes: their term is 0 and value and
-    gradient stay finite while one logit is finite (as ``torch.distributions.Categorical``);
-    ``k`` logits of ``+inf`` give ``log k`` (the limit: the mass shared among them). NaN
-    propagates. ``base`` must be > 0 and != 1.
+    Edge cases: a one-hot ``p`` gives exactly 0. The derivative of :math:`-p \log p` is infinite at
+    :math:`p = 0`; the clip at :math:`\varepsilon` makes it :math:`-\log\varepsilon` (15.942385 in
+    float32). Logits may hold ``-inf`` for masked classes: their term is 0 and value and gradient
+    stay finite while one logit is finite (as ``torch.distributions.Categorical``); ``k`` logits of
+    ``+inf`` give :math:`\log k` (the limit: the mass shared among them). NaN propagates. ``base``
+    must be > 0 and != 1.
 
     References: ``scipy.stats.entropy``, ``torch.special.entr(p).sum(axis)``,
     ``torch.distributions.Categorical(logits=z).entropy()``.
@@ -150,16 +155,27 @@ def cross_entropy(
     replicas: Any = None,
     reduction: str = "mean",
 ) -> Array:
-    """Softmax cross-entropy with integer labels (sparse) or probability targets (dense).
+    r"""Softmax cross-entropy with integer labels (sparse) or probability targets (dense).
 
-    ::
+    .. math::
 
-        log_p = log_softmax(z) along axis;   w_c = class_weight[c] (1 if None);  ls = smoothing
-        integer labels y:
-          l_i = (1 - ls) w_{y_i} (-log_p_{i,y_i}) + (ls / C) sum_c w_c (-log_p_{i,c})
-          "mean" = sum_i weight_i l_i / sum_{i not ignored} w_{y_i}        (torch semantics)
-        dense targets q (values in [0, 1], rows need not sum to 1):
-          l_i = -sum_c w_c ((1 - ls) q_{i,c} + ls / C) log_p_{i,c};   "mean" divides by N
+        \begin{aligned}
+            \ell_i &= (1 - \mathrm{ls})\, f_{i y_i} + \frac{\mathrm{ls}}{C} \sum_{c=1}^{C} f_{ic}
+                && \text{integer labels } y_i \\
+            \ell_i &= \sum_{c=1}^{C} \Bigl((1 - \mathrm{ls})\, q_{ic} + \frac{\mathrm{ls}}{C}\Bigr)
+                f_{ic} && \text{dense targets } q_i \\
+            f_{ic} &= -w_c \log p_{ic}, \qquad p_i = \operatorname{softmax}(z_i)
+        \end{aligned}
+
+    with :math:`w_c` = ``class_weight[c]`` (1 if None) and :math:`\mathrm{ls}` =
+    ``label_smoothing``; dense rows hold values in ``[0, 1]`` and need not sum to 1. With
+    dense targets ``"mean"`` divides by N; with integer labels it has torch's denominator (an
+    ignored sample has :math:`\ell_i = 0` and is not counted):
+
+    .. math::
+
+        \operatorname{mean} = \frac{\sum_i \mathrm{weight}_i\, \ell_i}
+            {\sum_{i \text{ not ignored}} w_{y_i}}
 
     ``pred``: logits with classes on ``axis`` (any rank: pixel-wise cross-entropy is N-D
     input with ``axis=1`` for channels-first). ``target``: integer labels of the shape of
@@ -173,28 +189,29 @@ def cross_entropy(
     ``"none"`` the shape of ``pred`` without those axes; ``ignore_index``, smoothing and
     dense targets are unchanged.
 
-    ``from_logits=False``: ``pred`` holds probabilities (values in ``[0, 1]``, checked when
-    concrete) and ``log_p = log(clip(p, eps, 1))``, ``eps = finfo(compute dtype).eps``,
-    replaces the log-softmax; the rest is unchanged (integer labels: ``nll_loss`` of
-    ``log_p``). Rows are not renormalised: they should sum to 1 (Keras divides each row by
-    its sum first, so the two agree on normalised rows). A zero probability at the label
-    costs ``-log(eps)`` (36.04365 in float64, 15.94239 in float32) with a zero gradient; the
-    gradient is ``-1 / p`` above ``eps``. Keras also clips at ``1 - 1e-7``: a probability of
-    1 gives exactly 0 here, 1e-7 in Keras. Logits are preferred for training (exact
+    ``from_logits=False``: ``pred`` holds probabilities :math:`p` (values in ``[0, 1]``, checked
+    when concrete) and :math:`\log \operatorname{clip}(p, \varepsilon, 1)`, :math:`\varepsilon` =
+    ``finfo(compute dtype).eps``, replaces the log-softmax; the rest is unchanged (integer labels:
+    ``nll_loss`` of :math:`\log p`). Rows are not renormalised: they should sum to 1 (Keras divides
+    each row by its sum first, so the two agree on normalised rows). A zero probability at the label
+    costs :math:`-\log\varepsilon` (36.04365 in float64, 15.94239 in float32) with a zero gradient;
+    the gradient is :math:`-1 / p` above :math:`\varepsilon`. Keras also clips at ``1 - 1e-7``: a
+    probability of 1 gives exactly 0 here, 1e-7 in Keras. Logits are preferred for training (exact
     log-space kernel).
 
     Options: ``class_weight`` (length C), ``ignore_index`` (None or a value outside
     ``[0, C)``; integer labels only; ignored samples give 0 to both smoothing terms and are
-    left out of the denominator), ``label_smoothing`` in ``[0, 1]`` (target ``(1 - ls)
-    onehot + ls / C``, Szegedy et al. 2016). A per-sample ``weight`` multiplies ``l_i``; with
-    ``class_weight`` the mean still divides by the sum of the labels' class weights.
+    left out of the denominator), ``label_smoothing`` in ``[0, 1]`` (target
+    :math:`(1 - \mathrm{ls})\, \mathrm{onehot}(y) + \mathrm{ls} / C`, Szegedy et al. 2016). A
+    per-sample ``weight`` multiplies :math:`\ell_i`; with ``class_weight`` the mean still
+    divides by the sum of the labels' class weights.
 
     Edge cases: everything ignored or all present labels weighted 0 give ``"mean"`` 0 with
     zero gradients (torch: NaN). ``-inf`` logits (masked classes) give finite values and
     gradients where the target has no mass on them (with label smoothing every class has
     mass and the loss is +inf). Saturated logits (``|z| = 1e4``) stay finite. A ``+inf``
     logit is the limit of a logit growing without bound: its class takes all the probability
-    (``k`` such logits share it), so the loss is 0 (``log k``) for that label and ``+inf``
+    (``k`` such logits share it), so the loss is 0 (:math:`\log k`) for that label and ``+inf``
     for another, with a zero gradient (torch and optax give NaN). NaN propagates; ignored
     samples may hold anything.
 
@@ -286,22 +303,32 @@ def softmax_focal_loss(
     replicas: Any = None,
     reduction: str = "mean",
 ) -> Array:
-    """Multi-class (softmax) focal loss, the multi-class extension of Lin et al., "Focal Loss
+    r"""Multi-class (softmax) focal loss, the multi-class extension of Lin et al., "Focal Loss
     for Dense Object Detection", ICCV 2017.
 
-    ::
+    .. math::
 
-        log_p = log_softmax(z);  1 - p = -expm1(log_p)             (no cancellation)
-        integer labels: l_i = -a_{y_i} w_{y_i} (1 - p_{i,y_i})^gamma log_p_{i,y_i}
-        dense q:        l_i = -sum_c a_c w_c q_{i,c} (1 - p_{i,c})^gamma log_p_{i,c}
-        a = alpha (length C) or 1;   w = class_weight or 1
-        "mean": integer labels sum_i weight_i l_i / sum_{i not ignored} w_{y_i};  dense / N
+        \begin{aligned}
+            \ell_i &= (1 - \mathrm{ls})\, f_{i y_i} + \frac{\mathrm{ls}}{C} \sum_{c=1}^{C} f_{ic}
+                && \text{integer labels } y_i \\
+            \ell_i &= \sum_{c=1}^{C} \Bigl((1 - \mathrm{ls})\, q_{ic} + \frac{\mathrm{ls}}{C}\Bigr)
+                f_{ic} && \text{dense targets } q_i \\
+            f_{ic} &= -\alpha_c\, w_c\, (1 - p_{ic})^{\gamma} \log p_{ic}, \qquad
+            p_i = \operatorname{softmax}(z_i)
+        \end{aligned}
 
-    With ``gamma=0`` and ``alpha=None`` this is exactly ``cross_entropy`` (same
-    ``class_weight``, ``ignore_index`` and denominators). ``alpha`` is the paper's alpha_t: it
-    multiplies the loss but stays out of the denominator. A scalar ``alpha`` is refused:
-    kornia and MONAI map ``a`` to ``[1 - a, a, ..., a]`` (class 0 as background); pass that
-    vector explicitly. The mean divides by N, not N*C (kornia's mean is this mean / C).
+    with :math:`\alpha_c` = ``alpha[c]`` and :math:`w_c` = ``class_weight[c]`` (1 if None),
+    :math:`\mathrm{ls}` = ``label_smoothing``. :math:`1 - p` is computed as
+    ``-expm1(log p)`` (no cancellation). ``"mean"`` as ``cross_entropy``:
+    with integer labels
+    :math:`\sum_i \mathrm{weight}_i\, \ell_i / \sum_{i \text{ not ignored}} w_{y_i}`, with dense
+    targets divided by N.
+
+    With ``gamma=0`` and ``alpha=None`` this is exactly ``cross_entropy`` (same ``class_weight``,
+    ``ignore_index`` and denominators). ``alpha`` is the paper's :math:`\alpha_t`: it multiplies the
+    loss but stays out of the denominator. A scalar ``alpha`` is refused: kornia and MONAI map ``a``
+    to ``[1 - a, a, ..., a]`` (class 0 as background); pass that vector explicitly. The mean divides
+    by N, not N*C (kornia's mean is this mean / C).
 
     Shapes and ``axis`` (a tuple too), ``ignore_index``, ``class_weight`` as
     ``cross_entropy``; ``alpha`` has one value per class, as ``class_weight``; ``gamma >=
@@ -310,11 +337,10 @@ def softmax_focal_loss(
     ``gamma < 1`` at saturated logits. Everything ignored gives 0. Infinite logits and NaN
     as ``cross_entropy``: a ``+inf`` logit gives 0 for its label, ``+inf`` for another.
 
-    ``label_smoothing`` (in ``[0, 1]``) is ``cross_entropy``'s rule: the target becomes
-    ``(1 - ls) q + ls / C`` (dense), and for integer labels ``l_i = (1 - ls) l_i + (ls / C)
-    sum_c a_c w_c (1 - p_{i,c})^gamma (-log_p_{i,c})``, the same denominators; with
-    ``gamma=0`` and ``alpha=None`` it is ``cross_entropy(label_smoothing=ls)``, and on dense
-    targets Keras's ``categorical_focal_crossentropy(label_smoothing=ls)``.
+    ``label_smoothing`` (in ``[0, 1]``) is ``cross_entropy``'s rule, as in the formula above (the
+    same denominators); with ``gamma=0`` and ``alpha=None`` it is
+    ``cross_entropy(label_smoothing=ls)``, and on dense targets Keras's
+    ``categorical_focal_crossentropy(label_smoothing=ls)``.
 
     References: ``kornia.losses.focal_loss`` (channels-first, per-class ``"none"``, mean over
     N*C), ``monai.losses.FocalLoss(use_softmax=True)``.
@@ -403,13 +429,17 @@ def kl_divergence(
     replicas: Any = None,
     reduction: str = "mean",
 ) -> Array:
-    """Kullback-Leibler divergence ``KL(P || Q)`` per distribution, torch's argument order.
+    r"""Kullback-Leibler divergence ``KL(P || Q)`` per distribution, torch's argument order.
 
-    ::
+    .. math::
 
-        KL_i = sum_c where(p_c > 0, p_c (log p_c - log_q_c), 0)       (0 log(0/q) = 0)
-        log_target=True: the second argument is log P, p = exp(log P)
-        dKL/dlog_q_c = -p_c;   w.r.t. the logits of Q: softmax - P
+        \mathrm{KL}_i(P \,\Vert\, Q) = \sum_{c=1}^{C} p_{ic} \bigl(\log p_{ic} - \log q_{ic}\bigr),
+        \qquad 0 \log \tfrac{0}{q} = 0
+
+    The first argument is :math:`\log q`; the second is :math:`p`, or :math:`\log p` with
+    ``log_target=True`` (then :math:`p = \exp(\log p)`). The gradient is
+    :math:`\partial \mathrm{KL} / \partial \log q_c = -p_c`; with respect to the logits of
+    :math:`Q` it is :math:`\operatorname{softmax} - P`.
 
     ``log_q``: the model's log-probabilities; ``p``: the target probabilities (values in
     ``[0, 1]``, checked when concrete) or, with ``log_target=True``, log-probabilities
@@ -418,10 +448,10 @@ def kl_divergence(
     torch's ``"mean"`` divides by N*C, which is almost never wanted). A tuple ``axis`` holds
     several class axes (each distribution spans all of them, as optax's tuple ``axis``).
 
-    Edge cases: entries with ``p_c = 0`` give value 0 and gradient 0 even where ``log_q_c =
-    -inf`` (both inputs are masked; torch returns NaN there). ``p_c > 0`` with ``log_q_c =
-    -inf`` gives ``+inf``, the correct value, with the finite gradient ``-p_c`` for
-    ``log_q``.
+    Edge cases: entries with :math:`p_c = 0` give value 0 and gradient 0 even where
+    :math:`\log q_c = -\infty` (both inputs are masked; torch returns NaN there).
+    :math:`p_c > 0` with :math:`\log q_c = -\infty` gives ``+inf``, the correct value, with the
+    finite gradient :math:`-p_c` for ``log_q``.
 
     References: ``torch.nn.functional.kl_div(log_q, p, reduction="batchmean",
     log_target=...)``, ``scipy.special.rel_entr(p, q).sum(axis)``,
@@ -459,27 +489,30 @@ def generalized_kl_divergence(
     replicas: Any = None,
     reduction: str = "mean",
 ) -> Array:
-    """Generalised KL divergence (I-divergence) of non-negative measures that need not sum
+    r"""Generalised KL divergence (I-divergence) of non-negative measures that need not sum
     to 1, ``kl_divergence``'s argument order.
 
-    ::
+    .. math::
 
-        D_i = sum_c [ where(p_c > 0, p_c (log p_c - log_q_c), 0) - p_c + q_c ],  q = exp(log_q)
-        log_target=True: the second argument is log P, p = exp(log P)
-        dD/dlog_q_c = q_c - p_c   (finite everywhere: -p_c at log_q_c = -inf)
+        D_i = \sum_{c=1}^{C} \Bigl(p_{ic} \bigl(\log p_{ic} - \log q_{ic}\bigr) - p_{ic}
+            + q_{ic}\Bigr), \qquad q_{ic} = \exp(\log q_{ic}), \qquad 0 \log \tfrac{0}{q} = 0
 
-    It is the Bregman divergence of ``sum x log x - x``: ``>= 0``, 0 exactly where ``p =
-    q``, and equal to ``kl_divergence`` when both measures sum to 1. ``log_q``: the model's
-    log-measure (e.g. a log-rate or log-intensity); ``p``: the target measure (values ``>=
-    0``, checked when concrete; any size) or, with ``log_target=True``, its log (any real,
-    ``-inf`` for 0). Same shapes, classes on ``axis``. ``"none"`` returns one value per
-    distribution (the shape without ``axis``); ``"mean"`` averages over distributions.
+    The second argument is :math:`p`, or :math:`\log p` with ``log_target=True`` (then
+    :math:`p = \exp(\log p)`). The gradient :math:`\partial D / \partial \log q_c = q_c - p_c`
+    is finite everywhere (:math:`-p_c` at :math:`\log q_c = -\infty`).
 
-    Edge cases: ``p_c = 0`` with ``log_q_c = -inf`` gives 0 with zero gradients (optax
-    gives NaN from ``0 * -inf``); ``p_c = 0`` with a finite ``log_q_c`` gives ``q_c``;
-    ``p_c > 0`` with ``log_q_c = -inf`` gives ``+inf`` with the finite gradient ``-p_c``. A
-    NaN propagates. The gradient w.r.t. ``p`` at ``p_c = 0`` is taken as ``-1`` (its
-    log-term is masked there).
+    It is the Bregman divergence of :math:`\sum_c x_c \log x_c - x_c`: :math:`\ge 0`, 0 exactly
+    where :math:`p = q`, and equal to ``kl_divergence`` when both measures sum to 1. ``log_q``: the
+    model's log-measure (e.g. a log-rate or log-intensity); ``p``: the target measure (values
+    ``>= 0``, checked when concrete; any size) or, with ``log_target=True``, its log (any real,
+    ``-inf`` for 0). Same shapes, classes on ``axis``. ``"none"`` returns one value per distribution
+    (the shape without ``axis``); ``"mean"`` averages over distributions.
+
+    Edge cases: :math:`p_c = 0` with :math:`\log q_c = -\infty` gives 0 with zero gradients
+    (optax gives NaN from ``0 * -inf``); :math:`p_c = 0` with a finite :math:`\log q_c` gives
+    :math:`q_c`; :math:`p_c > 0` with :math:`\log q_c = -\infty` gives ``+inf`` with the
+    finite gradient :math:`-p_c`. A NaN propagates. The gradient w.r.t. ``p`` at
+    :math:`p_c = 0` is taken as :math:`-1` (its log-term is masked there).
 
     References: ``optax.losses.generalized_kl_divergence(log_q, p)`` (sums over the last
     axis), ``scipy.special.kl_div(p, q).sum(axis)`` (the same elementwise term).

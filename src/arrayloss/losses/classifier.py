@@ -56,26 +56,30 @@ def nll_loss(
     replicas: Any = None,
     reduction: str = "mean",
 ) -> Array:
-    """Negative log-likelihood of integer labels under given log-probabilities (torch's
+    r"""Negative log-likelihood of integer labels under given log-probabilities (torch's
     ``nll_loss``, the second half of ``cross_entropy = log_softmax + nll_loss``).
 
-    ::
+    .. math::
 
-        l_i = -class_weight[y_i] * pred[i, y_i]           (0 for ignored i)
-        "mean" = sum_i weight_i l_i / sum_{i not ignored} class_weight[y_i]
-        dl/dpred = -class_weight[y_i] at (i, y_i), 0 elsewhere
+        \ell_i = -w_{y_i}\, x_{i y_i}, \qquad
+        \operatorname{mean} = \frac{\sum_i \mathrm{weight}_i\, \ell_i}
+            {\sum_{i \text{ not ignored}} w_{y_i}}
+
+    with :math:`x` = ``pred``, :math:`w_c` = ``class_weight[c]`` (1 if None) and
+    :math:`\ell_i = 0` for an ignored sample. The gradient with respect to ``pred`` is
+    :math:`-w_{y_i}` at :math:`(i, y_i)` and 0 elsewhere.
 
     ``pred``: log-probabilities (or any scores) with classes on ``axis``; nothing is
-    normalised, so raw scores give ``-z_y``, which can be negative. ``target``: integer
+    normalised, so raw scores give :math:`-z_y`, which can be negative. ``target``: integer
     labels of the shape of ``pred`` without ``axis`` (no dense targets, no label smoothing:
     use ``cross_entropy`` for those). ``cross_entropy(z, y)`` equals ``nll_loss(z, y)`` only
-    when ``z`` is already normalised (``log_softmax(z) = z``).
+    when ``z`` is already normalised (:math:`\log \operatorname{softmax}(z) = z`).
 
     Options and denominators as ``cross_entropy``: ``class_weight`` (length C),
     ``ignore_index`` (None or a value outside ``[0, C)``; torch's ``-100`` must be passed).
 
-    Edge cases: ``pred[i, y_i] = -inf`` gives ``+inf`` with the finite gradient
-    ``-class_weight[y_i]`` (a class weight of 0 gives 0). Everything ignored gives 0 with
+    Edge cases: :math:`x_{i y_i} = -\infty` gives ``+inf`` with the finite gradient
+    :math:`-w_{y_i}` (a class weight of 0 gives 0). Everything ignored gives 0 with
     zero gradients (torch: NaN). Only the label's entry is read: NaN elsewhere in a row does
     not propagate.
 
@@ -111,21 +115,31 @@ def poly_cross_entropy(
     replicas: Any = None,
     reduction: str = "mean",
 ) -> Array:
-    """Poly-1 cross-entropy: cross-entropy plus ``epsilon`` times the first polynomial term
+    r"""Poly-1 cross-entropy: cross-entropy plus ``epsilon`` times the first polynomial term
     ``1 - p`` of its Taylor series (Leng et al., "PolyLoss: A Polynomial Expansion
     Perspective of Classification Loss Functions", ICLR 2022).
 
-    ::
+    .. math::
 
-        log_p = log_softmax(z);   1 - p = -expm1(log_p)           (no cancellation)
-        q' = cross_entropy's target: (1 - ls) onehot(y) + ls / C, or (1 - ls) q + ls / C
-        l_i = sum_c w_c q'_ic (-log_p_ic + epsilon (1 - p_ic))
-        integer labels, no smoothing: l_i = w_{y_i} (-log p_t + epsilon (1 - p_t))
+        \begin{aligned}
+            \ell_i &= \sum_{c=1}^{C} q'_{ic}\, w_c
+                \bigl(-\log p_{ic} + \epsilon\, (1 - p_{ic})\bigr),
+            \qquad p_i = \operatorname{softmax}(z_i) \\
+            q'_{ic} &= (1 - \mathrm{ls})\, \mathrm{onehot}(y_i)_c + \frac{\mathrm{ls}}{C}
+                \quad\text{or}\quad (1 - \mathrm{ls})\, q_{ic} + \frac{\mathrm{ls}}{C}
+        \end{aligned}
+
+    for integer labels :math:`y_i` or dense targets :math:`q_i`, with :math:`\epsilon` =
+    ``epsilon``, :math:`w_c` = ``class_weight[c]`` (1 if None) and :math:`\mathrm{ls}` =
+    ``label_smoothing``. Integer labels without smoothing give
+    :math:`\ell_i = w_{y_i} \bigl(-\log p_t + \epsilon\, (1 - p_t)\bigr)`,
+    :math:`p_t = p_{i y_i}`. :math:`1 - p` is computed as ``-expm1(log p)``
+    (no cancellation).
 
     With ``epsilon=0`` this is ``cross_entropy`` exactly (same options, same denominators).
     ``epsilon=2.0`` is the paper's ImageNet setting and optax's default (the paper uses
     ``-1`` for detection); ``epsilon < -1`` raises ``ValueError``, since below ``-1`` the
-    loss can be negative (``-log p >= 1 - p``). The name is the paper's; numerical floors in
+    loss can be negative (:math:`-\log p \ge 1 - p`). The name is the paper's; numerical floors in
     arrayloss are called ``eps``.
 
     Shapes, ``axis``, ``class_weight``, ``ignore_index``, ``label_smoothing``, dense targets
@@ -179,26 +193,34 @@ def generalized_cross_entropy(
     replicas: Any = None,
     reduction: str = "mean",
 ) -> Array:
-    """Generalised cross-entropy, the noise-robust ``L_q`` loss of Zhang & Sabuncu,
+    r"""Generalised cross-entropy, the noise-robust ``L_q`` loss of Zhang & Sabuncu,
     "Generalized Cross Entropy Loss for Training Deep Neural Networks with Noisy Labels",
     NeurIPS 2018.
 
-    ::
+    .. math::
 
-        log_pt = log_softmax(z)[y];   l = (1 - p_t^q) / q = -expm1(q log_pt) / q
-        dl/dz = -p_t^q (onehot(y) - softmax(z))     (cross-entropy's gradient times p_t^q)
-        q -> 0: cross_entropy;   q = 1: 1 - p_t (the MAE of the probabilities, up to 2x)
+        \begin{aligned}
+            \ell_i &= w_{y_i}\, \frac{1 - p_t^{\,q}}{q},
+            \qquad p_t = \operatorname{softmax}(z_i)_{y_i} \\
+            \frac{\partial \ell_i}{\partial z_i} &= -w_{y_i}\, p_t^{\,q}
+                \bigl(\mathrm{onehot}(y_i) - \operatorname{softmax}(z_i)\bigr)
+        \end{aligned}
+
+    with :math:`w_c` = ``class_weight[c]`` (1 if None): cross-entropy's gradient times
+    :math:`p_t^{\,q}`. As :math:`q \to 0` it tends to ``cross_entropy``; :math:`q = 1` gives
+    :math:`1 - p_t` (the MAE of the probabilities, up to a factor 2). The loss is computed as
+    ``-expm1(q * log_pt) / q`` from the log-softmax.
 
     ``pred``: logits with classes on ``axis``; ``target``: integer labels (``pred``'s shape
     without ``axis``). ``q`` in ``(0, 1]`` (else ``ValueError``); the default 0.5 is
-    Keras's, the paper recommends 0.7. ``class_weight`` multiplies ``l_i`` by
-    ``class_weight[y_i]``; ``ignore_index`` and the ``"mean"`` denominator as
-    ``cross_entropy``. The loss lies in ``[0, 1/q]``.
+    Keras's, the paper recommends 0.7. ``class_weight`` multiplies :math:`\ell_i` by
+    :math:`w_{y_i}`; ``ignore_index`` and the ``"mean"`` denominator as ``cross_entropy``.
+    Without class weights the loss lies in :math:`[0, 1/q]`.
 
-    Edge cases: a confidently wrong prediction (``log_pt = -1e4``, or a ``-inf`` label
-    logit) gives ``1/q`` with a vanishing, finite gradient: the intended robustness to
+    Edge cases: a confidently wrong prediction (:math:`\log p_t = -10^4`, or a ``-inf`` label
+    logit) gives :math:`1/q` with a vanishing, finite gradient: the intended robustness to
     mislabelled samples. A ``+inf`` logit takes all the probability (0 for its label,
-    ``1/q`` for another). Everything ignored gives 0. NaN propagates.
+    :math:`1/q` for another). Everything ignored gives 0. NaN propagates.
 
     Reference: ``keras.losses.categorical_generalized_cross_entropy(y, p, q)`` takes
     probabilities ``p``; it equals ``generalized_cross_entropy(log(p), y, q=q,
@@ -281,15 +303,24 @@ def linear_cross_entropy(
     replicas: Any = None,
     reduction: str = "mean",
 ) -> Array:
-    """Cross-entropy of the logits ``x @ w^T + bias`` (a classifier's output projection
+    r"""Cross-entropy of the logits ``x @ w^T + bias`` (a classifier's output projection
     fused with its loss, as torch's ``linear_cross_entropy``), optionally without ever
     holding all the logits.
 
-    ::
+    .. math::
 
-        z = x @ w^T + bias                   x (..., D), w (C, D), bias (C,)
-        loss = cross_entropy(z, target, axis=-1, class_weight=..., ignore_index=...,
-                             label_smoothing=...)        (all its options and denominators)
+        \begin{aligned}
+            z_i &= W x_i + b, \qquad
+            \log p_{ic} = z_{ic} - \log \sum_{k=1}^{C} e^{z_{ik}} \\
+            \ell_i &= -(1 - \mathrm{ls})\, w_{y_i} \log p_{i y_i}
+                - \frac{\mathrm{ls}}{C} \sum_{c=1}^{C} w_c \log p_{ic}
+        \end{aligned}
+
+    with features :math:`x_i` of size D (``x (..., D)``), :math:`W` = ``w`` of shape
+    ``(C, D)``, :math:`b` = ``bias`` of shape ``(C,)`` (0 if None), :math:`w_c` =
+    ``class_weight[c]`` (1 if None) and :math:`\mathrm{ls}` = ``label_smoothing``: the loss is
+    ``cross_entropy(z, target, axis=-1, ...)`` of these logits with integer labels
+    :math:`y_i` or dense targets, with all its options and denominators.
 
     ``target``: integer labels of shape ``x.shape[:-1]`` or dense probabilities of shape
     ``(..., C)``. ``"none"`` returns one value per sample (``x.shape[:-1]``).
@@ -300,7 +331,7 @@ def linear_cross_entropy(
     static Python loop) with an online max and sum: the logsumexp, the label's logit
     (``sum(x * w[y]) + bias[y]``, gathered rows of ``w``) and, for smoothing or dense
     targets, a weighted sum of the logits are accumulated, so the forward pass holds one
-    ``(..., chunk_size)`` block at a time plus ``O(N)`` accumulators. Under autodiff each
+    ``(..., chunk_size)`` block at a time plus :math:`O(N)` accumulators. Under autodiff each
     block's intermediates are saved for the backward pass unless the framework recomputes
     them (``torch.utils.checkpoint``, ``jax.checkpoint`` around the call), so the memory
     saving is the forward's. Both paths give the same value up to rounding.

@@ -67,15 +67,19 @@ def hinge_loss(
     replicas: Any = None,
     reduction: str = "mean",
 ) -> Array:
-    """Binary hinge loss (SVM): ``l = max(0, margin - y f)``, elementwise.
+    r"""Binary hinge loss (SVM), elementwise.
 
-    ``pred``: scores ``f``; ``target``: same-shape labels in {-1, +1} of any numeric dtype,
-    or bool (False -> -1, True -> +1). Any other value, including 0, raises ``ValueError``
-    when concrete (keras silently converts all-{0, 1} labels; arrayloss does not guess:
-    convert with ``2*y - 1`` or pass bool). ``margin=1.0`` must be >= 0 (0: the perceptron
-    criterion). The gradient is ``-y`` where ``y f < margin`` and 0 beyond (sub-gradient 0 at
-    the kink). ``"mean"`` averages over all elements. Infinite scores give 0 or ``+inf`` (the
-    limit), a NaN score gives NaN (the same holds for the other hinge losses).
+    .. math::
+
+        \ell = \max(0,\, \mathrm{margin} - y f)
+
+    ``pred``: scores :math:`f`; ``target``: same-shape labels in {-1, +1} of any numeric dtype, or
+    bool (False -> -1, True -> +1). Any other value, including 0, raises ``ValueError`` when
+    concrete (keras silently converts all-{0, 1} labels; arrayloss does not guess: convert with
+    ``2*y - 1`` or pass bool). ``margin=1.0`` must be >= 0 (0: the perceptron criterion). The
+    gradient is :math:`-y` where :math:`y f < \mathrm{margin}` and 0 beyond (sub-gradient 0 at the
+    kink). ``"mean"`` averages over all elements. Infinite scores give 0 or ``+inf`` (the limit), a
+    NaN score gives NaN (the same holds for the other hinge losses).
 
     References: ``optax.losses.hinge_loss`` (elementwise), ``keras.losses.hinge`` (mean over
     the last axis).
@@ -97,10 +101,14 @@ def squared_hinge_loss(
     replicas: Any = None,
     reduction: str = "mean",
 ) -> Array:
-    """Squared hinge loss: ``l = max(0, margin - y f)^2``, elementwise.
+    r"""Squared hinge loss, elementwise.
 
-    Differentiable everywhere, with gradient ``-2 y max(0, margin - y f)``. Labels, shapes and
-    ``margin`` (>= 0) as ``hinge_loss``: {-1, +1} or bool, 0 raises ``ValueError`` when
+    .. math::
+
+        \ell = \max(0,\, \mathrm{margin} - y f)^2
+
+    Differentiable everywhere, with gradient :math:`-2 y \max(0,\, \mathrm{margin} - y f)`. Labels,
+    shapes and ``margin`` (>= 0) as ``hinge_loss``: {-1, +1} or bool, 0 raises ``ValueError`` when
     concrete. ``"mean"`` averages over all elements.
 
     Reference: ``keras.losses.squared_hinge`` (mean over the last axis).
@@ -123,19 +131,20 @@ def ramp_loss(
     replicas: Any = None,
     reduction: str = "mean",
 ) -> Array:
-    """Ramp loss (truncated hinge) of Collobert, Sinz, Weston & Bottou, "Trading Convexity for
+    r"""Ramp loss (truncated hinge) of Collobert, Sinz, Weston & Bottou, "Trading Convexity for
     Scalability", ICML 2006.
 
-    ::
+    .. math::
 
-        z = y f;   R_s(z) = H_1(z) - H_s(z) = min(1 - s, max(0, 1 - z)),   H_s(z) = max(0, s - z)
+        \ell = R_s(z) = H_1(z) - H_s(z) = \min\bigl(1 - s,\, \max(0,\, 1 - z)\bigr),
+        \qquad H_s(z) = \max(0,\, s - z), \qquad z = y f
 
-    Bounded by ``1 - s``; the gradient is ``-y`` for ``s < z < 1`` and 0 elsewhere (flat for
-    badly misclassified points: non-convex, robust to label noise). ``s=-1.0`` is Collobert
-    et al.'s choice (cap 2); ``s=0`` gives the textbook cap-1 form ``min(1, max(0, 1 - z))``
-    (Shalev-Shwartz & Ben-David). ``s`` must be < 1. Labels and shapes as ``hinge_loss``
-    ({-1, +1} or bool; 0 raises ``ValueError`` when concrete). No library implements it:
-    checked against the catalogue's golden numbers.
+    Bounded by :math:`1 - s`; the gradient is :math:`-y` for :math:`s < z < 1` and 0 elsewhere (flat
+    for badly misclassified points: non-convex, robust to label noise). ``s=-1.0`` is Collobert et
+    al.'s choice (cap 2); ``s=0`` gives the textbook cap-1 form
+    :math:`\min\bigl(1,\, \max(0,\, 1 - z)\bigr)` (Shalev-Shwartz & Ben-David). ``s`` must be < 1.
+    Labels and shapes as ``hinge_loss`` ({-1, +1} or bool; 0 raises ``ValueError`` when concrete).
+    None of the reference libraries implements it.
     """
     fn = "ramp_loss"
     s = check_number(fn, "s", s, lt=1.0)
@@ -154,18 +163,21 @@ def soft_margin_loss(
     replicas: Any = None,
     reduction: str = "mean",
 ) -> Array:
-    """Soft-margin (two-class logistic) loss: ``l = softplus(-y f) = log(1 + exp(-y f))``,
-    elementwise.
+    r"""Soft-margin (two-class logistic) loss, elementwise.
 
-    The gradient is ``-y sigmoid(-y f)``, bounded by 1. Labels, shapes and NaN as
+    .. math::
+
+        \ell = \operatorname{softplus}(-y f) = \log\bigl(1 + e^{-y f}\bigr)
+
+    The gradient is :math:`-y\, \sigma(-y f)`, bounded by 1. Labels, shapes and NaN as
     ``hinge_loss``: {-1, +1} of any numeric dtype or bool; 0 raises ``ValueError`` when
     concrete. ``"mean"`` averages over all elements. It equals
     ``binary_cross_entropy_with_logits(f, (y + 1) / 2)``.
 
     Saturated margins stay finite: ``softplus`` is evaluated without overflow, so ``f =
     -1000, y = 1`` gives 1000 with gradient -1 (also in float32, where ``log1p(exp(-y f))``
-    overflows to ``inf`` once ``-y f > 88.7``; in float64 beyond 709.8). Infinite scores give
-    the limit: 0 for ``y f = +inf``, ``+inf`` for ``y f = -inf``.
+    overflows to ``inf`` once :math:`-y f > 88.7`; in float64 beyond 709.8). Infinite scores
+    give the limit: 0 for :math:`y f = +\infty`, ``+inf`` for :math:`y f = -\infty`.
 
     Reference: ``torch.nn.functional.soft_margin_loss`` (equal wherever it does not
     overflow).
@@ -187,24 +199,25 @@ def multilabel_margin_loss(
     replicas: Any = None,
     reduction: str = "mean",
 ) -> Array:
-    """Pairwise multi-label hinge loss: every positive class should score ``margin`` above
+    r"""Pairwise multi-label hinge loss: every positive class should score ``margin`` above
     every negative class of its sample.
 
-    ::
+    .. math::
 
-        l_i = (1/C) sum_{j: y_ij = 1} sum_{k: y_ik = 0} max(0, margin - (f_ij - f_ik))
+        \ell_i = \frac{1}{C} \sum_{j:\, y_{ij} = 1} \; \sum_{k:\, y_{ik} = 0}
+            \max\bigl(0,\, \mathrm{margin} - (f_{ij} - f_{ik})\bigr)
 
-    ``pred``: scores with the C classes on ``axis``; ``target``: a multi-hot array of the
-    same shape, bool or {0, 1} of any numeric dtype (other values raise ``ValueError`` when
-    concrete). ``margin=1.0`` must be >= 0. ``"none"`` returns one value per sample
-    (``pred``'s shape without ``axis``); ``"mean"`` averages over the samples, including
-    those without a positive or without a negative class, whose loss is 0. The sub-gradient
-    at the kinks ``f_ij - f_ik = margin`` is 0. A NaN score in a compared pair gives NaN;
+    ``pred``: scores with the C classes on ``axis``; ``target``: a multi-hot array of the same
+    shape, bool or {0, 1} of any numeric dtype (other values raise ``ValueError`` when concrete).
+    ``margin=1.0`` must be >= 0. ``"none"`` returns one value per sample (``pred``'s shape without
+    ``axis``); ``"mean"`` averages over the samples, including those without a positive or without a
+    negative class, whose loss is 0. The sub-gradient at the kinks
+    :math:`f_{ij} - f_{ik} = \mathrm{margin}` is 0. A NaN score in a compared pair gives NaN;
     infinite scores give the limit of each pair's hinge (0 or ``+inf``).
 
-    The classes form a broadcast ``(..., C, C)`` matrix of pairs weighted by ``y_j (1 - y_k)``
-    (a pair of weight 0 contributes exactly 0, also where its scores are infinite): memory
-    grows as ``C^2`` per sample, fine up to a few thousand classes.
+    The classes form a broadcast ``(..., C, C)`` matrix of pairs weighted by
+    :math:`y_{ij} (1 - y_{ik})` (a pair of weight 0 contributes exactly 0, also where its scores
+    are infinite): memory grows as :math:`C^2` per sample, fine up to a few thousand classes.
 
     Reference: ``torch.nn.functional.multilabel_margin_loss``, whose target lists the
     positive class indices of a sample up to the first -1 instead (convert with
@@ -253,26 +266,33 @@ def multiclass_hinge_loss(
     replicas: Any = None,
     reduction: str = "mean",
 ) -> Array:
-    """Multi-class hinge loss, Crammer-Singer or Weston-Watkins.
+    r"""Multi-class hinge loss, Crammer-Singer or Weston-Watkins.
 
-    ::
+    .. math::
 
-        crammer_singer:  l_i = max(0, margin + max_{j != y_i} f_ij - f_{i,y_i})
-        weston_watkins:  l_i = sum_{j != y_i} max(0, margin + f_ij - f_{i,y_i})
-        squared=True:    crammer_singer squares the hinge; weston_watkins squares each term
+        \begin{aligned}
+            \ell_i &= w_{y_i}\, h\Bigl(\mathrm{margin} + \max_{j \ne y_i} f_{ij} - f_{i y_i}\Bigr)
+                && \texttt{mode="crammer_singer"} \\
+            \ell_i &= w_{y_i} \sum_{j \ne y_i} h\bigl(\mathrm{margin} + f_{ij} - f_{i y_i}\bigr)
+                && \texttt{mode="weston_watkins"} \\
+            h(u) &= \max(0, u), \quad\text{or } \max(0, u)^2 \text{ with } \texttt{squared=True}
+        \end{aligned}
+
+    with :math:`w_c` = ``class_weight[c]`` (1 if None): Crammer-Singer squares its one hinge,
+    Weston-Watkins each term.
 
     ``pred``: scores with classes on ``axis``; ``target``: integer labels (the shape of
     ``pred`` without ``axis``). ``"none"`` returns one value per sample. Options:
     ``margin=1.0 >= 0``, ``mode="crammer_singer"`` (optax's choice) or ``"weston_watkins"``,
     ``squared=False``, ``ignore_index`` (as ``cross_entropy``). Sub-gradients at the kinks:
-    ``relu'(0) = 0``; at ties of the runner-up any maximiser may be chosen.
+    :math:`h'(0) = 0`; at ties of the runner-up any maximiser may be chosen.
 
-    The true class is left out with a boolean comparison mask ``j == y_i`` (no float
+    The true class is left out with a boolean comparison mask :math:`j = y_i` (no float
     one-hot; the label score itself is gathered): Weston-Watkins zeroes its term exactly,
     Crammer-Singer takes the best wrong class.
 
-    ``class_weight`` (length C, values >= 0) multiplies ``l_i`` by ``class_weight[y_i]``,
-    and the ``"mean"`` divides by ``sum_{i not ignored} class_weight[y_i]``, the
+    ``class_weight`` (length C, values >= 0) multiplies :math:`\ell_i` by :math:`w_{y_i}`,
+    and the ``"mean"`` divides by :math:`\sum_{i \text{ not ignored}} w_{y_i}`, the
     ``cross_entropy`` rule: the class-weighted average of the per-sample losses, unchanged
     when every class weight is scaled alike; all present labels weighted 0 give 0.
 

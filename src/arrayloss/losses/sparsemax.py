@@ -29,20 +29,27 @@ def sparsemax_loss(
     replicas: Any = None,
     reduction: str = "mean",
 ) -> Array:
-    """Binary sparsemax loss of Blondel, Martins & Niculae, "Learning with Fenchel-Young
-    Losses", JMLR 2020 (sec. 4.4), elementwise.
+    r"""Binary sparsemax loss of Blondel, Martins & Niculae, "Learning with Fenchel-Young
+    Losses", JMLR 2020 (section 4.4), elementwise.
 
-    ::
+    .. math::
 
-        s = -z where y = 1, z where y = 0
-        l = sparse_plus(s) = 0 (s <= -1);  (s + 1)^2 / 4 (-1 < s < 1);  s (s >= 1)
-        dl/ds = 0, (s + 1) / 2, 1        (continuous: no kinks)
+        \ell = \text{sparse_plus}(s) = \begin{cases}
+            0 & s \le -1 \\
+            \tfrac14 (s + 1)^2 & -1 < s < 1 \\
+            s & s \ge 1
+        \end{cases}
+        \qquad s = (1 - 2y)\, z
 
-    ``pred``: logits ``z``; ``target``: same-shape binary labels, {0, 1} of any numeric dtype
-    or bool (other values, soft labels included, raise ``ValueError`` when concrete). The
-    loss is 0 exactly where ``sparse_sigmoid(z) = y``: ``z >= 1`` for ``y = 1``, ``z <= -1``
-    for ``y = 0``. ``"mean"`` averages over all elements. Infinite logits give the limit (0
-    or ``+inf``) with finite gradients; NaN propagates.
+    that is :math:`s = -z` for :math:`y = 1` and :math:`s = z` for :math:`y = 0`. The
+    derivative :math:`\partial \ell / \partial s` is 0, :math:`(s + 1) / 2` and 1 on the three
+    pieces (continuous: no kinks).
+
+    ``pred``: logits :math:`z`; ``target``: same-shape binary labels, {0, 1} of any numeric dtype or
+    bool (other values, soft labels included, raise ``ValueError`` when concrete). The loss is 0
+    exactly where ``sparse_sigmoid(z) = y``: :math:`z \ge 1` for :math:`y = 1`, :math:`z \le -1` for
+    :math:`y = 0`. ``"mean"`` averages over all elements. Infinite logits give the limit (0 or
+    ``+inf``) with finite gradients; NaN propagates.
 
     References: ``optax.losses.sparsemax_loss``; ``jax.nn.sparse_plus``.
     """
@@ -75,16 +82,25 @@ def multiclass_sparsemax_loss(
     replicas: Any = None,
     reduction: str = "mean",
 ) -> Array:
-    """Multi-class sparsemax loss of Martins & Astudillo, "From Softmax to Sparsemax", ICML
+    r"""Multi-class sparsemax loss of Martins & Astudillo, "From Softmax to Sparsemax", ICML
     2016: the Fenchel-Young loss of the sparsemax mapping.
 
-    ::
+    .. math::
 
-        sparsemax(z) = relu(z - tau), sort z decreasing: z_(1) >= ... >= z_(C),
-            cs_k = z_(1) + ... + z_(k),  k* = #{k : 1 + k z_(k) > cs_k},  tau = (cs_k* - 1) / k*
-        p = sparsemax(z)
-        l = <p, z> - z_y + (1 - ||p||^2) / 2
-        dl/dz = p - onehot(y)
+        \begin{aligned}
+            \ell_i &= w_{y_i} \Bigl(\langle p_i, z_i \rangle - z_{i y_i}
+                + \tfrac12 \bigl(1 - \lVert p_i \rVert^2\bigr)\Bigr),
+            \qquad p_i = \operatorname{sparsemax}(z_i) \\
+            \frac{\partial \ell_i}{\partial z_i}
+                &= w_{y_i} \bigl(p_i - \mathrm{onehot}(y_i)\bigr) \\
+            \operatorname{sparsemax}(z)_c &= \max(0,\, z_c - \tau), \qquad
+            \tau = \frac{1}{k^*} \Bigl(\sum_{k=1}^{k^*} z_{(k)} - 1\Bigr) \\
+            k^* &= \Bigl\lvert \Bigl\{k : 1 + k\, z_{(k)} > \sum_{j=1}^{k} z_{(j)}\Bigr\}
+                \Bigr\rvert
+        \end{aligned}
+
+    with :math:`z_{(1)} \ge \dots \ge z_{(C)}` the logits sorted in decreasing order and
+    :math:`w_c` = ``class_weight[c]`` (1 if None).
 
     ``pred``: logits with classes on ``axis``, of any rank; ``target``: integer labels (the
     shape of ``pred`` without ``axis``). ``"none"`` returns one value per sample. Options as
@@ -93,13 +109,13 @@ def multiclass_sparsemax_loss(
     over the non-ignored samples; ``ignore_index`` (None or a value outside ``[0, C)``)
     leaves samples out of the sum and the count, with exactly zero gradient.
 
-    The loss is 0 exactly where ``sparsemax(z) = onehot(y)``, i.e. ``z_y >= z_k + 1`` for
-    every other class. It is shift-invariant: it is evaluated on ``z - max(z)``. Value and
-    gradient are invariant to ties. The gradient is the closed form ``p - onehot(y)`` (``p``
-    enters as a constant; second derivatives are not provided). ``-inf`` logits are masked
-    classes (``p = 0``, no ``0 * inf``); a slice holding ``+inf`` gives its limit (the
-    ``+inf`` classes share the mass: ``(1 - 1/k) / 2`` for a label among ``k`` of them,
-    ``+inf`` for another label); a slice of only ``-inf`` and NaN give NaN.
+    The loss is 0 exactly where :math:`\operatorname{sparsemax}(z) = \mathrm{onehot}(y)`, i.e.
+    :math:`z_y \ge z_k + 1` for every other class. It is shift-invariant: it is evaluated on
+    :math:`z - \max(z)`. Value and gradient are invariant to ties. The gradient is the closed form
+    :math:`p - \mathrm{onehot}(y)` (:math:`p` enters as a constant; second derivatives are not
+    provided). ``-inf`` logits are masked classes (:math:`p = 0`, no ``0 * inf``); a slice holding
+    ``+inf`` gives its limit (the ``+inf`` classes share the mass: :math:`(1 - 1/k) / 2` for a label
+    among :math:`k` of them, ``+inf`` for another label); a slice of only ``-inf`` and NaN give NaN.
 
     Reference: ``optax.losses.multiclass_sparsemax_loss`` (2-D ``(N, C)`` input only).
     """
