@@ -77,32 +77,47 @@ def ntxent_loss(
     replicas: Any = None,
     reduction: str = "mean",
 ) -> Array:
-    """NT-Xent (normalised temperature-scaled cross-entropy, InfoNCE with group labels) of
+    r"""NT-Xent (normalised temperature-scaled cross-entropy, InfoNCE with group labels) of
     Chen et al., "A Simple Framework for Contrastive Learning of Visual Representations"
     (SimCLR), ICML 2020.
 
-    ::
+    .. math::
 
-        s_ij   = cos(e_i, e_j) / temperature          cos with each norm floored at eps
-        P(i)   = {j != i : g_j = g_i}    Neg(i) = {k : g_k != g_i}
-        l_ij   = -s_ij + log(exp(s_ij) + sum_{k in Neg(i)} exp(s_ik))      for j in P(i)
-               = softplus(logsumexp_{k in Neg(i)} s_ik - s_ij)
-        "none": l_i = sum_{j in P(i)} l_ij                               shape (N,)
-        "mean": sum_i weight_i l_i / sum_i |P(i)|      (the mean over positive pairs)
+        \begin{aligned}
+            \ell_i &= \sum_{j \in \mathcal{P}(i)} \ell_{ij} \\
+            \ell_{ij} &= -s_{ij} + \log\Bigl(\exp(s_{ij})
+                + \sum_{k \in \mathcal{N}(i)} \exp(s_{ik})\Bigr)
+            = \operatorname{softplus}\Bigl(
+                \log \sum_{k \in \mathcal{N}(i)} \exp(s_{ik}) - s_{ij}\Bigr) \\
+            s_{ij} &= \frac{1}{\tau}\,
+                \frac{e_i \cdot e_j}{\max(\lVert e_i \rVert, \varepsilon)\,
+                    \max(\lVert e_j \rVert, \varepsilon)},
+            \qquad
+            \mathcal{P}(i) = \{\, j \ne i : g_j = g_i \,\},
+            \qquad
+            \mathcal{N}(i) = \{\, k : g_k \ne g_i \,\} \\
+            \texttt{"mean"} &= \frac{\sum_i w_i\,\ell_i}{\sum_i |\mathcal{P}(i)|}
+            \quad \text{(the mean over positive pairs)}
+        \end{aligned}
 
-    ``pred``: embeddings ``(N, D)`` (normalised inside: ``x / max(|x|, eps)``), ``target``:
+    with :math:`e_i` the rows of ``pred``, :math:`g_i` the group labels ``target``,
+    :math:`\tau` = ``temperature``, :math:`\varepsilon` = ``eps`` and :math:`w_i` = ``weight``;
+    ``"none"`` gives :math:`\ell_i`, shape ``(N,)``.
+
+    ``pred``: embeddings ``(N, D)`` (normalised inside:
+    :math:`e / \max(\lVert e \rVert, \varepsilon)`), ``target``:
     integer group labels ``(N,)`` of any integer dtype; samples with equal labels are
     positives of each other (other positives stay out of each denominator). With two views
     per sample, ``pred = concat(view1, view2)`` and ``target = concat(arange(B),
     arange(B))``, every anchor has one positive and this is SimCLR's loss (MONAI's
     ``ContrastiveLoss``). ``temperature=0.07`` (optax's default; SimCLR used 0.1 to 0.5) must
     be > 0; ``eps=1e-8`` (> 0) floors each norm, as torch's ``cosine_similarity``.
-    ``"weighted_mean"`` divides by ``sum_i weight_i |P(i)|``.
+    ``"weighted_mean"`` divides by :math:`\sum_i w_i\,|\mathcal{P}(i)|`.
 
     Edge cases: a batch without a positive pair gives 0 with zero gradients (optax's
-    ``ntxent`` returns NaN, 0/0); an anchor without negatives has ``l_ij = 0``; a zero
-    embedding has cosine 0 with everything. The similarity matrix is ``(N, N)``: memory
-    grows as ``N^2``. Equals ``optax.losses.ntxent``.
+    ``ntxent`` returns NaN, 0/0); an anchor without negatives has :math:`\ell_{ij} = 0`; a
+    zero embedding has cosine 0 with everything. The similarity matrix is ``(N, N)``: memory
+    grows as :math:`N^2`. Equals ``optax.losses.ntxent``.
     """
     fn = "ntxent_loss"
     t = check_number(fn, "temperature", temperature, gt=0.0)
@@ -157,31 +172,52 @@ def circle_loss(
     replicas: Any = None,
     reduction: str = "mean",
 ) -> Array:
-    """Circle loss of Sun et al., "Circle Loss: A Unified Perspective of Pair Similarity
+    r"""Circle loss of Sun et al., "Circle Loss: A Unified Perspective of Pair Similarity
     Optimization", CVPR 2020 (the pair-label form, as ``keras.losses.Circle``).
 
-    ::
+    .. math::
 
-        s_ij    = cos(e_i, r_j)                 (r = the batch, or the reference set)
-        alpha_p = relu(1 + margin - s_ij)  on positives,  alpha_n = relu(s_ij + margin)  on
-        negatives;  Delta_p = 1 - margin,  Delta_n = margin
-        L_i = softplus( logsumexp_{j in P(i)} (-gamma alpha_p (s_ij - Delta_p))
-                      + logsumexp_{j in Neg(i)} (gamma alpha_n (s_ij - Delta_n)) )
+        \begin{aligned}
+            \ell_i &= \operatorname{softplus}\Bigl(
+                \log \sum_{j \in \mathcal{P}(i)}
+                    \exp\bigl(-\gamma\,\alpha^p_{ij}\,(s_{ij} - \Delta_p)\bigr)
+                + \log \sum_{j \in \mathcal{N}(i)}
+                    \exp\bigl(\gamma\,\alpha^n_{ij}\,(s_{ij} - \Delta_n)\bigr)\Bigr) \\
+            \alpha^p_{ij} &= \max(0,\ 1 + m - s_{ij}),
+            \qquad
+            \alpha^n_{ij} = \max(0,\ s_{ij} + m),
+            \qquad
+            \Delta_p = 1 - m,
+            \qquad
+            \Delta_n = m \\
+            s_{ij} &= \hat e_i \cdot \hat r_j,
+            \qquad
+            \hat x = \begin{cases}
+                x / \max(\lVert x \rVert, 10^{-8}) & \texttt{normalize=True} \\
+                x & \texttt{normalize=False}
+            \end{cases}
+        \end{aligned}
 
-    ``pred``: embeddings ``(N, D)``, ``target``: integer labels ``(N,)``. ``P(i)``: the
-    references with ``i``'s label, without ``j = i`` when ``remove_diagonal`` (the batch is
-    its own reference set: an anchor is not its own positive); ``Neg(i)``: the others.
+    with :math:`e_i` the rows of ``pred``, :math:`r_j` the references (the batch itself, or
+    ``ref_embeddings``), :math:`\gamma` = ``gamma`` and :math:`m` = ``margin``; so
+    :math:`s_{ij}` is the cosine of :math:`e_i` and :math:`r_j`.
+
+    ``pred``: embeddings ``(N, D)``, ``target``: integer labels ``(N,)``.
+    :math:`\mathcal{P}(i)`: the references with :math:`i`'s label, without :math:`j = i` when
+    ``remove_diagonal`` (the batch is its own reference set: an anchor is not its own
+    positive); :math:`\mathcal{N}(i)`: the others.
     ``ref_embeddings`` ``(M, D)`` and ``ref_labels`` ``(M,)`` (both or neither): a reference
     set, e.g. a memory bank; ``remove_diagonal`` then removes the entries ``j = i`` of the
     ``(N, M)`` matrix, which is right when the bank starts with the batch (pass False for a
     disjoint bank). Options: ``gamma=80.0`` (> 0) and ``margin=0.4`` (in [0, 1]), Keras's
     defaults (the paper: 256 and 0.25 for faces); ``normalize=True`` divides each embedding
-    by ``max(|x|, 1e-8)`` first (False: ``pred`` is taken as unit-norm, as Keras does);
-    ``detach_weights=True`` stops the gradient through ``alpha_p``, ``alpha_n`` (the common
-    PyTorch ports), False (default) differentiates them as Keras.
+    by :math:`\max(\lVert x \rVert, 10^{-8})` first (False: ``pred`` is taken as unit-norm, as
+    Keras does); ``detach_weights=True`` stops the gradient through :math:`\alpha^p`,
+    :math:`\alpha^n` (the common PyTorch ports), False (default) differentiates them as Keras.
 
     ``"none"``: ``(N,)``, 0 for an anchor without a positive or without a negative (its
-    log-sum-exp is over nothing: ``softplus(-inf) = 0``, with zero gradient). ``"mean"``:
+    log-sum-exp is over nothing: :math:`\operatorname{softplus}(-\infty) = 0`, with zero
+    gradient). ``"mean"``:
     over the anchors with at least one of each (Keras's class mean counts anchors with a
     loss > 0: the same except where a loss underflows to 0). Keras computes in float32.
     """
@@ -230,14 +266,18 @@ def ranking_softmax_loss(
     weight: Array | None = None,
     reduction: str = "mean",
 ) -> Array:
-    """Listwise softmax cross-entropy ranking loss (the ListNet family; Cao et al., "Learning
+    r"""Listwise softmax cross-entropy ranking loss (the ListNet family; Cao et al., "Learning
     to Rank: From Pairwise Approach to Listwise Approach", ICML 2007; optax's
     ``ranking_softmax_loss``, from rax).
 
-    ::
+    .. math::
 
-        y'  = target * item_weight,  with y' = 0 and s = -inf on items outside `where`
-        l   = - sum_i y'_i log_softmax(s)_i        (softmax over the valid items of a list)
+        \ell = -\sum_{i \in V} w_i\,y_i \log \frac{\exp(s_i)}{\sum_{k \in V} \exp(s_k)}
+
+    per list, with :math:`s_i` = ``pred`` (the scores), :math:`y_i` = ``target`` (the
+    relevance), :math:`w_i` = ``item_weight`` (1 when None) and :math:`V` the valid items of
+    the list (those inside ``where``; every item when ``where`` is None): the softmax is over
+    the valid items only.
 
     ``pred``: scores ``(..., L)`` with the L items of each list on ``axis`` (last by
     default); ``target``: graded relevance ``>= 0`` of the same shape (not normalised; values

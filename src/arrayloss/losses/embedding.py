@@ -5,9 +5,8 @@ labels, class centres); the pairwise losses on pairs of vectors or scores with l
 margin loss on (anchor, positive, negative) vectors.
 
 Labels in {-1, +1} may have any numeric dtype or be bool (False -> -1, True -> +1); 0 or any
-other value raises ``ValueError`` on readable arrays. Cosines use ``_ops.cosine``: each norm
-floored at ``eps`` (torch's ``F.cosine_similarity``), so a zero vector has cosine 0 and a
-finite gradient.
+other value raises ``ValueError`` on readable arrays. Cosines floor each norm at ``eps``
+(torch's ``F.cosine_similarity``), so a zero vector has cosine 0 and a finite gradient.
 """
 
 from __future__ import annotations
@@ -83,14 +82,21 @@ def center_loss(
     replicas: Any = None,
     reduction: str = "mean",
 ) -> Array:
-    """Center loss of Wen et al., "A Discriminative Feature Learning Approach for Deep Face
+    r"""Center loss of Wen et al., "A Discriminative Feature Learning Approach for Deep Face
     Recognition", ECCV 2016.
 
-    ::
+    .. math::
 
-        l_i = (1/2) ||x_i - c_{y_i}||_2^2          ("none": one value per sample)
-        "sum"  = sum_i l_i  (the paper's Eq. 2);   "mean" = sum_i l_i / N (non-ignored)
-        dl_i/dx_i = x_i - c_{y_i};   d"sum"/dc_j = sum_{i: y_i = j} (c_j - x_i)
+        \ell_i = \tfrac12\,\bigl\lVert x_i - c_{y_i} \bigr\rVert_2^2,
+        \qquad
+        \frac{\partial \ell_i}{\partial x_i} = x_i - c_{y_i},
+        \qquad
+        \frac{\partial}{\partial c_j} \sum_i \ell_i = \sum_{i:\,y_i = j} (c_j - x_i)
+
+    :math:`x_i` is the feature vector of sample :math:`i`, :math:`y_i` its label and
+    :math:`c_j` the centre of class :math:`j`. ``"none"`` gives one value per sample,
+    ``"sum"`` is :math:`\sum_i \ell_i` (the paper's Eq. 2) and ``"mean"`` divides it by the
+    number :math:`N` of non-ignored samples.
 
     ``features``: ``(N, D)`` (any leading shape ``(..., D)``), ``labels``: integer, the shape
     of ``features`` without the last axis, in ``[0, K)``; ``centers``: ``(K, D)``. The squared
@@ -99,10 +105,11 @@ def center_loss(
     matrix. Centers are not detached: autodiff gives the gradient above. The paper trains
     them with ``update_centers`` instead: pass non-differentiable centers (or stop their
     gradient) to follow it. The joint objective is ``cross_entropy + lambda * center_loss``
-    (the paper: lambda = 0.003). ``ignore_index`` as ``cross_entropy``.
+    (the paper: :math:`\lambda = 0.003`). ``ignore_index`` as ``cross_entropy``.
 
-    No installable reference (golden numbers). KaiyangZhou/pytorch-center-loss returns
-    ``sum_i ||x_i - c_{y_i}||^2 / N``, twice this ``"mean"``, plus clamping noise.
+    No installable reference implementation. KaiyangZhou/pytorch-center-loss returns
+    :math:`\sum_i \lVert x_i - c_{y_i} \rVert^2 / N`, twice this ``"mean"``, plus clamping
+    noise.
     """
     fn = "center_loss"
     call = start(fn, features, reduction=reduction, weight=weight, where=where, replicas=replicas,
@@ -125,13 +132,19 @@ def update_centers(
     ignore_index: int | None = None,
     replicas: Any = None,
 ) -> Array:
-    """The centre update rule of Wen et al. (ECCV 2016), functional: returns new centers.
+    r"""The centre update rule of the center loss (Wen et al., ECCV 2016), functional: returns
+    new centers.
 
-    ::
+    .. math::
 
-        n_j       = sum_i [y_i = j]
-        delta_c_j = sum_i [y_i = j] (c_j - x_i) / (1 + n_j)
-        c_j_new   = c_j - alpha * delta_c_j        (a class with no sample is unchanged)
+        c_j^{\mathrm{new}} = c_j - \alpha\,\Delta c_j,
+        \qquad
+        \Delta c_j = \frac{\sum_i [y_i = j]\,(c_j - x_i)}{1 + n_j},
+        \qquad
+        n_j = \sum_i [y_i = j]
+
+    :math:`[y_i = j]` is 1 where sample :math:`i` has label :math:`j` and 0 otherwise, so a
+    class with no sample is unchanged; :math:`\alpha` is ``alpha``.
 
     Shapes as ``center_loss``: features ``(N, D)`` (or ``(..., D)``), integer labels, centers
     ``(K, D)``; the result has the shape and dtype of ``centers`` (float16/bfloat16 computed in
@@ -140,7 +153,7 @@ def update_centers(
     per-class sums are one matrix product with the ``(N, K)`` label indicator, without a
     Python loop over classes. It is an update rule, not a loss: no ``reduction``, and the
     result is meant to replace the centers outside the gradient computation.
-    ``replicas`` (a torch process group or a JAX axis name, as on the losses): ``n_j`` and
+    ``replicas`` (a torch process group or a JAX axis name, as on the losses): :math:`n_j` and
     the class sums are summed over the group first (one collective), so every replica
     makes the same update, the one of the group's whole batch (as ``SyncBatchNorm`` keeps
     its statistics in step).
@@ -205,23 +218,29 @@ def cosine_distance_loss(
     replicas: Any = None,
     reduction: str = "mean",
 ) -> Array:
-    """Cosine distance ``l = 1 - cos(pred, target)`` along ``axis``, in [0, 2].
+    r"""Cosine distance between vectors along ``axis``, in [0, 2].
 
-    ::
+    .. math::
 
-        cos(x, y) = sum_k x_k y_k / (max(|x|, eps) max(|y|, eps))
+        \ell = 1 - \cos(x, y),
+        \qquad
+        \cos(x, y) = \frac{\sum_k x_k\,y_k}{\max(\lVert x \rVert, \varepsilon)\,
+            \max(\lVert y \rVert, \varepsilon)}
+
+    with :math:`x` = ``pred``, :math:`y` = ``target`` and :math:`\varepsilon` = ``eps``.
 
     ``pred`` and ``target``: same-shape vectors ``(..., D)`` (features on ``axis``);
     ``"none"`` gives one value per vector (``pred`` without ``axis``), ``"mean"`` averages
-    over vectors. ``eps=1e-8`` (torch's ``F.cosine_similarity``) floors each norm and must be
-    > 0. A zero vector has cosine 0, loss 1, and the finite gradient ``target / (eps
-    |target|)`` (large: a zero vector has no direction). Empty input: 0.
+    over vectors. ``eps=1e-8`` (torch's ``F.cosine_similarity``) floors each norm and must
+    be > 0. A zero vector :math:`x` has cosine 0, loss 1, and the finite gradient
+    :math:`-y / (\varepsilon \lVert y \rVert)` (large: a zero vector has no direction).
+    Empty input: 0.
 
     References: ``1 - torch.nn.functional.cosine_similarity(pred, target, dim=axis,
     eps=eps)``; ``optax.losses.cosine_distance(pred, target, epsilon=eps**2)`` (optax floors
     the squared norms, by default at 0: NaN at a zero vector); ``keras.losses.
-    cosine_similarity(target, pred)`` returns ``-cos = l - 1`` and floors the squared norms
-    at 1e-12 (``eps=1e-6``).
+    cosine_similarity(target, pred)`` returns :math:`-\cos = \ell - 1` and floors the squared
+    norms at 1e-12 (``eps=1e-6``).
     """
     fn = "cosine_distance_loss"
     eps = check_number(fn, "eps", eps, gt=0.0)
@@ -246,12 +265,18 @@ def cosine_embedding_loss(
     replicas: Any = None,
     reduction: str = "mean",
 ) -> Array:
-    """Cosine embedding loss of pairs of vectors (torch's ``CosineEmbeddingLoss``).
+    r"""Cosine embedding loss of pairs of vectors (torch's ``CosineEmbeddingLoss``).
 
-    ::
+    .. math::
 
-        l = 1 - cos(x1, x2)               if y = +1  (similar pair)
-            max(0, cos(x1, x2) - margin)   if y = -1  (dissimilar pair)
+        \ell = \begin{cases}
+            1 - \cos(x_1, x_2) & y = +1 \text{ (similar pair)} \\
+            \max\bigl(0,\ \cos(x_1, x_2) - \mathrm{margin}\bigr) & y = -1
+                \text{ (dissimilar pair)}
+        \end{cases}
+
+    with :math:`x_1` = ``x1``, :math:`x_2` = ``x2``, :math:`y` = ``target`` and the cosine of
+    ``cosine_distance_loss`` (each norm floored at ``eps``).
 
     ``x1``, ``x2``: same-shape vectors ``(..., D)`` (features on ``axis``); ``target``: one
     label per pair (``x1`` without ``axis``) in {-1, +1} or bool. Any other label, 0
@@ -259,7 +284,8 @@ def cosine_embedding_loss(
     ``margin=0.0`` must lie in [-1, 1] (torch suggests 0 to 0.5); ``eps`` and the cosine as
     ``cosine_distance_loss`` (a zero vector has cosine 0; torch adds 1e-12 to each squared
     norm instead, same values, another large gradient there). ``"none"``: one value per
-    pair; ``"mean"``: over pairs. Sub-gradient 0 at the kink ``cos = margin``.
+    pair; ``"mean"``: over pairs. Sub-gradient 0 at the kink
+    :math:`\cos(x_1, x_2) = \mathrm{margin}`.
 
     Reference: ``torch.nn.functional.cosine_embedding_loss(x1, x2, target, margin=margin)``.
     """
@@ -296,14 +322,20 @@ def margin_ranking_loss(
     replicas: Any = None,
     reduction: str = "mean",
 ) -> Array:
-    """Margin ranking loss (torch's ``MarginRankingLoss``): ``l = max(0, margin - y (x1 -
-    x2))``, elementwise.
+    r"""Margin ranking loss of pairs of scores (torch's ``MarginRankingLoss``), elementwise.
+
+    .. math::
+
+        \ell = \max\bigl(0,\ \mathrm{margin} - y\,(x_1 - x_2)\bigr)
+
+    with :math:`x_1` = ``x1``, :math:`x_2` = ``x2`` and :math:`y` = ``target``.
 
     ``x1``, ``x2``: same-shape scores; ``target``: same-shape labels in {-1, +1} or bool,
     +1 meaning ``x1`` should rank above ``x2`` by ``margin``. Other labels, 0 included, raise
     ``ValueError`` when concrete. ``margin=0.0`` must be >= 0 (torch allows negative
-    margins). The gradient is ``-y`` (``x1``) and ``+y`` (``x2``) inside the hinge, 0 outside
-    and at the kink ``y (x1 - x2) = margin``. ``"mean"`` averages over all elements.
+    margins). The gradient is :math:`-y` (``x1``) and :math:`+y` (``x2``) inside the hinge, 0
+    outside and at the kink :math:`y\,(x_1 - x_2) = \mathrm{margin}`. ``"mean"`` averages
+    over all elements.
 
     Reference: ``torch.nn.functional.margin_ranking_loss(x1, x2, target, margin=margin)``.
     """
@@ -329,10 +361,19 @@ def hinge_embedding_loss(
     replicas: Any = None,
     reduction: str = "mean",
 ) -> Array:
-    """Hinge embedding loss (torch's ``HingeEmbeddingLoss``), a contrastive hinge on given
-    distances: ``l = x`` if ``y = +1``, ``max(0, margin - x)`` if ``y = -1``, elementwise.
+    r"""Hinge embedding loss (torch's ``HingeEmbeddingLoss``), a contrastive hinge on given
+    distances, elementwise.
 
-    ``pred``: distances ``x`` (usually >= 0; not checked: a negative distance with ``y = +1``
+    .. math::
+
+        \ell = \begin{cases}
+            x & y = +1 \\
+            \max(0,\ \mathrm{margin} - x) & y = -1
+        \end{cases}
+
+    with :math:`x` = ``pred`` and :math:`y` = ``target``.
+
+    ``pred``: distances :math:`x` (usually >= 0; not checked: a negative distance with ``y = +1``
     gives a negative loss, as in torch); ``target``: same-shape labels in {-1, +1} or bool.
     Any other label, 0 included, raises ``ValueError`` when concrete (torch adds both terms
     for it: ``x = 0.7, y = 0`` gives 1.0). ``margin=1.0`` must be >= 0. An infinite distance
@@ -388,29 +429,42 @@ def triplet_margin_loss(
     replicas: Any = None,
     reduction: str = "mean",
 ) -> Array:
-    """Triplet margin loss of Balntas et al., "Learning local feature descriptors with
+    r"""Triplet margin loss of Balntas et al., "Learning local feature descriptors with
     triplets and shallow convolutional neural networks", BMVC 2016 (with its swap).
 
-    ::
+    .. math::
 
-        d(u, v) = (sum_k |u_k - v_k + eps|^p)^(1/p)     (distance=None: torch's p-norm)
-                  1 - cos(u, v)                           (distance="cosine", eps 1e-8)
-                  distance(u, v)                          (a callable)
-        d_an = min(d(a, n), d(p, n)) if swap else d(a, n)
-        l = max(0, d(a, p) - d_an + margin)
+        \begin{aligned}
+            \ell &= \max\bigl(0,\ d(a, x^+) - d^- + \mathrm{margin}\bigr),
+            \qquad
+            d^- = \begin{cases}
+                \min\bigl(d(a, x^-),\ d(x^+, x^-)\bigr) & \texttt{swap=True} \\
+                d(a, x^-) & \texttt{swap=False}
+            \end{cases} \\
+            d(u, v) &= \begin{cases}
+                \Bigl(\sum_k |u_k - v_k + \varepsilon|^p\Bigr)^{1/p}
+                    & \texttt{distance=None} \text{ (torch's } p\text{-norm)} \\
+                1 - \cos(u, v) & \texttt{distance="cosine"} \\
+                \mathrm{distance}(u, v) & \text{a callable}
+            \end{cases}
+        \end{aligned}
+
+    with :math:`a` = ``anchor``, :math:`x^+` = ``positive``, :math:`x^-` = ``negative``,
+    :math:`p` = ``p`` and :math:`\varepsilon` = ``eps``.
 
     ``anchor``, ``positive``, ``negative``: same-shape vectors ``(..., D)`` (features on
     ``axis``); ``"none"``: one value per triplet (``anchor`` without ``axis``); ``"mean"``:
     over triplets. Defaults are torch's: ``margin=1.0`` (>= 0), ``p=2.0`` (>= 1, a norm; odd
     degrees take ``|.|``), ``eps=1e-6`` (>= 0, added to the difference as torch's
-    ``pairwise_distance``), ``swap=False``. The root is masked: where the sum is 0 (``a ==
-    p`` with ``eps=0``) the distance is 0 with gradient 0. With the default ``eps`` identical
-    vectors are ``eps * D^(1/p)`` apart and their gradient points along (1, ..., 1), a torch
-    artefact kept for parity. ``distance`` (torch's ``triplet_margin_with_distance_loss``):
-    ``"cosine"`` uses ``_ops.cosine`` with torch's ``eps=1e-8`` (``p`` and ``eps`` unused); a
-    callable receives the arrays in the compute dtype and must return the shape of ``anchor``
-    without ``axis`` (written with the array API, it runs on every backend and compiler).
-    Sub-gradient 0 at the kink ``d(a, p) - d_an + margin = 0``.
+    ``pairwise_distance``), ``swap=False``. The root is masked: where the sum is 0 (identical
+    vectors with ``eps=0``) the distance is 0 with gradient 0. With the default ``eps``
+    identical vectors are :math:`\varepsilon D^{1/p}` apart and their gradient points along
+    (1, ..., 1), as in torch. ``distance`` (torch's ``triplet_margin_with_distance_loss``):
+    ``"cosine"`` uses the cosine of ``cosine_distance_loss`` with torch's ``eps=1e-8`` (``p``
+    and ``eps`` unused); a callable receives the arrays in the compute dtype and must return
+    the shape of ``anchor`` without ``axis`` (written with the array API, it runs on every
+    backend and compiler).
+    Sub-gradient 0 at the kink :math:`d(a, x^+) - d^- + \mathrm{margin} = 0`.
 
     References: ``torch.nn.functional.triplet_margin_loss`` (identical);
     ``optax.losses.triplet_margin_loss`` adds ``eps`` inside the root and omits ``|.|``

@@ -70,15 +70,28 @@ def lovasz_hinge_loss(
     replicas: Any = None,
     reduction: str = "mean",
 ) -> Array:
-    """Lovász hinge loss (Berman et al., "The Lovász-Softmax loss", CVPR 2018): the Lovász
+    r"""Lovász hinge loss (Berman et al., "The Lovász-Softmax loss", CVPR 2018): the Lovász
     extension of the Jaccard loss evaluated at the hinge margins of binary logits.
 
-    ::
+    .. math::
 
-        s_i = 2 y_i - 1,   m_i = 1 - F_i s_i
-        sort m decreasing, y_s = y in that order, G = sum y
-        J_k = 1 - (G - cumsum(y_s)_k) / (G + cumsum(1 - y_s)_k)
-        loss = sum_k relu(m_(k)) (J_k - J_(k-1))
+        \begin{aligned}
+            \ell &= \sum_{k=1}^{n} \max\bigl(0,\ m_{(k)}\bigr)\,(J_k - J_{k-1}),
+            \qquad
+            m_i = 1 - F_i\,(2 y_i - 1) \\
+            J_k &= 1 - \frac{G - \sum_{j \le k} y_{(j)}}
+                {G + \sum_{j \le k} \bigl(1 - y_{(j)}\bigr)},
+            \qquad
+            J_0 = 0,
+            \qquad
+            G = \sum_i y_i
+        \end{aligned}
+
+    per set (an image, or the whole batch), with :math:`F_i` = ``pred`` (logits),
+    :math:`y_i` = ``target`` in {0, 1}, :math:`n` the number of non-ignored pixels of the set
+    (the sums run over them) and :math:`(k)` the :math:`k`-th pixel in the order of
+    decreasing margin :math:`m`. :math:`J_k` is the Jaccard loss of a prediction that gets
+    exactly the first :math:`k` pixels wrong.
 
     Shapes: ``pred`` logits ``(B, ...)`` and ``target`` of the same shape with values in {0, 1}
     (int, bool or float) or ``ignore_index`` (not 0 or 1). Values are checked when concrete.
@@ -87,8 +100,9 @@ def lovasz_hinge_loss(
     Ignored pixels get sort key -inf and error 0 (masks, no boolean indexing); an image whose
     pixels are all ignored has loss 0, zero gradients, and is left out of the mean (Berman
     counts it as 0). ``weight`` multiplies the per-image losses.
-    Edge cases: an image without a positive pixel has loss ``relu(1 + max F)`` (not 0); tied
-    margins give the same value in any order, but the sub-gradient depends on it.
+    Edge cases: an image without a positive pixel has loss :math:`\max(0,\ 1 + \max_i F_i)`
+    (not 0); tied margins give the same value in any order, but the sub-gradient depends on
+    it.
     Piecewise linear: no log, no cross-entropy. References:
     ``kornia.losses.lovasz_hinge_loss`` (``(B, 1, H, W)`` logits, per-image mean, no ignore);
     Berman's ``lovasz_hinge`` semantics.
@@ -172,19 +186,37 @@ def lovasz_softmax_loss(
     replicas: Any = None,
     reduction: str = "mean",
 ) -> Array:
-    """Lovász-Softmax loss (Berman et al., "The Lovász-Softmax loss", CVPR 2018): per class,
-    the Lovász extension of the Jaccard loss at the errors ``e_i = |[y_i = c] - p_i(c)|``.
+    r"""Lovász-Softmax loss (Berman et al., "The Lovász-Softmax loss", CVPR 2018): per class,
+    the Lovász extension of the Jaccard loss at the per-pixel errors of the class
+    probabilities.
 
-    ::
+    .. math::
 
-        fg_i = [y_i = c],  e_i = |fg_i - p_i(c)|   over the non-ignored pixels of a set
-        loss_c = sum_k e_(k) g_k(c)               (errors decreasing; g as in lovasz_hinge_loss)
+        \begin{aligned}
+            \ell_c &= \sum_{k=1}^{n} e_{(k)}(c)\,\bigl(J_k(c) - J_{k-1}(c)\bigr),
+            \qquad
+            e_i(c) = \bigl|\,[y_i = c] - p_i(c)\,\bigr| \\
+            J_k(c) &= 1 - \frac{G_c - \sum_{j \le k} [y_{(j)} = c]}
+                {G_c + \sum_{j \le k} \bigl(1 - [y_{(j)} = c]\bigr)},
+            \qquad
+            J_0(c) = 0,
+            \qquad
+            G_c = \sum_i [y_i = c] \\
+            \texttt{"mean"} &= \frac{1}{|S|} \sum_{(s, c) \in S} w_c\,\ell_c^{(s)}
+        \end{aligned}
+
+    per set :math:`s` (the whole batch, or an image with ``per_image=True``) and class
+    :math:`c`, over the :math:`n` non-ignored pixels of the set: :math:`p_i(c)` the
+    probability of class :math:`c` (``pred``, or its softmax), :math:`y_i` = ``target``,
+    :math:`[y_i = c]` 1 where the label is :math:`c` and 0 otherwise, :math:`(k)` the
+    :math:`k`-th pixel in the order of decreasing error :math:`e(c)`, :math:`S` the selected
+    (set, class) entries (``classes``) and :math:`w_c` = ``class_weight`` times ``weight``.
 
     Shapes: ``pred`` probabilities ``(B, *spatial, C)`` with classes on ``axis`` (``axis=1``
     channels-first), or logits with ``activation="softmax"``; ``target`` integer labels
     ``(B, *spatial)`` in ``[0, C)`` or ``ignore_index`` (checked when concrete).
     Options (Berman's defaults): ``classes="present"`` (only classes occurring in the
-    non-ignored labels of a set), ``"all"`` (an absent class costs ``max_i p_i(c)``) or a
+    non-ignored labels of a set), ``"all"`` (an absent class costs :math:`\max_i p_i(c)`) or a
     sequence of class ids; ``per_image=False`` (one set: the whole batch; ``True``: one set
     per image). ``class_weight`` (length C) and ``weight`` multiply the entries.
     ``"none"``: ``(B, C)`` with ``per_image=True``, ``(C,)`` otherwise, 0 for classes not

@@ -196,7 +196,27 @@ def _overlap_stats(
     return _pool(s, s.class_weight) if average == "micro" else s
 
 
-_SHARED_DOC = """
+_SHARED_DOC = r"""
+    The statistics are sums over the non-ignored pixels :math:`i` of one entry (an image and
+    a class with ``per_image=True``, a class over the whole batch otherwise), with
+    :math:`p_i` the predicted probability, :math:`g_i` the target and :math:`\varepsilon` =
+    ``eps``:
+
+    .. math::
+
+        \mathrm{TP} = \sum_i p_i\,g_i,
+        \quad
+        S_p = \sum_i p_i,
+        \quad
+        S_g = \sum_i g_i,
+        \quad
+        \mathrm{FP} = S_p - \mathrm{TP},
+        \quad
+        \mathrm{FN} = S_g - \mathrm{TP}
+
+    A ratio whose denominator (smoothing included) is 0 scores 1 if :math:`S_p + S_g = 0`
+    (nothing to find, nothing found) and 0 otherwise.
+
     Shapes: ``axis=-1`` (default) ``pred`` ``(B, *spatial, C)`` with integer labels
     ``(B, *spatial)`` or a dense ``(B, *spatial, C)`` target in ``[0, 1]``; ``axis=1`` for
     channels-first; ``axis=None`` for binary input (``pred`` and ``target`` of one shape
@@ -206,13 +226,16 @@ _SHARED_DOC = """
     and ``smooth_dr`` (>= 0; ``None``: ``smooth``) to the denominator (MONAI's
     ``smooth_nr``/``smooth_dr``; with ``smooth_dr > 0`` and ``smooth=0`` a class absent from
     both scores 0, loss 1, as in MONAI); ``eps`` (> 0) clamps the denominator (and the score
-    inside ``log``). ``average="micro"`` pools the classes (times ``class_weight``) before
-    the ratio: one entry per image (``per_image``) or one in all. ``ignore_index`` removes
-    pixels from every sum: integer labels equal to it, or pixels of a dense target holding
-    it in any class (elements with ``axis=None``). ``class_weight`` (length C) and
-    ``weight`` multiply the entries. ``"none"`` returns the ``(B, C)`` / ``(C,)`` matrix
-    (``(B,)`` / ``()`` binary or micro); ``"mean"`` divides by the number of entries holding
-    a non-ignored pixel (0 when there is none, with zero gradients).
+    inside ``log``). ``average="micro"`` pools the classes before the ratio, each statistic
+    summed over the classes :math:`c` times ``class_weight`` :math:`w_c` (e.g.
+    :math:`\mathrm{TP} = \sum_c w_c\,\mathrm{TP}_c`): one entry per image (``per_image``) or
+    one in all. ``ignore_index`` removes pixels from every sum: integer labels equal to it,
+    or pixels of a dense target holding it in any class (elements with ``axis=None``).
+    ``class_weight`` (length C) and ``weight`` multiply the entries. ``"none"`` returns the
+    ``(B, C)`` / ``(C,)`` matrix (``(B,)`` / ``()`` binary or micro); ``"mean"`` is
+    :math:`\sum_e w_e\,\ell_e / |E|`, with :math:`w_e` the weights of entry :math:`e` and
+    :math:`E` the entries holding a non-ignored pixel (0 when there is none, with zero
+    gradients).
     Edge cases: a perfect prediction gives 0, including classes absent from both prediction
     and target (an empty/empty entry scores 1, with zero gradient); an empty target with a
     non-empty prediction gives a loss near 1 at ``smooth=0``.
@@ -268,14 +291,35 @@ def dice_loss(
 
 
 dice_loss.__doc__ = _doc(
-    """Soft Dice loss: ``1 - D`` with ``D = (2 TP + smooth) / (Sp + Sg + smooth)``.
+    r"""Soft Dice loss: one minus the soft Dice coefficient of each entry.
 
-    ``squared=True`` uses the V-Net denominator ``Sp2 + Sg2`` (Milletari et al., "V-Net", 3DV
-    2016); ``log=True`` returns ``-log(max(D, eps))``. Reference: ``monai.losses.DiceLoss``
-    with ``smooth_nr=0, smooth_dr=0`` (``squared_pred=True``, ``batch=True`` for
-    ``per_image=False``, ``weight`` for ``class_weight``) gives the same values; MONAI's
-    default smoothing 1e-5 is ``smooth=1e-5``. Gradient (linear, one entry):
-    ``dL/dp_j = -(2 g_j (Sp + Sg + s) - (2 TP + s)) / (Sp + Sg + s)^2``."""
+    .. math::
+
+        \begin{aligned}
+            \ell &= \begin{cases}
+                1 - D & \texttt{log=False} \\
+                -\log \max(D, \varepsilon) & \texttt{log=True}
+            \end{cases}
+            \qquad
+            D = \frac{2\,\mathrm{TP} + \mathrm{smooth}}
+                {\max\bigl(S + \mathrm{smooth}_{\mathrm{dr}},\ \varepsilon\bigr)} \\
+            S &= \begin{cases}
+                S_p + S_g & \texttt{squared=False} \\
+                \sum_i p_i^2 + \sum_i g_i^2 & \texttt{squared=True}
+            \end{cases}
+        \end{aligned}
+
+    ``squared=True`` uses the V-Net denominator (Milletari et al., "V-Net", 3DV 2016).
+    Reference: ``monai.losses.DiceLoss`` with ``smooth_nr=0, smooth_dr=0``
+    (``squared_pred=True``, ``batch=True`` for ``per_image=False``, ``weight`` for
+    ``class_weight``) gives the same values; MONAI's default smoothing 1e-5 is
+    ``smooth=1e-5``. Gradient (linear, one entry, :math:`s` = ``smooth`` = ``smooth_dr``):
+
+    .. math::
+
+        \frac{\partial \ell}{\partial p_j}
+        = -\frac{2 g_j\,(S_p + S_g + s) - (2\,\mathrm{TP} + s)}{(S_p + S_g + s)^2}
+    """
 )
 
 
@@ -313,10 +357,21 @@ def jaccard_loss(
 
 
 jaccard_loss.__doc__ = _doc(
-    """Soft Jaccard (IoU) loss: ``1 - J`` with ``J = (TP + smooth) / (Sp + Sg - TP + smooth)``.
+    r"""Soft Jaccard (IoU) loss: one minus the soft intersection over union of each entry.
 
-    ``log=True`` returns ``-log(max(J, eps))``. With ``smooth=0``, ``J = D / (2 - D)`` for the
-    linear Dice ``D``: same optimum. Reference: ``monai.losses.DiceLoss(jaccard=True,
+    .. math::
+
+        \ell = \begin{cases}
+            1 - J & \texttt{log=False} \\
+            -\log \max(J, \varepsilon) & \texttt{log=True}
+        \end{cases}
+        \qquad
+        J = \frac{\mathrm{TP} + \mathrm{smooth}}
+            {\max\bigl(S_p + S_g - \mathrm{TP} + \mathrm{smooth}_{\mathrm{dr}},\
+                \varepsilon\bigr)}
+
+    With ``smooth=0``, :math:`J = D / (2 - D)` for the linear Dice coefficient :math:`D` of
+    ``dice_loss``: same optimum. Reference: ``monai.losses.DiceLoss(jaccard=True,
     smooth_nr=0, smooth_dr=0)`` (MONAI's default smoothing is effectively halved there); SMP
     ``JaccardLoss`` semantics for ``per_image=False`` when every class is present."""
 )
@@ -369,14 +424,23 @@ def tversky_loss(
 
 
 tversky_loss.__doc__ = _doc(
-    """Tversky loss (Salehi et al., MLMI 2017, arXiv 1706.05721): ``1 - TI`` with
-    ``TI = (TP + smooth) / (TP + alpha FP + beta FN + smooth)``.
+    r"""Tversky loss (Salehi et al., MLMI 2017, arXiv 1706.05721): one minus the Tversky index
+    of each entry.
+
+    .. math::
+
+        \ell = 1 - \mathrm{TI},
+        \qquad
+        \mathrm{TI} = \frac{\mathrm{TP} + \mathrm{smooth}}
+            {\max\bigl(\mathrm{TP} + \alpha\,\mathrm{FP} + \beta\,\mathrm{FN}
+                + \mathrm{smooth}_{\mathrm{dr}},\ \varepsilon\bigr)}
 
     **alpha weights false positives, beta false negatives** (the paper's Eq. 2; MONAI, SMP).
-    Defaults 0.5/0.5 equal ``dice_loss``; alpha = beta = 1 is ``jaccard_loss``. The paper's
-    recommended setting is ``alpha=0.3, beta=0.7`` (recall first). Both must be >= 0; their
-    sum need not be 1. Reference: ``monai.losses.TverskyLoss(smooth_nr=0, smooth_dr=0)``.
-    keras 3's ``tversky`` swaps the two weights."""
+    Defaults 0.5/0.5 equal ``dice_loss``; :math:`\alpha = \beta = 1` is ``jaccard_loss``.
+    The paper's recommended setting is ``alpha=0.3, beta=0.7`` (recall first). Both must
+    be >= 0; their sum need not be 1. Reference:
+    ``monai.losses.TverskyLoss(smooth_nr=0, smooth_dr=0)``. keras 3's ``tversky`` swaps the
+    two weights."""
 )
 
 
@@ -415,11 +479,20 @@ def focal_tversky_loss(
 
 
 focal_tversky_loss.__doc__ = _doc(
-    """Focal Tversky loss (Abraham & Khan, ISBI 2019, arXiv 1810.07842):
-    ``max(1 - TI, 0) ** gamma`` per entry, ``TI`` as in ``tversky_loss``.
+    r"""Focal Tversky loss (Abraham & Khan, ISBI 2019, arXiv 1810.07842): a power of the
+    Tversky loss, per entry.
 
-    ``gamma=0.75`` is the exponent that is applied (the paper's ``1/gamma`` with its best
-    gamma 4/3, and its official code). ``gamma <= 0`` raises ``ValueError``; ``gamma=1`` is
+    .. math::
+
+        \ell = \max(1 - \mathrm{TI},\ 0)^{\gamma},
+        \qquad
+        \mathrm{TI} = \frac{\mathrm{TP} + \mathrm{smooth}}
+            {\max\bigl(\mathrm{TP} + \alpha\,\mathrm{FP} + \beta\,\mathrm{FN}
+                + \mathrm{smooth}_{\mathrm{dr}},\ \varepsilon\bigr)}
+
+    :math:`\mathrm{TI}` is the Tversky index of ``tversky_loss``. ``gamma=0.75`` is the
+    exponent that is applied (the paper's :math:`1/\gamma` with its best :math:`\gamma` 4/3,
+    and its official code). ``gamma <= 0`` raises ``ValueError``; ``gamma=1`` is
     ``tversky_loss``. The paper puts alpha on FN: its ``alpha=0.7, beta=0.3`` is
     ``alpha=0.3, beta=0.7`` here; its code adds ``smooth=1``. The power is masked: 0 with a
     zero gradient at a perfect entry, finite (large) gradients near it. The exponent is

@@ -62,24 +62,42 @@ def generalized_dice_loss(
     replicas: Any = None,
     reduction: str = "mean",
 ) -> Array:
-    """Generalised Dice loss (Sudre et al., "Generalised Dice overlap as a deep learning loss
+    r"""Generalised Dice loss (Sudre et al., "Generalised Dice overlap as a deep learning loss
     function for highly unbalanced segmentations", DLMIA 2017).
 
-    Per entry (an image with ``per_image=True``, the batch otherwise), with the per-class
-    statistics ``TP_c``, ``Sp_c``, ``Sg_c`` of ``dice_loss``::
+    .. math::
 
-        w_c   = 1 / Sg_c^2 ("square", Sudre),  1 / Sg_c ("simple"),  1 ("uniform")   Sg_c > 0
-        w_c   = max of the entry's present-class weights                           Sg_c = 0
-        num   = 2 sum_c w_c TP_c + smooth;   den = sum_c w_c (Sp_c + Sg_c) + smooth_dr
-        score = num / max(den, eps) (1 where den = 0: no class present);   loss = 1 - score
+        \begin{aligned}
+            \ell &= 1 - \frac{2 \sum_c w_c\,\mathrm{TP}_c + \mathrm{smooth}}
+                {\max\bigl(\sum_c w_c\,(S_{p,c} + S_{g,c}) + \mathrm{smooth}_{\mathrm{dr}},\
+                    \varepsilon\bigr)} \\
+            w_c &= \begin{cases}
+                1 / S_{g,c}^2 & \texttt{"square"} \text{ (Sudre)} \\
+                1 / S_{g,c} & \texttt{"simple"} \\
+                1 & \texttt{"uniform"}
+            \end{cases}
+            \quad \text{if } S_{g,c} > 0,
+            \qquad
+            w_c = \max_{c' :\, S_{g,c'} > 0} w_{c'} \quad \text{if } S_{g,c} = 0
+        \end{aligned}
+
+    per entry (an image with ``per_image=True``, the batch otherwise), with the per-class
+    statistics :math:`\mathrm{TP}_c = \sum_i p_{ic}\,g_{ic}`, :math:`S_{p,c} = \sum_i p_{ic}`
+    and :math:`S_{g,c} = \sum_i g_{ic}` of ``dice_loss`` (sums over the entry's non-ignored
+    pixels :math:`i`), :math:`w_c` chosen by ``weight_type`` and :math:`\varepsilon` =
+    ``eps``. A denominator of 0 (smoothing included) scores 1 (loss 0) where the weighted
+    sum of :math:`S_{p,c} + S_{g,c}` is 0, and 0 otherwise.
 
     The classes are combined inside the ratio (not a class-weighted mean of per-class Dice
     losses). The weights depend on the target only and carry no gradient. An absent class
     gets the entry's largest weight (MONAI's rule), so predicted mass on it is penalised
-    strongly; an entry with no class present has every weight 0 and loss 0 (zero gradient).
-    ``weight_type="uniform"`` is the micro-averaged Dice (``dice_loss(average="micro")``).
-    With one class, or ``axis=None``, the weight cancels and the loss is ``dice_loss`` at
-    ``smooth=0`` (but an empty target gives 0, not 1).
+    strongly. With ``"square"`` or ``"simple"`` an entry with no class present has every
+    weight 0 and loss 0 (zero gradient); ``weight_type="uniform"`` keeps the weight 1 on
+    every class: it is the micro-averaged Dice (``dice_loss(average="micro")``), also on an
+    entry with no class present. With one class, or ``axis=None``, the weight cancels and the
+    loss is ``dice_loss`` at ``smooth=0``, except that an empty target gives 0, not 1 (with
+    ``axis=None`` for every ``weight_type``; with one class on a class axis for ``"square"``
+    and ``"simple"``).
 
     Shapes and options as ``dice_loss`` (``axis``, ``activation``, ``per_image``,
     ``ignore_index``, ``include_background``: class 0 leaves the sums and the weights' max),
@@ -278,8 +296,36 @@ def dice_ce_loss(
     return s.call.combine([(lam["lambda_dice"], dice), (lam["lambda_ce"], second)])
 
 
-dice_ce_loss.__doc__ = """Dice + cross-entropy: ``lambda_dice * dice_loss + lambda_ce * CE``,
-    nnU-Net's default segmentation loss (Isensee et al., Nature Methods 2021).
+dice_ce_loss.__doc__ = r"""Dice + cross-entropy, a weighted sum of the two losses, nnU-Net's
+    default segmentation loss (Isensee et al., Nature Methods 2021).
+
+    .. math::
+
+        \begin{aligned}
+            L &= \lambda_{\mathrm{dice}}\,L_{\mathrm{Dice}}
+                + \lambda_{\mathrm{ce}}\,L_{\mathrm{CE}},
+            \qquad
+            L_{\mathrm{CE}} = \frac{\sum_i \ell_i}{\sum_i n_i}
+            \quad \bigl(\texttt{"sum"}\text{: } \textstyle\sum_i \ell_i\bigr) \\
+            \ell_i &= -\sum_c w_c\,q_{ic} \log p_{ic},
+            \qquad
+            q_{ic} = (1 - \mathrm{ls})\,g_{ic} + \frac{\mathrm{ls}}{C},
+            \qquad
+            p_i = \operatorname{softmax}(x_i)
+            \quad \text{(softmax)} \\
+            \ell_{ic} &= -w_c \bigl(q_{ic} \log \sigma(x_{ic})
+                + (1 - q_{ic}) \log \sigma(-x_{ic})\bigr),
+            \qquad
+            q_{ic} = (1 - \mathrm{ls})\,g_{ic} + \frac{\mathrm{ls}}{2}
+            \quad \text{(sigmoid)}
+        \end{aligned}
+
+    with :math:`L_{\mathrm{Dice}}` the reduced ``dice_loss``, :math:`x` = ``pred`` (logits),
+    :math:`g` the one-hot or dense target, :math:`C` classes, :math:`w_c` = ``class_weight``
+    (1 when None), :math:`\mathrm{ls}` = ``label_smoothing``, and :math:`i` the non-ignored
+    pixels; the count :math:`n_i` is :math:`w_{y_i}` for integer labels with
+    ``class_weight`` and 1 otherwise. With ``activation="sigmoid"`` the mean runs over the
+    counted elements :math:`(i, c)`.
 
     The Dice term is ``dice_loss`` with the same options; the cross-entropy term is
     ``cross_entropy`` (``activation="softmax"``: integer labels or dense targets,
@@ -352,7 +398,33 @@ def dice_focal_loss(
     return s.call.combine([(lam["lambda_dice"], dice), (lam["lambda_focal"], second)])
 
 
-dice_focal_loss.__doc__ = """Dice + focal: ``lambda_dice * dice_loss + lambda_focal * focal``.
+dice_focal_loss.__doc__ = r"""Dice + focal, a weighted sum of the Dice and the focal losses.
+
+    .. math::
+
+        \begin{aligned}
+            L &= \lambda_{\mathrm{dice}}\,L_{\mathrm{Dice}}
+                + \lambda_{\mathrm{focal}}\,L_{\mathrm{focal}} \\
+            \ell_i &= -\sum_c a_c\,w_c\,g_{ic}\,(1 - p_{ic})^{\gamma} \log p_{ic},
+            \qquad
+            p_i = \operatorname{softmax}(x_i)
+            \quad \text{(softmax)} \\
+            \ell_{ic} &= -w_c\,\alpha_t\,d_{ic}^{\gamma}
+                \bigl(g_{ic} \log \sigma(x_{ic}) + (1 - g_{ic}) \log \sigma(-x_{ic})\bigr)
+            \quad \text{(sigmoid)} \\
+            d_{ic} &= g_{ic}\,\sigma(-x_{ic}) + (1 - g_{ic})\,\sigma(x_{ic}),
+            \qquad
+            \alpha_t = \alpha\,g_{ic} + (1 - \alpha)(1 - g_{ic})
+        \end{aligned}
+
+    with :math:`L_{\mathrm{Dice}}` the reduced ``dice_loss`` and :math:`L_{\mathrm{focal}}`
+    the reduced focal term: with ``focal="softmax"`` :math:`\sum_i \ell_i / \sum_i n_i` (the
+    counts :math:`n_i` of ``dice_ce_loss``), with ``focal="sigmoid"`` the mean of
+    :math:`\ell_{ic}` over the counted elements :math:`(i, c)`; ``"sum"`` sums instead.
+    :math:`x` = ``pred`` (logits), :math:`g` the one-hot or dense target, :math:`w_c` =
+    ``class_weight`` (1 when None), :math:`a_c` = ``alpha`` per class (softmax; 1 when None),
+    :math:`\alpha` = ``alpha`` (sigmoid; :math:`\alpha_t = 1` when None) and :math:`\gamma` =
+    ``gamma``; :math:`d_{ic} = 1 - p_t` is the base of the focal factor.
 
     The Dice term is ``dice_loss`` with the same options. The focal term (Lin et al., ICCV
     2017) follows ``focal`` (``None``: as ``activation``): ``"softmax"`` is
