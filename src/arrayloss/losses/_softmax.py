@@ -1,6 +1,8 @@
-"""The class mask of the softmax losses: a ``where`` with the class axis removes classes from
-the softmax (optax's class-axis ``where``), shared by ``cross_entropy``, ``softmax_focal_loss``,
-``entropy`` and ``poly_cross_entropy``."""
+"""The pieces the softmax losses share: the class mask (a ``where`` with the class axis removes
+classes from the softmax, as optax's class-axis ``where``) of ``cross_entropy``,
+``softmax_focal_loss``, ``entropy`` and ``poly_cross_entropy``; the log-probabilities and
+the unreduced cross-entropy against dense targets or integer labels (``cross_entropy``,
+``linear_cross_entropy``); the focal factor (``softmax_focal_loss``, ``dice_focal_loss``)."""
 
 from __future__ import annotations
 
@@ -8,11 +10,12 @@ import math
 from typing import Any
 
 from .. import _ops
-from .._namespace import Array
+from .._namespace import Array, Namespace
 from .._reduce import Call, Labels
 from .._validate import check_values
 
-__all__ = ["kept_classes", "labels_kept", "log_softmax_kept"]
+__all__ = ["dense_cross_entropy", "kept_classes", "label_cross_entropy", "labels_kept",
+           "log_probabilities", "log_softmax_kept", "pow_one_minus_exp"]
 
 
 def log_softmax_kept(call: Call, z: Array, ax: int) -> tuple[Array, Array | None]:
@@ -52,3 +55,58 @@ def labels_kept(call: Call, lab: Labels, cm: Array | None, loss: Array) -> Array
     check_values(call.fn, "where", xp, kept, lambda v: ~v,
                  "must keep the labelled class of every counted sample (a class-axis mask)")
     return xp.where(kept, loss, xp.full_like(loss, math.nan))
+
+
+def pow_one_minus_exp(xp: Namespace, log_p: Array, gamma: float) -> Array:
+    """The focal factor ``(1 - exp(log_p))^gamma`` for ``log_p <= 0``, in log space.
+
+    ``1 - p = -expm1(log p)`` has no cancellation near ``p = 1``; the power is
+    ``exp(gamma * log(1 - p))``, masked to 0 where ``p = 1`` exactly, so its gradient stays
+    finite for ``gamma < 1`` (the derivative of ``d^gamma`` is infinite at ``d = 0``).
+    """
+    one = log_p >= 0  # p = 1 (NaN stays NaN: it is not masked)
+    safe = xp.where(one, -xp.ones_like(log_p), log_p)
+    return xp.where(one, xp.zeros_like(log_p), xp.exp(gamma * xp.log(-xp.expm1(safe))))
+
+
+def log_probabilities(call: Call, x: Array, ax: int, from_logits: bool
+                       ) -> tuple[Array, Array | None]:
+    """``log_softmax`` of logits over the kept classes (``log_softmax_kept``), or
+    ``log(clip(p, eps, 1))`` of probabilities (``eps`` the compute dtype's epsilon; 0 at the
+    classes a class mask removes): the rest of ``cross_entropy`` is the same for both."""
+    xp = call.xp
+    if from_logits:
+        return log_softmax_kept(call, x, ax)
+    log_p = xp.log(_ops.clip(xp, x, min=float(xp.finfo(call.dtype).eps), max=1.0))
+    cm = call.class_mask(tuple(x.shape), ax)
+    if cm is not None:
+        log_p = xp.where(cm, log_p, xp.zeros_like(log_p))
+    return log_p, cm
+
+
+def dense_cross_entropy(xp: Namespace, log_p: Array, q: Array, class_w: Array | None,
+                        ls: float, ax: int, n: Any = None) -> Array:
+    """The unreduced cross-entropy of ``log_p`` against dense targets ``q`` (smoothing ``ls``
+    over ``n`` classes, ``C`` by default; class weights), summed over the class axis ``ax``:
+    shared with ``linear_cross_entropy``."""
+    if ls != 0.0:
+        q = (1.0 - ls) * q + ls / (log_p.shape[ax] if n is None else n)
+    if class_w is not None:
+        q = q * _ops.along(xp, class_w, q.ndim, ax)
+    return -xp.sum(_ops.mul0(xp, q, log_p), axis=ax)
+
+
+def label_cross_entropy(xp: Namespace, lab: Labels, log_p: Array, class_w: Array | None,
+                        ls: float, n: Any = None) -> Array:
+    """The unreduced cross-entropy of ``log_p`` against integer labels ``lab`` (smoothing
+    ``ls`` over ``n`` classes, ``C`` by default; class weights), before ``lab.reduce``:
+    shared with ``linear_cross_entropy``."""
+    ax = lab.axis
+    nll = 0.0 - lab.gather(xp, log_p)  # +0 (not -0) where p = 1
+    if lab.w_y is not None:
+        nll = lab.w_y * nll
+    if ls != 0.0:
+        terms = log_p if class_w is None else _ops.along(xp, class_w, log_p.ndim, ax) * log_p
+        nll = (1.0 - ls) * nll - (ls / (log_p.shape[ax] if n is None else n)) * xp.sum(
+            terms, axis=ax)
+    return nll

@@ -25,7 +25,7 @@ import numbers
 from typing import Any
 
 from .. import _ops
-from .._namespace import Array, Namespace
+from .._namespace import Array
 from .._reduce import Call, Labels, start, start_class_axes
 from .._validate import (
     check_axes,
@@ -39,22 +39,18 @@ from .._validate import (
     check_smoothing,
     check_values,
 )
-from ._softmax import kept_classes, labels_kept, log_softmax_kept
+from ._softmax import (
+    dense_cross_entropy,
+    kept_classes,
+    label_cross_entropy,
+    labels_kept,
+    log_probabilities,
+    log_softmax_kept,
+    pow_one_minus_exp,
+)
 
 __all__ = ["cross_entropy", "entropy", "generalized_kl_divergence", "kl_divergence",
            "softmax_focal_loss"]
-
-
-def _pow_one_minus_exp(xp: Namespace, log_p: Array, gamma: float) -> Array:
-    """The focal factor ``(1 - exp(log_p))^gamma`` for ``log_p <= 0``, in log space.
-
-    ``1 - p = -expm1(log p)`` has no cancellation near ``p = 1``; the power is
-    ``exp(gamma * log(1 - p))``, masked to 0 where ``p = 1`` exactly, so its gradient stays
-    finite for ``gamma < 1`` (the derivative of ``d^gamma`` is infinite at ``d = 0``).
-    """
-    one = log_p >= 0  # p = 1 (NaN stays NaN: it is not masked)
-    safe = xp.where(one, -xp.ones_like(log_p), log_p)
-    return xp.where(one, xp.zeros_like(log_p), xp.exp(gamma * xp.log(-xp.expm1(safe))))
 
 
 def _class_axes(call: Call, axis: Any, *arrays: Array) -> tuple[int, tuple[Array, ...]]:
@@ -235,56 +231,13 @@ def cross_entropy(
                             "(the default)")
     if dense:
         check_probabilities(fn, "target", xp, target)
-        log_p, cm = _log_probabilities(call, call.float(pred), ax, from_logits)
+        log_p, cm = log_probabilities(call, call.float(pred), ax, from_logits)
         return call.finish(dense_cross_entropy(xp, log_p, call.float(target), class_w, ls, ax,
                                                kept_classes(call, cm, c, ax, True)))
     lab = Labels(fn, "target", xp, target, c, ax, ignore_index, class_w)
-    log_p, cm = _log_probabilities(call, lab.mask_logits(xp, call.float(pred)), ax, from_logits)
+    log_p, cm = log_probabilities(call, lab.mask_logits(xp, call.float(pred)), ax, from_logits)
     loss = label_cross_entropy(xp, lab, log_p, class_w, ls, kept_classes(call, cm, c, ax, False))
     return lab.reduce(call, labels_kept(call, lab, cm, loss))
-
-
-def _log_probabilities(call: Call, x: Array, ax: int, from_logits: bool
-                       ) -> tuple[Array, Array | None]:
-    """``log_softmax`` of logits over the kept classes (``log_softmax_kept``), or
-    ``log(clip(p, eps, 1))`` of probabilities (``eps`` the compute dtype's epsilon; 0 at the
-    classes a class mask removes): the rest of ``cross_entropy`` is the same for both."""
-    xp = call.xp
-    if from_logits:
-        return log_softmax_kept(call, x, ax)
-    log_p = xp.log(_ops.clip(xp, x, min=float(xp.finfo(call.dtype).eps), max=1.0))
-    cm = call.class_mask(tuple(x.shape), ax)
-    if cm is not None:
-        log_p = xp.where(cm, log_p, xp.zeros_like(log_p))
-    return log_p, cm
-
-
-def dense_cross_entropy(xp: Namespace, log_p: Array, q: Array, class_w: Array | None,
-                        ls: float, ax: int, n: Any = None) -> Array:
-    """The unreduced cross-entropy of ``log_p`` against dense targets ``q`` (smoothing ``ls``
-    over ``n`` classes, ``C`` by default; class weights), summed over the class axis ``ax``:
-    shared with ``linear_cross_entropy``."""
-    if ls != 0.0:
-        q = (1.0 - ls) * q + ls / (log_p.shape[ax] if n is None else n)
-    if class_w is not None:
-        q = q * _ops.along(xp, class_w, q.ndim, ax)
-    return -xp.sum(_ops.mul0(xp, q, log_p), axis=ax)
-
-
-def label_cross_entropy(xp: Namespace, lab: Labels, log_p: Array, class_w: Array | None,
-                        ls: float, n: Any = None) -> Array:
-    """The unreduced cross-entropy of ``log_p`` against integer labels ``lab`` (smoothing
-    ``ls`` over ``n`` classes, ``C`` by default; class weights), before ``lab.reduce``:
-    shared with ``linear_cross_entropy``."""
-    ax = lab.axis
-    nll = 0.0 - lab.gather(xp, log_p)  # +0 (not -0) where p = 1
-    if lab.w_y is not None:
-        nll = lab.w_y * nll
-    if ls != 0.0:
-        terms = log_p if class_w is None else _ops.along(xp, class_w, log_p.ndim, ax) * log_p
-        nll = (1.0 - ls) * nll - (ls / (log_p.shape[ax] if n is None else n)) * xp.sum(
-            terms, axis=ax)
-    return nll
 
 
 def softmax_focal_loss(
@@ -373,14 +326,14 @@ def softmax_focal_loss(
             if vec is not None:
                 q = q * _ops.along(xp, vec, q.ndim, ax)
         if gamma != 0.0:
-            q = q * _pow_one_minus_exp(xp, log_p, gamma)
+            q = q * pow_one_minus_exp(xp, log_p, gamma)
         return call.finish(-xp.sum(_ops.mul0(xp, q, log_p), axis=ax))
     lab = Labels(fn, "target", xp, target, c, ax, ignore_index, class_w)
     log_p, cm = log_softmax_kept(call, lab.mask_logits(xp, call.float(pred)), ax)
     log_pt = lab.gather(xp, log_p)
     loss = -log_pt
     if gamma != 0.0:
-        loss = _pow_one_minus_exp(xp, log_pt, gamma) * loss
+        loss = pow_one_minus_exp(xp, log_pt, gamma) * loss
     if a is not None:
         loss = _ops.take(xp, a, lab.labels) * loss
     if lab.w_y is not None:
@@ -388,7 +341,7 @@ def softmax_focal_loss(
     if ls != 0.0:  # every class's focal term, weighted as the labelled one
         every = 0.0 - log_p
         if gamma != 0.0:
-            every = _pow_one_minus_exp(xp, log_p, gamma) * every
+            every = pow_one_minus_exp(xp, log_p, gamma) * every
         for vec in (a, class_w):
             if vec is not None:
                 every = _ops.along(xp, vec, every.ndim, ax) * every

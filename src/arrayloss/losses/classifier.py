@@ -29,8 +29,13 @@ from .._validate import (
     check_probabilities,
     check_smoothing,
 )
-from ._softmax import kept_classes, labels_kept, log_softmax_kept
-from .categorical import dense_cross_entropy, label_cross_entropy
+from ._softmax import (
+    dense_cross_entropy,
+    kept_classes,
+    label_cross_entropy,
+    labels_kept,
+    log_softmax_kept,
+)
 
 __all__ = ["generalized_cross_entropy", "linear_cross_entropy", "nll_loss",
            "poly_cross_entropy"]

@@ -20,22 +20,20 @@ from .._namespace import (
     Namespace,
     astype,
     coordinate_dtypes,
-    device,
     namespace,
     to_result,
 )
-from .._reduce import Call, Labels, start
+from .._reduce import Labels, start
 from .._replicas import all_sum, check_replicas
 from .._validate import (
-    check_axis,
     check_bool,
     check_classes,
     check_ignore_index,
     check_labels,
     check_number,
     check_same_shape,
-    check_values,
 )
+from ._pairs import p_distance, same_shape_vectors, signs
 
 __all__ = [
     "center_loss",
@@ -180,32 +178,6 @@ def update_centers(
 # pairs and triplets
 
 
-def _signs(call: Call, target: Array) -> Array:
-    """Labels in {-1, +1} in the compute dtype (bool: False -> -1, True -> +1); any other
-    value raises ``ValueError`` when concrete."""
-    xp = call.xp
-    if xp.isdtype(target.dtype, "bool"):
-        one = xp.ones(target.shape, dtype=call.dtype, device=device(target))
-        return xp.where(target, one, -one)
-    y = call.float(target)
-    check_values(call.fn, "target", xp, y, lambda v: (v != 1) & (v != -1),
-                 "must hold labels in {-1, +1} (or bool); convert {0, 1} labels with 2*y - 1")
-    return y
-
-
-def _vectors(fn: str, arrays: dict[str, Array], axis: Any) -> int:
-    """Same-shape vector arguments with a non-empty feature ``axis``; returns it >= 0."""
-    (n0, a0), *rest = arrays.items()
-    for name, a in rest:
-        check_same_shape(fn, a0, a, (n0, name))
-    ax = check_axis(fn, axis, max(a0.ndim, 1))
-    if a0.ndim == 0:
-        raise ValueError(f"{fn}: `{n0}` must have a feature axis (at least 1-D); got a 0-d "
-                         "array")
-    check_classes(fn, a0.shape[ax], f"feature axis of `{n0}`")  # axis may be symbolic
-    return ax
-
-
 def cosine_distance_loss(
     pred: Array,
     target: Array,
@@ -246,7 +218,7 @@ def cosine_distance_loss(
     eps = check_number(fn, "eps", eps, gt=0.0)
     call = start(fn, pred, reduction=reduction, weight=weight, where=where,
                  replicas=replicas, target=target)
-    ax = _vectors(fn, {"pred": pred, "target": target}, axis)
+    ax = same_shape_vectors(fn, {"pred": pred, "target": target}, axis)
     xp = call.xp
     return call.finish(1.0 - _ops.cosine(xp, call.float(pred), call.float(target), ax, eps))
 
@@ -295,7 +267,7 @@ def cosine_embedding_loss(
     call = start(fn, x1, reduction=reduction, weight=weight, where=where,
                  replicas=replicas, pred_name="x1", x2=x2,
                  target=target)
-    ax = _vectors(fn, {"x1": x1, "x2": x2}, axis)
+    ax = same_shape_vectors(fn, {"x1": x1, "x2": x2}, axis)
     want = tuple(x1.shape[:ax]) + tuple(x1.shape[ax + 1:])
     if tuple(target.shape) != want:
         raise ValueError(
@@ -303,7 +275,7 @@ def cosine_embedding_loss(
             f"without axis {ax}); got {tuple(target.shape)}"
         )
     xp = call.xp
-    y = _signs(call, target)
+    y = signs(call, target)
     cos = _ops.cosine(xp, call.float(x1), call.float(x2), ax, eps)
     # coefficients 0 or 1 rather than a where on y: an unchecked NaN label gives NaN
     pos, neg = (1.0 + y) * 0.5, (1.0 - y) * 0.5
@@ -346,7 +318,7 @@ def margin_ranking_loss(
                  target=target)
     check_same_shape(fn, x1, x2, ("x1", "x2"))
     check_same_shape(fn, x1, target, ("x1", "target"))
-    y = _signs(call, target)
+    y = signs(call, target)
     return call.finish(_ops.relu(call.xp, margin - y * (call.float(x1) - call.float(x2))))
 
 
@@ -388,28 +360,11 @@ def hinge_embedding_loss(
                  replicas=replicas, target=target)
     check_same_shape(fn, pred, target)
     xp = call.xp
-    y = _signs(call, target)
+    y = signs(call, target)
     x = call.float(pred)
     pos, neg = (1.0 + y) * 0.5, (1.0 - y) * 0.5
     # mul0: the other label's term is exactly 0 even where it is infinite
     return call.finish(_ops.mul0(xp, pos, x) + _ops.mul0(xp, neg, _ops.relu(xp, margin - x)))
-
-
-def _p_distance(xp: Namespace, u: Array, v: Array, p: float, eps: float, axis: int) -> Array:
-    """``(sum_k |u_k - v_k + eps|^p)^(1/p)`` with a zero gradient where the sum is 0; NaN
-    propagates (``_ops.norm`` would map it to 0)."""
-    diff = u - v + eps
-    if p == 2.0:
-        s = xp.sum(diff * diff, axis=axis)
-    else:
-        a = diff * xp.sign(diff)  # |diff| with the sub-gradient 0 at 0 on every backend
-        if p == 1.0:
-            return xp.sum(a, axis=axis)
-        s = xp.sum(_ops.pow_nonneg(xp, a, p), axis=axis)
-    ok = s > 0
-    safe = xp.where(ok, s, xp.ones_like(s))
-    root = xp.sqrt(safe) if p == 2.0 else safe ** (1.0 / p)
-    return xp.where(ok, root, s * 0.0)
 
 
 def triplet_margin_loss(
@@ -485,13 +440,14 @@ def triplet_margin_loss(
     call = start(fn, anchor, reduction=reduction, weight=weight, where=where,
                  replicas=replicas, pred_name="anchor",
                  positive=positive, negative=negative)
-    ax = _vectors(fn, {"anchor": anchor, "positive": positive, "negative": negative}, axis)
+    ax = same_shape_vectors(
+        fn, {"anchor": anchor, "positive": positive, "negative": negative}, axis)
     xp = call.xp
     want = tuple(anchor.shape[:ax]) + tuple(anchor.shape[ax + 1:])
 
     def d(u: Array, v: Array) -> Array:
         if distance is None:
-            return _p_distance(xp, u, v, p, eps, ax)
+            return p_distance(xp, u, v, p, eps, ax)
         if distance == "cosine":
             return 1.0 - _ops.cosine(xp, u, v, ax)
         out = distance(u, v)  # type: ignore[operator]

@@ -34,8 +34,8 @@ from .._validate import (
     check_smoothing,
 )
 from ._scoring import _overlap_loss, _pool, _score, _Stats, over_batch
+from ._softmax import pow_one_minus_exp
 from .binary import binary_cross_entropy_with_logits, sigmoid_focal_loss
-from .categorical import _pow_one_minus_exp
 from .overlap import _overlap_stats
 
 __all__ = ["dice_ce_loss", "dice_focal_loss", "generalized_dice_loss"]
@@ -170,7 +170,7 @@ def _softmax_term(s: _Stats, w_img: Array | None, *, ls: float, gamma: float | N
     c = log_p.shape[ax]
     q = s.g if ls == 0.0 else (1.0 - ls) * s.g + ls / c
     if gamma is not None and gamma != 0.0:
-        q = q * _pow_one_minus_exp(xp, log_p, gamma)
+        q = q * pow_one_minus_exp(xp, log_p, gamma)
     for vec in (alpha, s.full_class_weight):
         if vec is not None:
             q = q * _ops.along(xp, vec, q.ndim, ax)
