@@ -75,3 +75,35 @@ def test_landing_page_runs() -> None:
     grad = scope["grad_fn"](scope["pred"], scope["target"])  # type: ignore[operator]
     expected = np.tanh(scope["pred"] - scope["target"]) / 5  # type: ignore[operator]
     assert np.allclose(np.asarray(grad), expected, rtol=1e-5, atol=1e-7)
+
+
+#: the widest code line the pages show without scrolling at 1280 px (docs/_static/arrayloss.css)
+CODE_COLUMNS = 92
+
+
+def test_code_blocks_fit_the_page() -> None:
+    """No line of a code block on any page (written or generated) is cut off at the page's
+    right edge on a desktop screen."""
+    pages = {p.name: p.read_text() for p in (ROOT / "docs").glob("*.md")}
+    pages["generated catalogue"] = _catalogue()
+    blocks = [(name, lang, body) for name, text in pages.items()
+              for lang, body in re.findall(r"^```([^\n]*)\n(.*?)^```", text, flags=re.S | re.M)]
+    assert len(blocks) > 100
+    long = [(name, line) for name, lang, body in blocks if not lang.startswith("{")
+            for line in body.splitlines() if len(line) > CODE_COLUMNS]
+    assert not long, long
+
+
+#: remarks for the developers that have no place in what users read (help(), the site)
+_DEV_REMARKS = re.compile(r"\.md\b|\bissue \d|2-core|test matrix|tests/|CATALOGUE|DESIGN")
+
+
+@pytest.mark.parametrize("record", catalog.records(), ids=lambda r: r.name)
+def test_docstring_states_the_formula_as_math(record: catalog.Record) -> None:
+    """Every loss's docstring has its formula as a ``.. math::`` block (rendered on the
+    family page), a plain first line (the catalogue tables show it) and no developer
+    remarks."""
+    doc = record.fn.__doc__ or ""
+    assert ".. math::" in doc
+    assert ":math:" not in doc.strip().splitlines()[0]
+    assert not _DEV_REMARKS.search(doc), _DEV_REMARKS.findall(doc)
