@@ -206,7 +206,7 @@ def render_family(family: str) -> str:
     import importlib
 
     mod = importlib.import_module(f"arrayloss.losses.{family}")
-    intro = markdown((mod.__doc__ or "").strip().split("\n\n")[0])
+    intro = markdown(mod.__doc__ or "")  # the family's shared rules (formats, averaging...)
     lines = [f"# {TITLES.get(family, family.capitalize())}", "", intro,
              "Every loss on this page also takes the common keyword options its signature "
              "shows (`weight`, `where`, `replicas`, `reduction`), described in "

@@ -3,6 +3,7 @@ page's quick start run."""
 
 from __future__ import annotations
 
+import importlib
 import pathlib
 import re
 import sys
@@ -95,7 +96,8 @@ def test_code_blocks_fit_the_page() -> None:
 
 
 #: remarks for the developers that have no place in what users read (help(), the site)
-_DEV_REMARKS = re.compile(r"\.md\b|\bissue \d|2-core|test matrix|tests/|CATALOGUE|DESIGN")
+_DEV_REMARKS = re.compile(r"\.md\b|\bissue \d|2-core|test matrix|tests/|CATALOGUE|DESIGN"
+                          r"|\b_ops\b|_kernels")
 
 
 @pytest.mark.parametrize("record", catalog.records(), ids=lambda r: r.name)
@@ -107,3 +109,5 @@ def test_docstring_states_the_formula_as_math(record: catalog.Record) -> None:
     assert ".. math::" in doc
     assert ":math:" not in doc.strip().splitlines()[0]
     assert not _DEV_REMARKS.search(doc), _DEV_REMARKS.findall(doc)
+    intro = importlib.import_module(f"arrayloss.losses.{record.family}").__doc__ or ""
+    assert not _DEV_REMARKS.search(intro), _DEV_REMARKS.findall(intro)  # the page's top

@@ -1,10 +1,7 @@
 """Overlap losses of segmentation: Dice, Jaccard, Tversky and focal Tversky.
 
-**Statistics** come from one helper. With probabilities ``p`` and targets ``g`` (both zeroed
-at ignored pixels), per entry::
-
-    TP = sum p*g,   Sp = sum p,   Sg = sum g,   FP = Sp - TP,   FN = Sg - TP
-    Sp2 = sum p^2,  Sg2 = sum g^2                (squared Dice only)
+**Statistics**: every loss of this family is a function of sums over the pixels of an
+entry (true positives, predicted and target mass; each loss below defines them).
 
 An entry is an (image, class) pair with ``per_image=True`` (sums over the spatial axes, as
 MONAI's default ``batch=False``) or a class with ``per_image=False`` (sums also over the batch,

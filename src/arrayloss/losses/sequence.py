@@ -3,10 +3,10 @@ the connectionist temporal classification (CTC) loss of Graves et al., "Connecti
 Temporal Classification: Labelling Unsegmented Sequence Data with Recurrent Neural
 Networks", ICML 2006.
 
-The recursion over frames is sequential: it runs through ``arrayloss._ops.scan`` (a loop
-over the frames; ``jax.lax.scan`` on JAX). Every step has static shapes: the state is ``(B,
-2S + 1)``, shifts are concatenations with a ``-inf`` column, the skip rule and the lengths
-are ``where`` masks, so the loss runs under ``jax.jit``/``vmap`` and ``torch.compile``.
+The recursion runs over the frames one after the other (``jax.lax.scan`` on JAX, a loop
+elsewhere). Every step has static shapes (the state is ``(B, 2S + 1)``; the skip rule and
+the sequence lengths are masks), so the loss runs under ``jax.jit``, ``jax.vmap`` and
+``torch.compile``.
 """
 
 from __future__ import annotations
