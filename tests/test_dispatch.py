@@ -1,0 +1,101 @@
+"""Operators dispatched per call stay within a budget per loss (``arrayloss.testing.dispatch``:
+ATen operators counted with a ``TorchDispatchMode`` on CPU tensors, so deterministic; on a
+GPU each one is a kernel launch). A loss that gets leaner lowers its budget here; one that
+grows must say why in its commit. ``python benchmarks/dispatch.py`` shows the counts next to
+the framework's own loss."""
+
+from __future__ import annotations
+
+import pytest
+
+from arrayloss import catalog
+from arrayloss.testing import backends, dispatch
+from conftest import require_backend
+
+#: per loss: forward, forward + backward with the default options on CPU tensors (values
+#: checked), then the same under the device policy (CUDA tensors: no value checks)
+BUDGETS: dict[str, tuple[int, int | None, int, int | None]] = {
+    "l1_loss": (3, 9, 3, 9),
+    "mse_loss": (2, 7, 2, 7),
+    "smooth_l1_loss": (2, 7, 2, 7),
+    "huber_loss": (2, 7, 2, 7),
+    "tukey_biweight_loss": (47, 75, 47, 75),
+    "poisson_nll_loss": (9, 19, 4, 14),
+    "gaussian_nll_loss": (16, 34, 11, 27),
+    "mape_loss": (11, 23, 11, 23),
+    "msle_loss": (14, 25, 9, 20),
+    "log_cosh_loss": (8, 21, 8, 21),
+    "box_iou": (63, 126, 53, 116),
+    "iou_loss": (65, 129, 55, 119),
+    "giou_loss": (75, 179, 65, 169),
+    "diou_loss": (68, 181, 58, 171),
+    "ciou_loss": (104, 242, 94, 232),
+    "eiou_loss": (84, 227, 74, 217),
+    "focal_eiou_loss": (87, 231, 77, 221),
+    "cdiou_loss": (125, 313, 115, 303),
+    "binary_cross_entropy": (20, 39, 10, 27),
+    "binary_cross_entropy_with_logits": (18, 30, 14, 28),
+    "sigmoid_focal_loss": (30, 59, 26, 57),
+    "multilabel_soft_margin_loss": (20, 35, 16, 33),
+    "entropy": (11, 27, 6, 20),
+    "cross_entropy": (23, 36, 21, 36),
+    "kl_divergence": (20, 40, 15, 33),
+    "softmax_focal_loss": (35, 65, 33, 65),
+    "generalized_kl_divergence": (23, 49, 18, 42),
+    "nll_loss": (17, 27, 12, 22),
+    "poly_cross_entropy": (26, 46, 24, 46),
+    "generalized_cross_entropy": (25, 43, 23, 43),
+    "linear_cross_entropy": (25, 45, 23, 45),
+    "hinge_loss": (9, 18, 4, 13),
+    "squared_hinge_loss": (10, 22, 5, 17),
+    "ramp_loss": (10, 22, 5, 17),
+    "soft_margin_loss": (9, 16, 4, 11),
+    "multilabel_margin_loss": (23, 45, 18, 40),
+    "multiclass_hinge_loss": (25, 49, 20, 44),
+    "sparsemax_loss": (15, 34, 10, 29),
+    "multiclass_sparsemax_loss": (60, 77, 58, 77),
+    "center_loss": (24, 41, 19, 36),
+    "update_centers": (21, None, 16, None),
+    "cosine_distance_loss": (28, 63, 28, 63),
+    "cosine_embedding_loss": (42, 83, 37, 78),
+    "margin_ranking_loss": (10, 21, 5, 16),
+    "hinge_embedding_loss": (21, 36, 16, 31),
+    "triplet_margin_loss": (24, 71, 24, 71),
+    "ntxent_loss": (51, 112, 51, 112),
+    "circle_loss": (77, 187, 77, 187),
+    "ranking_softmax_loss": (18, 31, 16, 31),
+    "dice_loss": (35, 63, 25, 51),
+    "jaccard_loss": (35, 64, 25, 52),
+    "tversky_loss": (39, 73, 29, 61),
+    "focal_tversky_loss": (46, 90, 36, 78),
+    "generalized_dice_loss": (56, 91, 54, 91),
+    "dice_ce_loss": (56, 101, 54, 101),
+    "dice_focal_loss": (77, 141, 71, 139),
+    "lovasz_hinge_loss": (31, 46, 26, 41),
+    "lovasz_softmax_loss": (50, 71, 48, 71),
+    "ctc_loss": (64, 86, 229, 387),
+}
+
+
+def test_every_timed_loss_has_a_budget() -> None:
+    assert set(BUDGETS) == {r.name for r in catalog.records() if r.sized is not None}
+
+
+@pytest.mark.parametrize("name", sorted(BUDGETS))
+def test_operators_per_call_within_budget(name: str) -> None:
+    require_backend(backends.by_id("torch"))
+    c = dispatch.counts(catalog.get(name), peers=False)
+    got = (c.forward, c.backward, c.device_forward, c.device_backward)
+    over = [(what, g, b) for what, g, b in zip(
+        ("forward", "forward+backward", "device forward", "device forward+backward"),
+        got, BUDGETS[name]) if g is not None and b is not None and g > b]
+    assert not over, f"{name}: more operators than its budget (what, got, budget): {over}"
+    assert (c.backward is None) == (BUDGETS[name][1] is None)
+
+
+def test_device_policy_reads_no_scalar() -> None:
+    """Under the device policy nothing is read back, for the losses that read on CPU."""
+    require_backend(backends.by_id("torch"))
+    with dispatch.device_policy():
+        c = dispatch.counts(catalog.get("cross_entropy"), peers=False)
+    assert c.syncs == 0 and dispatch.counts(catalog.get("cross_entropy")).syncs > 0
