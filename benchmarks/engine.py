@@ -293,19 +293,26 @@ def _peers(record: catalog.Record, backend: str) -> list[catalog.Peer]:
 
 
 def _convert(backend: str, arrays: Sequence[np.ndarray]) -> list[Any]:
+    """float32 copies of ``arrays`` for a backend id (or a library name), on its device."""
     out: list[Any] = []
     for a in arrays:
         a = np.asarray(a)
         if np.issubdtype(a.dtype, np.floating):
             a = a.astype(np.float32)
-        if backend == "torch":
+        if backend.startswith("torch"):
             import torch
 
-            out.append(torch.from_numpy(np.ascontiguousarray(a)))
+            t = torch.from_numpy(np.ascontiguousarray(a))
+            out.append(t.cuda() if backend == "torch:cuda" else t)
         elif backend.startswith("jax"):
-            import jax.numpy as jnp
+            import jax
 
-            out.append(jnp.asarray(a))
+            dev = jax.devices("gpu")[0] if backend == "jax:gpu" else jax.devices("cpu")[0]
+            out.append(jax.device_put(a, dev))
+        elif backend == "cupy":
+            import cupy
+
+            out.append(cupy.asarray(a))
         else:
             out.append(a)
     return out
@@ -323,6 +330,16 @@ BACKEND_MODES = {
     "jax:jit": ("jax", ("forward", "forward+backward")),
     "jax:eager": ("jax", ("forward",)),
 }
+#: the GPU backends (``--backends``; not in the default CPU run): CUDA torch against
+#: ``torch.nn.functional`` on CUDA, JAX under ``jit`` on the GPU against optax, and
+#: arrayloss on CuPy arrays against the CUDA torch peers (the same data on the same GPU)
+GPU_MODES = {
+    "torch:cuda": ("torch", ("forward", "forward+backward")),
+    "jax:gpu": ("jax", ("forward", "forward+backward")),
+    "cupy": ("cupy", ("forward",)),
+}
+#: where each GPU backend's peers run
+PEER_BACKEND = {"cupy": "torch:cuda"}
 
 
 def _large_n(ours_medium_s: float, medium_n: int) -> int:
@@ -338,8 +355,9 @@ def _large_n(ours_medium_s: float, medium_n: int) -> int:
 def _measure_loss(record: catalog.Record, backend_id: str, sizes: Sequence[str],
                   modes: Sequence[str], memory: bool, bw: float, log: Callable[[str], None]
                   ) -> list[Row]:
-    lib, bmodes = BACKEND_MODES[backend_id]
-    peers = _peers(record, lib)
+    _, bmodes = {**BACKEND_MODES, **GPU_MODES}[backend_id]
+    peer_backend = PEER_BACKEND.get(backend_id, backend_id)
+    peers = _peers(record, {**BACKEND_MODES, **GPU_MODES}[peer_backend][0])
     opts = dict(record.timing_options)  # the options both sides are called with
     ours_fn = functools.partial(record.fn, **opts) if opts else record.fn
     shown = ", ".join(f"{k}={v!r}" for k, v in opts.items())
@@ -353,7 +371,8 @@ def _measure_loss(record: catalog.Record, backend_id: str, sizes: Sequence[str],
         n = SIZES[size]
         if size == "large":
             if medium_s is None:
-                args0 = _convert(lib, record.sized(np.random.default_rng(0), SIZES["medium"]))
+                args0 = _convert(backend_id,
+                                 record.sized(np.random.default_rng(0), SIZES["medium"]))
                 f0 = jax_or_plain(ours_fn, backend_id)
                 timing.sync(f0(*args0))
                 t0 = time.perf_counter()
@@ -361,12 +380,13 @@ def _measure_loss(record: catalog.Record, backend_id: str, sizes: Sequence[str],
                 medium_s = time.perf_counter() - t0
             n = _large_n(medium_s, SIZES["medium"])
         raw = record.sized(np.random.default_rng(0), n)
-        args = _convert(lib, raw)
+        args = _convert(backend_id, raw)
+        peer_args = args if peer_backend == backend_id else _convert(peer_backend, raw)
         in_mb = _input_mb(args)
         ours = _impl(ours_fn, args, record.grad_args, backend_id, "arrayloss")
         for peer in peers:
             peer_fn = functools.partial(peer.fn, **opts) if opts else peer.fn
-            theirs = _impl(peer_fn, args, record.grad_args, backend_id, peer.library)
+            theirs = _impl(peer_fn, peer_args, record.grad_args, peer_backend, peer.library)
             try:
                 agree = _agree(timing.sync(ours.fwd()), timing.sync(theirs.fwd()))
             except Exception as exc:  # a peer that cannot run these inputs
@@ -392,18 +412,19 @@ def _measure_loss(record: catalog.Record, backend_id: str, sizes: Sequence[str],
                           ours_us=to * 1e6, peer_us=tt * 1e6, ratio=ratio,
                           delta_us=(to - tt) * 1e6, reps=reps, agree=agree, input_mb=in_mb)
                 if size == "large" and mode == "forward":
-                    row.bw_multiple = to / (in_mb * 1e6 / (bw * 1e9)) if bw else math.nan
-                    if memory:
+                    if backend_id not in GPU_MODES:  # the host's bandwidth
+                        row.bw_multiple = to / (in_mb * 1e6 / (bw * 1e9)) if bw else math.nan
+                    if memory and backend_id not in GPU_MODES:
                         row.peak_ours_mb = peak_extra_mb(fo)
                         row.peak_peer_mb = peak_extra_mb(ft)
                 rows.append(row)
                 log(_line(row))
-        del ours, args
+        del ours, args, peer_args
     return rows
 
 
 def jax_or_plain(fn: Callable[..., Any], backend_id: str) -> Callable[..., Any]:
-    if backend_id == "jax:jit":
+    if backend_id in ("jax:jit", "jax:gpu"):
         import jax
 
         return jax.jit(fn)
@@ -412,10 +433,10 @@ def jax_or_plain(fn: Callable[..., Any], backend_id: str) -> Callable[..., Any]:
 
 def _impl(fn: Callable[..., Any], args: list[Any], grad_args: Sequence[int], backend_id: str,
           label: str) -> Impl:
-    if backend_id == "torch":
+    if backend_id.startswith("torch"):
         return _torch_impls(fn, args, grad_args, label)
     if backend_id.startswith("jax"):
-        return _jax_impls(fn, args, grad_args, backend_id == "jax:jit", label)
+        return _jax_impls(fn, args, grad_args, backend_id in ("jax:jit", "jax:gpu"), label)
     return Impl(label, lambda: fn(*args), None)
 
 
@@ -431,9 +452,9 @@ def _vocab_rows(backends: Sequence[str], log: Callable[[str], None]) -> list[Row
     labels = rng.integers(0, v, size=(b,))
     rows = []
     for backend_id in backends:
+        if backend_id == "jax:eager" or backend_id not in BACKEND_MODES:
+            continue  # peak memory is measured on the host
         lib = BACKEND_MODES[backend_id][0]
-        if backend_id == "jax:eager":
-            continue
         args = _convert(lib, [logits, labels])
         peers = _peers(record, lib)
         impls = [_impl(record.fn, args, (0,), backend_id, "arrayloss")]
@@ -636,6 +657,7 @@ def run(losses: Sequence[str] | None = None, backends: Sequence[str] | None = No
     setting = Setting(malloc={k: os.environ[k] for k in PINNED if k in os.environ},
                       libraries=_libraries(), gpu=_gpu())
     avail = [b for b in BACKEND_MODES if importlib.util.find_spec(BACKEND_MODES[b][0])]
+    avail += [b for b in GPU_MODES if backends and b in backends]  # asked for: must run
     backends = [b for b in (backends or avail) if b in avail]
     recs = [r for r in catalog.records() if losses is None or r.name in losses]
     with _quiet():
@@ -710,7 +732,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         description="Time arrayloss against each framework's own losses, side by side.")
     p.add_argument("--losses", help="comma-separated loss names (default: every registered "
                    "loss with a peer)")
-    p.add_argument("--backends", help="comma-separated: " + ", ".join(BACKEND_MODES))
+    p.add_argument("--backends", help="comma-separated: " + ", ".join(
+        [*BACKEND_MODES, *GPU_MODES]) + " (default: the CPU backends installed)")
     p.add_argument("--sizes", default="small,medium,large",
                    help="comma-separated of small (1k), medium (100k), large (10M)")
     p.add_argument("--modes", default="forward,forward+backward")

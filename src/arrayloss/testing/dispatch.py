@@ -83,18 +83,20 @@ def device_policy() -> Iterator[None]:
         adapter.is_host = saved
 
 
-def tensors(arrays: Sequence[Any], grad_args: Sequence[int] = ()) -> list[Any]:
-    """NumPy arrays as CPU tensors: floats as float32, the ``grad_args`` requiring grad."""
+def tensors(arrays: Sequence[Any], grad_args: Sequence[int] = (),
+            device: str = "cpu") -> list[Any]:
+    """NumPy arrays as tensors on ``device``: floats as float32, the ``grad_args`` requiring
+    grad."""
     import torch
 
     out = []
     for i, a in enumerate(arrays):
         a = np.asarray(a)
         if np.issubdtype(a.dtype, np.floating):
-            t = torch.from_numpy(a.astype(np.float32))
+            t = torch.from_numpy(a.astype(np.float32)).to(device)
             out.append(t.requires_grad_(True) if i in grad_args else t)
         else:
-            out.append(torch.from_numpy(a))
+            out.append(torch.from_numpy(a).to(device))
     return out
 
 
@@ -126,10 +128,11 @@ class Counts:
     peer_backward: int | None = None
 
 
-def counts(rec: Any, n: int = 1000, peers: bool = True) -> Counts:
+def counts(rec: Any, n: int = 1000, peers: bool = True, device: str = "cpu") -> Counts:
     """Counts of a catalogue record on inputs of about ``n`` elements (its ``sized``
-    maker), with default options (CPU: values checked) and under the device policy; and,
-    with ``peers``, of its torch peers (the one with the fewest forward operators)."""
+    maker) on ``device``, with default options (CPU: values checked) and under the device
+    policy; and, with ``peers``, of its torch peers (the one with the fewest forward
+    operators)."""
     import importlib.util
 
     raw = rec.sized(np.random.default_rng(0), n)
@@ -140,12 +143,12 @@ def counts(rec: Any, n: int = 1000, peers: bool = True) -> Counts:
 
     grad = tuple(i for i in rec.grad_args if np.issubdtype(np.asarray(raw[i]).dtype,
                                                            np.floating))
-    fwd = count(ours, tensors(raw)).total
-    bwd = count(ours, tensors(raw, grad), True).total if grad else None
-    syncs = count(ours, tensors(raw)).syncs
+    fwd = count(ours, tensors(raw, (), device)).total
+    bwd = count(ours, tensors(raw, grad, device), True).total if grad else None
+    syncs = count(ours, tensors(raw, (), device)).syncs
     with device_policy():
-        dfwd = count(ours, tensors(raw)).total
-        dbwd = count(ours, tensors(raw, grad), True).total if grad else None
+        dfwd = count(ours, tensors(raw, (), device)).total
+        dbwd = count(ours, tensors(raw, grad, device), True).total if grad else None
     best: tuple[int, int | None, str] | None = None
     for peer in rec.peers if peers else ():
         if peer.backend != "torch" or not peer.accepts(opts):
@@ -154,8 +157,8 @@ def counts(rec: Any, n: int = 1000, peers: bool = True) -> Counts:
             continue
         pfn = peer.fn if not opts else (lambda *a, _f=peer.fn: _f(*a, **opts))
         try:
-            pf = count(pfn, tensors(raw)).total
-            pb = count(pfn, tensors(raw, grad), True).total if grad else None
+            pf = count(pfn, tensors(raw, (), device)).total
+            pb = count(pfn, tensors(raw, grad, device), True).total if grad else None
         except Exception:  # a peer that cannot take these inputs (the benchmark says which)
             continue
         if best is None or pf < best[0]:
