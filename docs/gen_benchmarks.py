@@ -148,6 +148,7 @@ def render(out_dir: pathlib.Path, data: dict[str, Any] | None = None) -> str:
         chart(rows, backend, out_dir / name)
         lines += [f"### {title}", "", f"![{title}: ratio to each peer]({out_dir.name}/{name})",
                   "", *table(rows, backend), ""]
+    lines += scaling_section(out_dir)
     vocab = [r for r in rows if r["size"] == "vocab"]
     if vocab:
         lines += ["### Memory: cross-entropy over 50,000 classes", "",
@@ -158,6 +159,72 @@ def render(out_dir: pathlib.Path, data: dict[str, Any] | None = None) -> str:
                   f"{short_peer(r['peer'])} | {r['peak_peer_mb']:.1f} |" for r in vocab]
         lines.append("")
     return _write(out_dir, "\n".join(lines))
+
+
+SCALING = HERE / "benchmarks-scaling.json"
+_BACKEND_COLOURS = {"numpy": "#0072b2", "torch": "#d55e00", "jax:jit": "#009e73"}
+
+
+def scaling_chart(data: dict[str, Any], path: pathlib.Path) -> None:
+    """Time per call against input size, log-log, one panel per loss: arrayloss solid, the
+    peer dashed, per backend; the dotted line is the input's bytes read at the bandwidth
+    of a plain sum measured on the machine (a bandwidth-bound call is near it)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = data["rows"]
+    losses = list(dict.fromkeys(r["loss"] for r in rows))
+    bandwidth = max(data["setting"]["bandwidth_gbs"].values())
+    fig, axes = plt.subplots(1, len(losses), figsize=(3.6 * len(losses), 3.6), squeeze=False)
+    for ax, loss in zip(axes[0], losses, strict=True):
+        mine = [r for r in rows if r["loss"] == loss]
+        for backend, title in BACKENDS.items():
+            pts = sorted((r["elements"], r) for r in mine if r["backend"] == backend)
+            if not pts:
+                continue
+            x = [e for e, _ in pts]
+            colour = _BACKEND_COLOURS.get(backend, "#555555")
+            ax.plot(x, [r["ours_us"] for _, r in pts], "-o", ms=3, color=colour,
+                    label=f"arrayloss, {title}")
+            peer = [(e, r["peer_us"]) for e, r in pts if r.get("peer_us") is not None]
+            if peer:
+                ax.plot(*zip(*peer, strict=True), "--", color=colour, lw=1.2,
+                        label=f"peer, {title}")
+        lim = sorted({(r["elements"], r["bytes"]) for r in mine})
+        ax.plot([e for e, _ in lim], [b / (bandwidth * 1e3) for _, b in lim], ":",
+                color="#888888", label="input bytes at the read bandwidth")
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_title(f"{loss} (forward)", fontsize=10)
+        ax.set_xlabel("input elements", fontsize=8)
+        ax.grid(which="major", color="#dddddd")
+        ax.tick_params(labelsize=8)
+    axes[0][0].set_ylabel("microseconds per call", fontsize=8)
+    handles, names = axes[0][0].get_legend_handles_labels()
+    fig.legend(handles, names, fontsize=8, loc="lower center", ncol=4, frameon=False)
+    fig.tight_layout(rect=(0, 0.75 / fig.get_figheight(), 1, 1))
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def scaling_section(out_dir: pathlib.Path, path: pathlib.Path = SCALING) -> list[str]:
+    """The scaling chart and its explanation, when ``benchmarks-scaling.json`` exists."""
+    if not path.exists():
+        return []
+    data = load(path)
+    scaling_chart(data, out_dir / "bench-scaling.png")
+    peers = sorted({f"{r['backend']}: {short_peer(r['peer'])}" for r in data["rows"]
+                    if r.get("peer")})
+    return ["### Time against input size", "",
+            "Forward calls from 100 to 100 million elements (solid: arrayloss; dashed: the "
+            "peer, " + "; ".join(peers) + "). At the left the fixed cost of a call dominates "
+            "(flat lines); to the right the time grows with the input. The dotted line is the "
+            "time to read the input once at the bandwidth of a plain sum measured on the same "
+            "machine: a loss that only reads its inputs once runs near it. "
+            "Reproduce with `python benchmarks/scaling.py --docs`.", "",
+            f"![Time per call against input size]({out_dir.name}/bench-scaling.png)", ""]
 
 
 def _write(out_dir: pathlib.Path, text: str) -> str:
