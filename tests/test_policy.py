@@ -2,7 +2,7 @@
 
 - the ``validate`` switch is context-local (threads do not see each other's setting);
 - value checks cost no device-to-host synchronisation unless asked for: under the GPU policy
-  no ``aten._local_scalar_dense`` is dispatched (counted with a ``TorchDispatchMode``);
+  no ``aten._local_scalar_dense`` is dispatched (counted by ``arrayloss.testing.dispatch``);
 - ``reduction="weighted_mean"``; float16/bfloat16 give float32 results;
 - predicted boxes are never rejected for their values; ground-truth boxes are;
 - the overlap score rule for entries with a zero denominator;
@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import functools
 import threading
 import warnings
 from typing import Any
@@ -21,7 +22,7 @@ import pytest
 
 import arrayloss as al
 from arrayloss import catalog
-from arrayloss.testing import backends
+from arrayloss.testing import backends, dispatch
 from conftest import first_plain_case, require_backend
 
 RECORDS = catalog.records()
@@ -108,26 +109,6 @@ def test_set_options_is_the_default_of_every_thread() -> None:
 # ----------------------------------------------------------------------------- host syncs
 
 
-class _Syncs:
-    """Counts the scalar reads (``aten._local_scalar_dense``, ``aten.item``) dispatched."""
-
-    def __init__(self) -> None:
-        from torch.utils._python_dispatch import TorchDispatchMode
-
-        outer = self
-
-        class Mode(TorchDispatchMode):
-            def __torch_dispatch__(self, func: Any, types: Any, args: Any = (),
-                                   kwargs: Any = None) -> Any:
-                name = str(func)
-                if "_local_scalar_dense" in name or name.startswith("aten.item"):
-                    outer.count += 1
-                return func(*args, **(kwargs or {}))
-
-        self.count = 0
-        self.mode = Mode()
-
-
 @pytest.mark.parametrize("record", [pytest.param(r, id=r.name) for r in RECORDS])
 def test_no_host_sync_under_the_gpu_policy(record: catalog.Record,
                                            monkeypatch: pytest.MonkeyPatch) -> None:
@@ -144,10 +125,9 @@ def test_no_host_sync_under_the_gpu_policy(record: catalog.Record,
         for case in record.cases:
             args, kw = case.inputs()
             conv, ckw = b.convert(args, kw, "float32")
-            counter = _Syncs()
-            with al.options(validate=mode), counter.mode:
-                record.fn(*conv, **case.options, **ckw)
-            total += counter.count
+            call = functools.partial(record.fn, *conv, **case.options, **ckw)
+            with al.options(validate=mode):
+                total += dispatch.record(call).syncs
         reads[mode] = total
     assert reads[True] == 0
     if record.bad_values:
