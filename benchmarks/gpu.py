@@ -39,6 +39,8 @@ BENCH_LOSSES = (
     "sigmoid_focal_loss", "softmax_focal_loss", "giou_loss", "dice_loss", "hinge_loss",
     "triplet_margin_loss", "cosine_embedding_loss", "lovasz_softmax_loss",
 )
+# test workers sharing the card (each holds a CUDA context and a JAX client, ~1 GiB)
+WORKERS = max(2, min(8, (os.cpu_count() or 2) // 2))
 DRY_LOSSES = ("mse_loss", "cross_entropy", "giou_loss")
 
 
@@ -72,7 +74,7 @@ def matrix_rows(out: pathlib.Path, dry: bool, timeout_s: float) -> dict[str, Any
     if dry:
         cmd += [str(ROOT / "tests" / "test_dispatch.py"), "-n", "0", "-k", "device_policy"]
     else:
-        cmd += [str(ROOT / "tests"), "-n", "4", "-k", " or ".join(("cupy", "cuda", "gpu")),
+        cmd += [str(ROOT / "tests"), "-n", str(WORKERS), "-k", " or ".join(("cupy", "cuda", "gpu")),
                 "--ignore", str(ROOT / "tests" / "adapters" / "test_keras.py"),
                 "--ignore", str(ROOT / "tests" / "adapters" / "test_dask_distributed.py")]
         env["ARRAYLOSS_REQUIRE_BACKENDS"] = ",".join(ROWS)
