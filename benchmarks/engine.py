@@ -263,6 +263,8 @@ def _torch_impls(fn: Callable[..., Any], args: list[Any], grad_args: Sequence[in
 def _numpy_of(x: Any) -> np.ndarray:
     if hasattr(x, "detach"):
         x = x.detach().cpu().numpy()
+    elif type(x).__module__.startswith("cupy"):
+        x = x.get()  # CuPy refuses an implicit copy to the host
     return np.asarray(x, dtype=np.float64)
 
 

@@ -122,7 +122,9 @@ def host_syncs(dry: bool, losses: list[str] | None) -> dict[str, Any]:
             device = "cpu" if dry else "cuda"
             t = dispatch.tensors(args, (), device)
             tkw = dict(zip(kw, dispatch.tensors(list(kw.values()), (), device)))
-            call = functools.partial(rec.fn, *t, **case.options, **tkw)
+            opts = dispatch.device_options(functools.partial(rec.fn, *t, **tkw), case.options,
+                                           device)
+            call = functools.partial(rec.fn, *t, **opts, **tkw)
             try:
                 if dry:
                     with dispatch.device_policy():
@@ -174,7 +176,7 @@ def benchmark(out: pathlib.Path, dry: bool, timeout_s: float) -> dict[str, Any]:
         folder = out / f"bench-{backend.replace(':', '-')}"
         cmd = [sys.executable, str(ROOT / "benchmarks" / "engine.py"), "--backends", backend,
                "--sizes", sizes, "--losses", ",".join(losses), "--no-memory", "--no-vocab",
-               "--no-default-malloc", "--no-pin", "--quiet", "--out", str(folder)]
+               "--no-default-malloc", "--no-pin", "--out", str(folder)]
         try:
             run = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True,
                                  timeout=max(share, 10.0))

@@ -19,10 +19,10 @@ BUDGETS: dict[str, tuple[int, int | None, int, int | None]] = {
     "mse_loss": (2, 7, 2, 7),
     "smooth_l1_loss": (2, 7, 2, 7),
     "huber_loss": (2, 7, 2, 7),
-    "tukey_biweight_loss": (47, 75, 47, 75),
+    "tukey_biweight_loss": (31, 59, 31, 59),
     "poisson_nll_loss": (9, 19, 4, 14),
     "gaussian_nll_loss": (16, 34, 11, 27),
-    "mape_loss": (11, 23, 11, 23),
+    "mape_loss": (7, 15, 7, 15),
     "msle_loss": (14, 25, 9, 20),
     "log_cosh_loss": (8, 21, 8, 21),
     "box_iou": (63, 126, 53, 116),
@@ -73,7 +73,7 @@ BUDGETS: dict[str, tuple[int, int | None, int, int | None]] = {
     "dice_focal_loss": (77, 141, 71, 139),
     "lovasz_hinge_loss": (31, 46, 26, 41),
     "lovasz_softmax_loss": (50, 71, 48, 71),
-    "ctc_loss": (64, 86, 229, 387),
+    "ctc_loss": (64, 86, 65, 89),
 }
 
 

@@ -17,7 +17,7 @@ import pytest
 
 import arrayloss as al
 from arrayloss import _kernels, _namespace, _ops, catalog
-from arrayloss.testing import backends
+from arrayloss.testing import backends, dispatch
 from conftest import require_backend
 
 CPU = [b.id for b in backends.CPU_BACKENDS if b.mode != "inductor"]
@@ -260,6 +260,19 @@ def test_loss_with_and_without_kernels(backend_id: str, record: catalog.Record) 
 
     (JAX's one delegation, ``logsumexp``, is covered by the primitive tests above; a jitted
     run of every loss would cost seconds each.)"""
+    _same_with_and_without_kernels(backend_id, record)
+
+
+@pytest.mark.parametrize("record", RECORDS)
+def test_device_branches_equal_generic(record: catalog.Record) -> None:
+    """The kernels' branches for device tensors (CUDA: no value reads; CTC's lengths read in
+    one copy) give the generic path's value and gradient: CPU tensors taken as device
+    tensors (``dispatch.device_policy``)."""
+    with dispatch.device_policy():
+        _same_with_and_without_kernels("torch", record)
+
+
+def _same_with_and_without_kernels(backend_id: str, record: catalog.Record) -> None:
     b = require_backend(backends.by_id(backend_id))
     reason = record.unsupported.get(b.id) or record.unsupported.get(b.module)
     if reason:

@@ -266,6 +266,14 @@ def softplus(xp: Namespace, x: Array) -> Array:
     return xp.logaddexp(x, xp.zeros_like(x)) if out is None else out
 
 
+def abs0(xp: Namespace, x: Array) -> Array:
+    """``|x|`` with the sub-gradient 0 at ``x = 0`` on every backend: ``x sign(x)`` (the
+    derivative of JAX's ``abs`` is 1 there), or the library's ``abs`` where its derivative
+    already is ``sign(x)``. NaN stays NaN."""
+    fn = kernel(xp, "abs0")
+    return x * xp.sign(x) if fn is None else fn(x)
+
+
 def log_sigmoid(xp: Namespace, x: Array) -> Array:
     """``log(sigmoid(x)) = -softplus(-x)``, exact at both tails."""
     fn = kernel(xp, "log_sigmoid")
@@ -395,9 +403,11 @@ def median(xp: Namespace, x: Array, axis: int = 0) -> Array:
         return fn(x, axis)
     n = x.shape[axis]
     s = sort(xp, x, axis=axis)
-    lo = xp.take(s, xp.asarray([(n - 1) // 2], device=device(x)), axis=axis)
-    hi = xp.take(s, xp.asarray([n // 2], device=device(x)), axis=axis)
-    return xp.squeeze((lo + hi) / 2, axis=axis)
+    ax = axis % s.ndim
+    # slices, not indices made from host data (on a GPU an upload waits for the device)
+    lo = s[(slice(None),) * ax + (slice((n - 1) // 2, (n - 1) // 2 + 1), ...)]
+    hi = s[(slice(None),) * ax + (slice(n // 2, n // 2 + 1), ...)]
+    return xp.squeeze((lo + hi) / 2, axis=ax)
 
 
 def cumulative_sum(xp: Namespace, x: Array, axis: int = -1) -> Array:

@@ -172,6 +172,11 @@ def _sort_with_indices(x: Tensor, axis: int, descending: bool) -> tuple[Tensor, 
     return out.values, out.indices
 
 
+def _abs0(x: Tensor) -> Tensor:
+    # torch's abs has the sub-gradient 0 at 0 (its backward multiplies by sgn)
+    return torch.abs(x)
+
+
 def _mean(x: Tensor) -> Tensor | None:
     if x.requires_grad and is_concrete(x) and x.numel() >= _MEAN_AS_SUM:
         return torch.sum(x) / x.numel()
@@ -184,21 +189,36 @@ def _ctc_loss(lp: Tensor, labels: Tensor, input_lengths: Tensor, target_lengths:
     C)`` by ``torch.ctc_loss``, with ``+inf`` and a zero gradient for an infeasible sequence
     (``T_b < L_b + repeats_b``): torch's ``zero_infinity=True`` zeroes the gradient that its
     plain form leaves NaN, and the infeasible rows get back their ``+inf`` from the lengths.
+    Lengths outside ``[0, T]`` and ``[0, S]`` (unchecked with ``validate=False`` or on a GPU)
+    raise torch's ``RuntimeError``: its kernel checks them where it reads them.
+
+    torch's kernel reads the lengths on the host. For device tensors they are copied there
+    in one read together with the finiteness flag below (torch's own ``F.ctc_loss`` makes the
+    same one read); the generic scan, which reads nothing, is one to two orders of magnitude
+    slower on a GPU.
 
     Declines (``None``, the generic loop runs) under a compiler or a functorch transform
-    (``aten._ctc_loss`` has a data-dependent output shape, and no graph may read values), off
-    the CPU (torch copies the lengths to the host: a synchronisation), below float32, for
-    an empty batch or no frames (torch refuses them), and when ``lp`` holds a non-finite
-    value (a ``-inf`` log-probability on the only alignment would be zeroed by
-    ``zero_infinity``, where the loss is ``+inf``; NaN stays the generic path's)."""
-    if not is_concrete(lp) or not is_host(lp) or lp.dtype not in (torch.float32,
-                                                                     torch.float64):
+    (``aten._ctc_loss`` has a data-dependent output shape, and no graph may read values),
+    below float32, for an empty batch or no frames (torch refuses them), and when ``lp``
+    holds a non-finite value (a ``-inf`` log-probability on the only alignment would be
+    zeroed by ``zero_infinity``, where the loss is ``+inf``; NaN stays the generic path's)."""
+    if not is_concrete(lp) or lp.dtype not in (torch.float32, torch.float64):
         return None
-    if lp.numel() == 0 or not bool(torch.isfinite(lp).all()):
+    if lp.numel() == 0:
         return None
-    nll = torch.ctc_loss(lp.transpose(0, 1), labels, input_lengths, target_lengths, blank, 0,
-                         True)
-    s = labels.shape[1]
+    b, s = lp.shape[0], labels.shape[1]
+    finite = torch.isfinite(lp).all()
+    if is_host(lp):
+        if not bool(finite):
+            return None
+        il_h, tl_h = input_lengths, target_lengths
+    else:
+        host = torch.cat([input_lengths, target_lengths, finite.to(input_lengths.dtype)
+                          .reshape(1)]).cpu()
+        if not bool(host[-1]):
+            return None
+        il_h, tl_h = host[:b], host[b:2 * b]
+    nll = torch.ctc_loss(lp.transpose(0, 1), labels, il_h, tl_h, blank, 0, True)
     inside = torch.arange(1, s, device=labels.device) < target_lengths[:, None]
     repeats = ((labels[:, 1:] == labels[:, :-1]) & inside).sum(dim=1)
     infeasible = input_lengths < target_lengths + repeats
@@ -238,6 +258,7 @@ KERNELS: dict[str, Callable[..., Any]] = {
     "value_range": _value_range,
     "sort_with_indices": _sort_with_indices,
     "mean": _mean,
+    "abs0": _abs0,
     "ctc_loss": _ctc_loss,
 }
 if hasattr(_NN, "smooth_l1_loss"):  # the fused losses below torch.nn.functional

@@ -46,7 +46,7 @@ def p_distance(xp: Namespace, u: Array, v: Array, p: float, eps: float, axis: in
     if p == 2.0:
         s = xp.sum(diff * diff, axis=axis)
     else:
-        a = diff * xp.sign(diff)  # |diff| with the sub-gradient 0 at 0 on every backend
+        a = _ops.abs0(xp, diff)
         if p == 1.0:
             return xp.sum(a, axis=axis)
         s = xp.sum(_ops.pow_nonneg(xp, a, p), axis=axis)

@@ -12,10 +12,8 @@ _LOG2 = math.log(2.0)
 
 
 def _l1(xp: Namespace, pred: Array, target: Array) -> Array:
-    """``|r|`` as ``r sign(r)``: the sub-gradient 0 at ``r = 0`` on every backend (the
-    derivative of JAX's ``abs`` is 1 there)."""
-    r = pred - target
-    return r * xp.sign(r)
+    """``|r|`` with the sub-gradient 0 at ``r = 0`` on every backend (``_ops.abs0``)."""
+    return _ops.abs0(xp, pred - target)
 
 
 def _squared(xp: Namespace, pred: Array, target: Array) -> Array:

@@ -272,8 +272,12 @@ def lovasz_softmax_loss(
         if valid is not None:
             selected = selected & (xp.sum(xp.astype(valid, call.dtype), axis=-1) > 0)
         if mode == "list":
-            chosen = [c in ids for c in range(num_classes)]
-            selected = selected & xp.asarray(chosen, device=device(target))
+            # compared on the device: an array made from a host list would be an upload
+            ar = xp.arange(num_classes, device=device(target))
+            chosen = ar < 0
+            for c in ids:
+                chosen = chosen | (ar == c)
+            selected = selected & chosen
     loss = xp.where(selected, loss, xp.zeros_like(loss))
     if class_w is not None:
         loss = loss * class_w

@@ -307,8 +307,7 @@ def mape_loss(
     # an eps that rounds to 0 (or to a subnormal) in the compute dtype would give 0 / 0
     floor = max(eps, float(xp.finfo(call.dtype).smallest_normal))
     r = p - t
-    # |r| as r sign(r): the sub-gradient 0 at r = 0 on every backend (JAX's abs has 1 there)
-    loss = (r * xp.sign(r)) / _ops.clip(xp, xp.abs(t), min=floor)
+    loss = _ops.abs0(xp, r) / _ops.clip(xp, xp.abs(t), min=floor)
     return call.finish(100.0 * loss if percent else loss)
 
 

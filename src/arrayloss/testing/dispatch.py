@@ -1,6 +1,7 @@
 """What one torch call dispatches: every ATen operator (on a GPU each is a kernel launch of a
 few microseconds, which decides the time of small and medium batches there) and the scalar
-reads that make the host wait for the device (``aten._local_scalar_dense``, ``aten.item``).
+reads that make the host wait for the device (``aten._local_scalar_dense``, ``aten.item``), and
+the tensors made from host data (``aten.lift_fresh``: on a GPU an upload the host waits for).
 
 Counted with a ``TorchDispatchMode`` on CPU tensors, after one warm-up call; deterministic,
 so the test suite keeps a budget per loss (``tests/test_dispatch.py``) and the benchmark
@@ -29,6 +30,7 @@ VIEWS = frozenset({
     "aten._reshape_alias.default", "aten.reshape.default", "aten.movedim.int",
 })
 SYNCS = ("aten._local_scalar_dense", "aten.item")
+UPLOADS = ("aten.lift_fresh",)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -51,6 +53,12 @@ class Dispatched:
     def syncs(self) -> int:
         """Scalar reads: each one waits for the device."""
         return sum(n for op, n in self.ops.items() if op.startswith(SYNCS))
+
+    @property
+    def uploads(self) -> int:
+        """Tensors made from host data (a Python list, a NumPy array): on a GPU each is a
+        copy from host memory that waits."""
+        return sum(n for op, n in self.ops.items() if op.startswith(UPLOADS))
 
 
 def record(call: Callable[[], Any]) -> Dispatched:
@@ -97,6 +105,26 @@ def tensors(arrays: Sequence[Any], grad_args: Sequence[int] = (),
             out.append(t.requires_grad_(True) if i in grad_args else t)
         else:
             out.append(torch.from_numpy(a).to(device))
+    return out
+
+
+def device_options(call: Callable[..., Any], options: dict[str, Any],
+                   device: str = "cpu") -> dict[str, Any]:
+    """``options`` with each array-like value (a list of class weights, a NumPy ``alpha``)
+    as a tensor on ``device``, as a GPU user passes them (a host list is the caller's own
+    upload); a value ``call`` takes only as a list (``classes``) stays one."""
+    import arrayloss
+
+    out = dict(options)
+    for k, v in options.items():
+        if isinstance(v, (list, tuple, np.ndarray)):
+            (t,) = tensors([np.asarray(v)], (), device)
+            try:
+                with arrayloss.options(validate=False):
+                    call(**{**out, k: t})
+            except (TypeError, ValueError):
+                continue
+            out[k] = t
     return out
 
 
