@@ -15,7 +15,8 @@ from .._reduce import Call, Labels
 from .._validate import check_values
 
 __all__ = ["dense_cross_entropy", "kept_classes", "label_cross_entropy", "labels_kept",
-           "log_probabilities", "log_softmax_kept", "pow_one_minus_exp"]
+           "log_probabilities", "log_softmax_kept", "logits_label_cross_entropy",
+           "pow_one_minus_exp"]
 
 
 def log_softmax_kept(call: Call, z: Array, ax: int) -> tuple[Array, Array | None]:
@@ -109,4 +110,34 @@ def label_cross_entropy(xp: Namespace, lab: Labels, log_p: Array, class_w: Array
         terms = log_p if class_w is None else _ops.along(xp, class_w, log_p.ndim, ax) * log_p
         nll = (1.0 - ls) * nll - (ls / (log_p.shape[ax] if n is None else n)) * xp.sum(
             terms, axis=ax)
+    return nll
+
+
+def logits_label_cross_entropy(xp: Namespace, lab: Labels, z: Array, class_w: Array | None,
+                               ls: float) -> Array:
+    """``label_cross_entropy(log_softmax(z))`` without forming the log-softmax (for a library
+    with no one-kernel log-softmax; ``_ops.log_softmax_parts``): the label's entry taken from
+    ``z`` (the same rounding as the gathered log-softmax), the smoothing sum as
+    ``sum_c w_c (z_c - m) - (sum_c w_c) log_s``. Under XLA this reads the logits in two
+    fused passes, as optax's loss does. In a slice holding ``+inf`` the smoothing sum is its
+    limit, ``-inf`` unless every logit is ``+inf``."""
+    ax = lab.axis
+    shifted, log_s, at, limit = _ops.log_softmax_parts(xp, z, ax)
+    nll = 0.0 - at(lab.gather(xp, z))  # +0 (not -0) where p = 1
+    if lab.w_y is not None:
+        nll = lab.w_y * nll
+    if ls != 0.0:
+        c = z.shape[ax]
+        log_s = xp.squeeze(log_s, axis=ax)
+        w_sum: Any = c
+        if class_w is None:
+            total = xp.sum(shifted, axis=ax)
+        else:
+            total = xp.sum(_ops.along(xp, class_w, z.ndim, ax) * shifted, axis=ax)
+            w_sum = xp.sum(class_w)
+        total = total - w_sum * log_s
+        if limit is not None:  # log_s = log k there: every logit +inf when k = C
+            every = xp.exp(log_s) > c - 0.5
+            total = xp.where(limit, _ops.fill(xp, ~every, -math.inf, -w_sum * log_s), total)
+        nll = (1.0 - ls) * nll - (ls / c) * total
     return nll

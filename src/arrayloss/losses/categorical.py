@@ -46,6 +46,7 @@ from ._softmax import (
     labels_kept,
     log_probabilities,
     log_softmax_kept,
+    logits_label_cross_entropy,
     pow_one_minus_exp,
 )
 
@@ -235,7 +236,12 @@ def cross_entropy(
         return call.finish(dense_cross_entropy(xp, log_p, call.float(target), class_w, ls, ax,
                                                kept_classes(call, cm, c, ax, True)))
     lab = Labels(fn, "target", xp, target, c, ax, ignore_index, class_w)
-    log_p, cm = log_probabilities(call, lab.mask_logits(xp, call.float(pred)), ax, from_logits)
+    z = lab.mask_logits(xp, call.float(pred))
+    per_sample = call.where is None or call.where.ndim != z.ndim  # no class-axis mask
+    if from_logits and per_sample and _ops.kernel(xp, "log_softmax") is None:
+        # no one-kernel log-softmax: the label's entry without the full log-softmax
+        return lab.reduce(call, logits_label_cross_entropy(xp, lab, z, class_w, ls))
+    log_p, cm = log_probabilities(call, z, ax, from_logits)
     loss = label_cross_entropy(xp, lab, log_p, class_w, ls, kept_classes(call, cm, c, ax, False))
     return lab.reduce(call, labels_kept(call, lab, cm, loss))
 
