@@ -149,6 +149,7 @@ def render(out_dir: pathlib.Path, data: dict[str, Any] | None = None) -> str:
         lines += [f"### {title}", "", f"![{title}: ratio to each peer]({out_dir.name}/{name})",
                   "", *table(rows, backend), ""]
     lines += scaling_section(out_dir)
+    lines += gpu_section()
     vocab = [r for r in rows if r["size"] == "vocab"]
     if vocab:
         lines += ["### Memory: cross-entropy over 50,000 classes", "",
@@ -225,6 +226,56 @@ def scaling_section(out_dir: pathlib.Path, path: pathlib.Path = SCALING) -> list
             "machine: a loss that only reads its inputs once runs near it. "
             "Reproduce with `python benchmarks/scaling.py --docs`.", "",
             f"![Time per call against input size]({out_dir.name}/bench-scaling.png)", ""]
+
+
+GPU = HERE / "benchmarks-gpu.json"
+_GPU_PEER = {"torch:cuda": "`torch.nn.functional` or the torchvision formula, CUDA",
+             "jax:gpu": "optax under `jax.jit`, GPU", "cupy": "the CUDA torch peer, same GPU"}
+
+
+def gpu_section(path: pathlib.Path = GPU) -> list[str]:
+    """The GPU check's results (``.ci/gpu``'s ``gpu-report.json``, copied to
+    ``benchmarks-gpu.json``): the card, the test rows, host reads and the ratios."""
+    if not path.exists():
+        return []
+    report = load(path)
+    s = report["setting"]
+    lines = ["### GPU", "",
+             f"Measured by `.ci/gpu` on one {s['card']} (torch {s['torch']}, JAX {s['jax']}, "
+             f"CuPy {s['cupy']}, optax {s['optax']}). Each call is followed by a "
+             "synchronisation, so a call costs at least the launch and wait of one kernel "
+             "(tens of microseconds): at small sizes the ratio compares the number of kernels "
+             "each side launches.", ""]
+    m = report.get("matrix")
+    if m:
+        rows = {k: v for k, v in m["rows"].items() if k != "other"}
+        lines += ["Test rows on the GPU: " + "; ".join(
+            f"{k} {v['passed']} passed, {v['failed']} failed" for k, v in sorted(rows.items()))
+            + ".", ""]
+    h = report.get("syncs")
+    if h:
+        lines += [f"Host synchronisations ({h['calls']} calls of the catalogue's cases, "
+                  "`torch.cuda.set_sync_debug_mode('error')`): "
+                  + (", ".join(f"`{k}`" for k in sorted(h["syncing"])) or "none") + ".", ""]
+    bench = report.get("benchmark", {}).get("rows", [])
+    for backend in ("torch:cuda", "jax:gpu", "cupy"):
+        sel = [r for r in bench if r["backend"] == backend]
+        if not sel:
+            continue
+        sizes = sorted({r["n"] for r in sel})
+        lines += [f"Ratio arrayloss / {_GPU_PEER[backend]} (`{backend}`):", "",
+                  "| loss | mode | " + " | ".join(f"{n:,}" for n in sizes) + " |",
+                  "|---|---|" + "--:|" * len(sizes)]
+        keys = list(dict.fromkeys((r["loss"], r["mode"]) for r in sel))
+        for loss, mode in keys:
+            cells = []
+            for n in sizes:
+                r = next((r for r in sel if (r["loss"], r["mode"], r["n"]) == (loss, mode, n)),
+                         None)
+                cells.append("–" if r is None else f"{r['ratio']:.2f}")
+            lines.append(f"| `{loss}` | {mode} | " + " | ".join(cells) + " |")
+        lines.append("")
+    return lines
 
 
 def _write(out_dir: pathlib.Path, text: str) -> str:

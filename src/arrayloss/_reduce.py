@@ -204,6 +204,20 @@ class Call:
         if self.where is not None and self.where.ndim == len(shape):
             self.where = _merged_mask(self.fn, self.xp, self.where, shape, axes)
 
+    def finish_fused(self, name: str, formula: Callable[..., Array], *args: Any) -> Array:
+        """``finish(_ops.fused(xp, name, formula, *args))``; where the reduction is a plain
+        mean or sum (no ``weight``, ``where`` or replicas, a non-empty input) the library's
+        kernel for the reduced loss (``<name>_reduced``) computes it in one operator that
+        never materialises the elementwise loss, forward or backward."""
+        xp = self.xp
+        red = "mean" if self.reduction == "weighted_mean" else self.reduction
+        if (red in ("mean", "sum") and self.weight is None and self.where is None
+                and self.replicas is None and numel(args[0]) > 0):
+            fn = _ops.kernel(xp, name + "_reduced")
+            if fn is not None:
+                return to_result(xp, fn(red, *args), self.out_dtype)
+        return self.finish(_ops.fused(xp, name, formula, *args))
+
     def finish(
         self,
         loss: Array,

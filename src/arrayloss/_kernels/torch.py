@@ -261,6 +261,28 @@ KERNELS: dict[str, Callable[..., Any]] = {
     "abs0": _abs0,
     "ctc_loss": _ctc_loss,
 }
+#: torch's reduction codes
+_REDUCTION = {"mean": 1, "sum": 2}
+
+
+def _l1_reduced(reduction: str, pred: Tensor, target: Tensor) -> Tensor:
+    return _NN.l1_loss(pred, target, _REDUCTION[reduction])
+
+
+def _mse_reduced(reduction: str, pred: Tensor, target: Tensor) -> Tensor:
+    return _NN.mse_loss(pred, target, _REDUCTION[reduction])
+
+
+def _huber_reduced(reduction: str, pred: Tensor, target: Tensor, delta: float) -> Tensor:
+    return _NN.huber_loss(pred, target, _REDUCTION[reduction], delta)
+
+
+def _smooth_l1_reduced(reduction: str, pred: Tensor, target: Tensor, beta: float) -> Tensor:
+    return _NN.smooth_l1_loss(pred, target, _REDUCTION[reduction], beta)
+
+
 if hasattr(_NN, "smooth_l1_loss"):  # the fused losses below torch.nn.functional
     KERNELS.update({"l1_loss": _l1, "mse_loss": _mse, "huber_loss": _huber,
-                    "smooth_l1_loss": _smooth_l1})
+                    "smooth_l1_loss": _smooth_l1, "l1_loss_reduced": _l1_reduced,
+                    "mse_loss_reduced": _mse_reduced, "huber_loss_reduced": _huber_reduced,
+                    "smooth_l1_loss_reduced": _smooth_l1_reduced})

@@ -65,7 +65,7 @@ def l1_loss(
     """
     call, p, t = elementwise("l1_loss", pred, target, reduction=reduction, weight=weight,
                              where=where, replicas=replicas)
-    return call.finish(_ops.fused(call.xp, "l1_loss", _l1, p, t))
+    return call.finish_fused("l1_loss", _l1, p, t)
 
 
 def mse_loss(
@@ -91,7 +91,7 @@ def mse_loss(
     """
     call, p, t = elementwise("mse_loss", pred, target, reduction=reduction, weight=weight,
                              where=where, replicas=replicas)
-    return call.finish(_ops.fused(call.xp, "mse_loss", _squared, p, t))
+    return call.finish_fused("mse_loss", _squared, p, t)
 
 
 def smooth_l1_loss(
@@ -128,8 +128,8 @@ def smooth_l1_loss(
     if beta < float(call.xp.finfo(call.dtype).smallest_normal):
         # beta = 0, or below the dtype's normal range (where r^2 / beta loses every digit
         # or divides by a beta rounded to 0): plain L1, within beta / 2 of the exact value
-        return call.finish(_ops.fused(call.xp, "l1_loss", _l1, p, t))
-    return call.finish(_ops.fused(call.xp, "smooth_l1_loss", _smooth_l1, p, t, beta))
+        return call.finish_fused("l1_loss", _l1, p, t)
+    return call.finish_fused("smooth_l1_loss", _smooth_l1, p, t, beta)
 
 
 def huber_loss(
@@ -162,7 +162,7 @@ def huber_loss(
     delta = check_number(fn, "delta", delta, gt=0.0)
     call, p, t = elementwise(fn, pred, target, reduction=reduction, weight=weight, where=where,
                              replicas=replicas)
-    return call.finish(_ops.fused(call.xp, "huber_loss", _huber, p, t, delta))
+    return call.finish_fused("huber_loss", _huber, p, t, delta)
 
 
 def tukey_biweight_loss(
