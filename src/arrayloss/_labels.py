@@ -22,22 +22,24 @@ class Labels:
     weights).
 
     ``labels``: the labels in the default integer dtype (any integer dtype is accepted; see
-    ``check_labels``), with ignored and out-of-range entries pointing at class 0 (so no
-    backend's gather fails); ``index``: the same with a size-1 class axis; ``w_y``: the
-    per-sample class weight (``None`` without ``class_weight``). Out-of-range labels can only
+    ``check_labels``), with ignored and out-of-range entries clipped into ``[0, C)`` (so no
+    backend's gather fails; ``out_of_range`` marks them); ``index``: the same with a size-1
+    class axis; ``w_y``: the per-sample class weight (``None`` without ``class_weight``). Out-of-range labels can only
     reach here when value checks are skipped (tracing, Dask, GPU arrays, ``validate=False``):
     their samples give NaN, never a silently wrong class.
     """
 
-    __slots__ = ("axis", "ignored", "in_range", "index", "labels", "w_y")
+    __slots__ = ("axis", "ignored", "index", "labels", "out_of_range", "w_y")
 
     def __init__(self, fn: str, name: str, xp: Namespace, labels: Array, num_classes: int,
                  axis: int, ignore_index: int | None, class_weight: Array | None) -> None:
         y, ii = check_labels(fn, name, xp, labels, num_classes, ignore_index)
         self.axis = axis
         self.ignored = None if ii is None else y == ii
-        self.in_range = (y >= 0) & (y < num_classes)
-        y = xp.where(self.in_range, y, xp.zeros_like(y))
+        safe = _ops.clip(xp, y, min=0, max=num_classes - 1)
+        self.out_of_range = safe != y
+        # the gather must stay in bounds; which class it reads is irrelevant (NaN there)
+        y = safe
         self.labels = y
         self.index = xp.expand_dims(y, axis=axis)
         self.w_y = None if class_weight is None else _ops.take(xp, class_weight, y)
@@ -47,7 +49,7 @@ class Labels:
         NaN), ignored samples then get a finite value and exactly zero gradient."""
         if self.ignored is None:
             return z
-        return xp.where(xp.expand_dims(self.ignored, axis=self.axis), xp.zeros_like(z), z)
+        return _ops.fill(xp, xp.expand_dims(self.ignored, axis=self.axis), 0.0, z)
 
     def gather(self, xp: Namespace, x: Array) -> Array:
         """The entry of ``x`` at the label along the class axis (class axis removed)."""
@@ -58,14 +60,14 @@ class Labels:
         """Mask ignored samples and reduce with the torch denominator
         ``sum_{not ignored} class_weight[y]`` (the count without class weights)."""
         xp = call.xp
-        loss = xp.where(self.in_range, loss, xp.full_like(loss, math.nan))
+        loss = _ops.fill(xp, self.out_of_range, math.nan, loss)
         valid = None
         if self.ignored is not None:
             valid = ~self.ignored
-            loss = xp.where(valid, loss, xp.zeros_like(loss))
+            loss = _ops.fill(xp, self.ignored, 0.0, loss)
         if self.w_y is None:
             return call.finish(loss, mask=valid)
         w = self.w_y
         if valid is not None:
-            w = xp.where(valid, w, xp.zeros_like(w))
+            w = _ops.fill(xp, self.ignored, 0.0, w)
         return call.finish(loss, count=w)

@@ -19,6 +19,12 @@ def is_host(x: Any) -> bool:
     return False
 
 
+def clip(x: Any, min: Any = None, max: Any = None) -> Any:
+    # Dask's own clip works block by block (the array-API wrapper broadcasts the bounds to
+    # arrays and rechunks them against the input)
+    return da.clip(x, min, max)
+
+
 def median(x: Any, axis: int) -> Any:
     return da.median(x, axis=axis)
 

@@ -157,6 +157,8 @@ def _relu(x: Tensor) -> Tensor:
 
 
 def _fill(cond: Tensor, value: float, x: Tensor) -> Tensor:
+    if cond.dim() <= x.dim() and torch.broadcast_shapes(cond.shape, x.shape) == x.shape:
+        return x.masked_fill(cond, value)  # one operator (where with a number makes two)
     return torch.where(cond, value, x)
 
 
