@@ -186,9 +186,9 @@ def test_ignored_positions_get_zero_gradient(backend_id: str, poison: float,
 
 
 def _int_dtypes(b: backends.Backend) -> list[str]:
-    if b.mode == "compile":  # a compile per dtype: the narrow signed and unsigned ones, and
-        # int32 (the default integer of some platforms)
-        return ["int8", "int32", "uint8"]
+    if b.mode == "compile":  # a compile per dtype: the narrow signed and unsigned ones (the
+        # ones that wrap; the wider ones run on the eager rows)
+        return ["int8", "uint8"]
     return ["int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64"]
 
 
@@ -244,7 +244,7 @@ def test_every_integer_label_dtype(backend_id: str, record: catalog.Record,
         got = b.to_numpy(b.call(record.fn, conv, {**case.options, **ckw}))
         np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12, err_msg=dtype)
         ran += 1
-    assert ran >= (2 if b.mode == "compile" else 4)  # +-1 labels do not fit the unsigned
+    assert ran >= (1 if b.mode == "compile" else 4)  # +-1 labels do not fit the unsigned
 
 
 def _beyond_range_inputs(record: catalog.Record, num_classes: int, top: int,

@@ -24,9 +24,9 @@ class Labels:
     ``labels``: the labels in the default integer dtype (any integer dtype is accepted; see
     ``check_labels``), with ignored and out-of-range entries clipped into ``[0, C)`` (so no
     backend's gather fails; ``out_of_range`` marks them); ``index``: the same with a size-1
-    class axis; ``w_y``: the per-sample class weight (``None`` without ``class_weight``). Out-of-range labels can only
-    reach here when value checks are skipped (tracing, Dask, GPU arrays, ``validate=False``):
-    their samples give NaN, never a silently wrong class.
+    class axis; ``w_y``: the per-sample class weight (``None`` without ``class_weight``).
+    Out-of-range labels can only reach here when value checks are skipped (tracing, Dask, GPU
+    arrays, ``validate=False``): their samples give NaN, never a silently wrong class.
     """
 
     __slots__ = ("axis", "ignored", "index", "labels", "out_of_range", "w_y")
