@@ -256,7 +256,9 @@ def gpu_section(path: pathlib.Path = GPU) -> list[str]:
     if h:
         lines += [f"Host synchronisations ({h['calls']} calls of the catalogue's cases, "
                   "`torch.cuda.set_sync_debug_mode('error')`): "
-                  + (", ".join(f"`{k}`" for k in sorted(h["syncing"])) or "none") + ".", ""]
+                  + (", ".join(f"`{k}`" for k in sorted(h["syncing"])) or "none") + "."
+                  + "".join(f" `{k}` {v}." for k, v in sorted(h.get("like_peer", {}).items())),
+                  ""]
     bench = report.get("benchmark", {}).get("rows", [])
     for backend in ("torch:cuda", "jax:gpu", "cupy"):
         sel = [r for r in bench if r["backend"] == backend]
