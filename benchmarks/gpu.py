@@ -210,6 +210,9 @@ def markdown(report: dict[str, Any]) -> str:
                   for row, c in sorted(m["rows"].items())]
         lines.append("")
     h = report.get("syncs")
+    if h and "error" in h:
+        lines += ["## Host syncs", "", h["error"], ""]
+        h = None
     if h:
         lines += ["## Host syncs", "",
                   f"{h['calls']} calls with default options on device arrays; "
@@ -218,6 +221,9 @@ def markdown(report: dict[str, Any]) -> str:
         lines += [f"- `{k}` {v}" for k, v in sorted(h.get("like_peer", {}).items())]
         lines.append("")
     ops = report.get("operators")
+    if isinstance(ops, dict):
+        lines += ["## Operators per call", "", ops["error"], ""]
+        ops = None
     if ops:
         lines += ["## Operators per call (about 1,000 elements)", "",
                   "| loss | forward: ours / peer | forward + backward: ours / peer | peer |",
@@ -248,6 +254,8 @@ def main(argv: list[str]) -> int:
     p.add_argument("out", type=pathlib.Path)
     p.add_argument("--dry-run", action="store_true")
     p.add_argument("--budget-s", type=float, default=460.0)
+    p.add_argument("--no-tests", action="store_true",
+                   help="skip the test rows (a rerun of the measurements only)")
     args = p.parse_args(argv)
     out = args.out.resolve()
     out.mkdir(parents=True, exist_ok=True)
@@ -265,7 +273,11 @@ def main(argv: list[str]) -> int:
         (out / "gpu-report.md").write_text(markdown(report))
 
     _log(f"card: {report['setting']['card']}; budget {args.budget_s:.0f} s")
-    report["matrix"] = matrix_rows(out, dry, timeout_s=max(min(0.45 * left(), 240.0), 30.0))
+    if args.no_tests:
+        report["skipped_steps"].append("matrix")
+        report["matrix"] = {"exit": 0, "seconds": 0, "rows": {}}
+    else:
+        report["matrix"] = matrix_rows(out, dry, timeout_s=max(min(0.45 * left(), 240.0), 30.0))
     _log(f"test rows: {report['matrix']['rows']} (exit {report['matrix']['exit']})")
     save()
     for name, step in (("syncs", lambda: host_syncs(dry, losses)),
@@ -273,7 +285,10 @@ def main(argv: list[str]) -> int:
         if left() < 60:
             report["skipped_steps"].append(name)
             continue
-        report[name] = step()
+        try:
+            report[name] = step()
+        except Exception as exc:  # one broken step must not lose the others
+            report[name] = {"error": f"{type(exc).__name__}: {exc}"[:500]}
         _log(f"{name}: done")
         save()
     if left() > 45:

@@ -219,7 +219,8 @@ def _ctc_loss(lp: Tensor, labels: Tensor, input_lengths: Tensor, target_lengths:
                           .reshape(1)]).cpu()
         if not bool(host[-1]):
             return None
-        il_h, tl_h = host[:b], host[b:2 * b]
+        # as lists: torch's CUDA kernel takes host lengths in that form only
+        il_h, tl_h = host[:b].tolist(), host[b:2 * b].tolist()
     nll = torch.ctc_loss(lp.transpose(0, 1), labels, il_h, tl_h, blank, 0, True)
     inside = torch.arange(1, s, device=labels.device) < target_lengths[:, None]
     repeats = ((labels[:, 1:] == labels[:, :-1]) & inside).sum(dim=1)
