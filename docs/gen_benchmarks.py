@@ -260,6 +260,8 @@ def gpu_section(path: pathlib.Path = GPU) -> list[str]:
                   + "".join(f" `{k}` {v}." for k, v in sorted(h.get("like_peer", {}).items())),
                   ""]
     bench = report.get("benchmark", {}).get("rows", [])
+    if bench and report.get("benchmark_note"):
+        lines += [report["benchmark_note"], ""]
     for backend in ("torch:cuda", "jax:gpu", "cupy"):
         sel = [r for r in bench if r["backend"] == backend]
         if not sel:

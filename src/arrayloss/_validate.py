@@ -47,6 +47,7 @@ __all__ = [
     "check_values",
     "check_where",
     "integer_labels",
+    "readable",
     "representable",
 ]
 
@@ -238,7 +239,7 @@ def broadcastable_to(shape: tuple[Any, ...], target: tuple[Any, ...]) -> bool:
 # values
 
 
-def _readable(x: Array) -> bool:
+def readable(x: Array) -> bool:
     """Whether the values of ``x`` may be read now: concrete (not traced, compiled or lazy)
     first, so that no option is read while a compiler traces; then the ``validate`` option
     and, unless it is ``"always"``, host memory."""
@@ -290,12 +291,12 @@ def check_values(
 
     Skipped when the values cannot be read now (see the module docstring).
     """
-    if not _readable(x) or numel(x) == 0:
+    if not readable(x) or numel(x) == 0:
         return
     if within is not None:
         lo, hi, hi_open = within
-        mn, mx = _ops.value_range(xp, x)
-        if bool((mn >= lo) & ((mx < hi) if hi_open else (mx <= hi))):
+        mn, mx = (_scalar(xp, v) for v in _ops.value_range(xp, x))  # two reads, no ops
+        if mn >= lo and (mx < hi if hi_open else mx <= hi):  # False for NaN
             return
     mask = bad(x)
     if bool(xp.any(mask)):
@@ -304,6 +305,11 @@ def check_values(
         at = f" at index {where}" if where else ""
         extra = hint(value) if hint is not None else ""
         raise ValueError(f"{fn}: `{name}` {what}; found {value!r}{at}{extra}")
+
+
+def _scalar(xp: Namespace, v: Array) -> int | float:
+    """A readable 0-d array as a Python number (exact for 64-bit integers)."""
+    return int(v) if xp.isdtype(v.dtype, "integral") else float(v)
 
 
 def check_ignore_index(fn: str, ignore_index: Any, num_classes: int) -> int | None:

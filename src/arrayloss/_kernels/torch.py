@@ -165,7 +165,8 @@ def _fill(cond: Tensor, value: float, x: Tensor) -> Tensor:
 def _value_range(x: Tensor) -> tuple[Tensor, Tensor] | None:
     if x.dtype == torch.bool:
         return None
-    mn, mx = torch.aminmax(x)
+    with torch.no_grad():  # read by value checks (torch warns when reading grad tensors)
+        mn, mx = torch.aminmax(x)
     return mn, mx
 
 
@@ -265,7 +266,19 @@ KERNELS: dict[str, Callable[..., Any]] = {
     "ctc_loss": _ctc_loss,
 }
 #: torch's reduction codes
-_REDUCTION = {"mean": 1, "sum": 2}
+_REDUCTION = {"none": 0, "mean": 1, "sum": 2}
+
+
+def _cross_entropy(z: Tensor, labels: Tensor, axis: int, class_weight: Tensor | None,
+                   ignore_index: int | None, smoothing: float, reduction: str
+                   ) -> Tensor | None:
+    """``F.cross_entropy`` with the classes on ``axis`` (1, or the last of a matrix); the
+    caller checks the result (see ``losses._softmax.fused_label_cross_entropy``)."""
+    if z.ndim < 2 or not (axis == 1 or (z.ndim == 2 and axis in (-1, 1))):
+        return None
+    ii = -100 if ignore_index is None else ignore_index
+    return _NN.cross_entropy_loss(z, labels, class_weight, _REDUCTION[reduction], ii,
+                                  smoothing)
 
 
 def _l1_reduced(reduction: str, pred: Tensor, target: Tensor) -> Tensor:
@@ -288,4 +301,5 @@ if hasattr(_NN, "smooth_l1_loss"):  # the fused losses below torch.nn.functional
     KERNELS.update({"l1_loss": _l1, "mse_loss": _mse, "huber_loss": _huber,
                     "smooth_l1_loss": _smooth_l1, "l1_loss_reduced": _l1_reduced,
                     "mse_loss_reduced": _mse_reduced, "huber_loss_reduced": _huber_reduced,
-                    "smooth_l1_loss_reduced": _smooth_l1_reduced})
+                    "smooth_l1_loss_reduced": _smooth_l1_reduced,
+                    "cross_entropy": _cross_entropy})

@@ -41,6 +41,7 @@ from .._validate import (
 )
 from ._softmax import (
     dense_cross_entropy,
+    fused_label_cross_entropy,
     kept_classes,
     label_cross_entropy,
     labels_kept,
@@ -235,6 +236,11 @@ def cross_entropy(
         log_p, cm = log_probabilities(call, call.float(pred), ax, from_logits)
         return call.finish(dense_cross_entropy(xp, log_p, call.float(target), class_w, ls, ax,
                                                kept_classes(call, cm, c, ax, True)))
+    if from_logits:
+        out = fused_label_cross_entropy(call, call.float(pred), target, ax, c, ignore_index,
+                                        class_w, ls)
+        if out is not None:
+            return out
     lab = Labels(fn, "target", xp, target, c, ax, ignore_index, class_w)
     z = lab.mask_logits(xp, call.float(pred))
     per_sample = call.where is None or call.where.ndim != z.ndim  # no class-axis mask
