@@ -53,6 +53,7 @@ from ._validate import (
     check_reduction,
     check_same_shape,
     check_where,
+    readable,
 )
 
 __all__ = ["Call", "Labels", "elementwise", "start", "start_class_axes", "start_classes"]
@@ -203,6 +204,28 @@ class Call:
         shape is ``shape``) as ``pred``'s are merged; a per-sample ``where`` is unchanged."""
         if self.where is not None and self.where.ndim == len(shape):
             self.where = _merged_mask(self.fn, self.xp, self.where, shape, axes)
+
+    def fused_checked(self, name: str, *args: Any) -> Array | None:
+        """The whole loss, reduction included, by the library's fused kernel ``name``
+        (called as ``kernel(reduction, *args)``), whose value is arrayloss's wherever it
+        holds no NaN; ``None`` when the general path must run.
+
+        The kernel runs only where its result can be confirmed at no cost: every array
+        argument readable on the host, no ``weight``, ``where`` or replicas. A NaN in its
+        result (an infinite or NaN input, which the general path turns into limits or NaN;
+        an empty mean, which is 0 here) hands the call back (``None``). On a GPU that
+        confirmation would be a synchronisation, so device arrays take the general path."""
+        xp = self.xp
+        fn = _ops.kernel(xp, name)
+        if (fn is None or self.weight is not None or self.where is not None
+                or self.replicas is not None
+                or not all(readable(a) for a in args if hasattr(a, "shape"))):
+            return None
+        red = "mean" if self.reduction == "weighted_mean" else self.reduction
+        out = fn(red, *args)
+        if out is None or bool(xp.any(xp.isnan(out)) if out.ndim else xp.isnan(out)):
+            return None
+        return to_result(xp, out, self.out_dtype)
 
     def finish_fused(self, name: str, formula: Callable[..., Array], *args: Any) -> Array:
         """``finish(_ops.fused(xp, name, formula, *args))``; where the reduction is a plain

@@ -269,8 +269,8 @@ KERNELS: dict[str, Callable[..., Any]] = {
 _REDUCTION = {"none": 0, "mean": 1, "sum": 2}
 
 
-def _cross_entropy(z: Tensor, labels: Tensor, axis: int, class_weight: Tensor | None,
-                   ignore_index: int | None, smoothing: float, reduction: str
+def _cross_entropy(reduction: str, z: Tensor, labels: Tensor, axis: int,
+                   class_weight: Tensor | None, ignore_index: int | None, smoothing: float
                    ) -> Tensor | None:
     """``F.cross_entropy`` with the classes on ``axis`` (1, or the last of a matrix); the
     caller checks the result (see ``losses._softmax.fused_label_cross_entropy``)."""
@@ -279,6 +279,19 @@ def _cross_entropy(z: Tensor, labels: Tensor, axis: int, class_weight: Tensor | 
     ii = -100 if ignore_index is None else ignore_index
     return _NN.cross_entropy_loss(z, labels, class_weight, _REDUCTION[reduction], ii,
                                   smoothing)
+
+
+def _bce_with_logits(reduction: str, z: Tensor, y: Tensor, pos_weight: Any
+                     ) -> Tensor | None:
+    """``F.binary_cross_entropy_with_logits`` (the caller checks the result: see
+    ``Call.fused_checked``); declines a ``pos_weight`` that needs a gradient (torch's kernel
+    has none for it)."""
+    if isinstance(pos_weight, torch.Tensor) and pos_weight.requires_grad:
+        return None
+    if pos_weight is not None and not isinstance(pos_weight, torch.Tensor):
+        pos_weight = torch.tensor(pos_weight, dtype=z.dtype)  # a host number: no upload
+    return torch.binary_cross_entropy_with_logits(z, y, None, pos_weight,
+                                                  _REDUCTION[reduction])
 
 
 def _l1_reduced(reduction: str, pred: Tensor, target: Tensor) -> Tensor:
@@ -302,4 +315,5 @@ if hasattr(_NN, "smooth_l1_loss"):  # the fused losses below torch.nn.functional
                     "smooth_l1_loss": _smooth_l1, "l1_loss_reduced": _l1_reduced,
                     "mse_loss_reduced": _mse_reduced, "huber_loss_reduced": _huber_reduced,
                     "smooth_l1_loss_reduced": _smooth_l1_reduced,
-                    "cross_entropy": _cross_entropy})
+                    "cross_entropy": _cross_entropy,
+                    "binary_cross_entropy_with_logits": _bce_with_logits})

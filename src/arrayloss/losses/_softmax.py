@@ -10,7 +10,7 @@ import math
 from typing import Any
 
 from .. import _ops
-from .._namespace import Array, Namespace, to_result
+from .._namespace import Array, Namespace
 from .._reduce import Call, Labels
 from .._validate import check_labels, check_values, readable
 
@@ -155,24 +155,11 @@ def fused_label_cross_entropy(call: Call, z: Array, labels: Array, ax: int, c: i
                               ignore_index: int | None, class_w: Array | None, ls: float
                               ) -> Array | None:
     """The cross-entropy of logits ``z`` against integer ``labels`` by the library's fused
-    kernel (torch's ``F.cross_entropy``: two operators, forward and backward), or ``None``
-    where the general path must run.
-
-    The kernel computes the same value where every counted logit is finite and some sample
-    is counted. It runs when that can be confirmed afterwards at no cost: labels and logits
-    readable on the host (so the labels are also checked first), no ``weight``, ``where`` or
-    replicas; a NaN in its result (a ``+inf`` or NaN logit, every sample ignored) hands the
-    call to the general path, which gives the limits, the NaN and the empty mean's 0. On a
-    GPU that confirmation would be a synchronisation, so device arrays take the general
-    path."""
+    kernel (torch's ``F.cross_entropy``: two operators, forward and backward) where
+    ``Call.fused_checked`` can confirm it (host arrays; the labels are checked first), else
+    ``None``. Its value is the general path's wherever it holds no NaN."""
     xp = call.xp
-    fn = _ops.kernel(xp, "cross_entropy")
-    red = "mean" if call.reduction == "weighted_mean" else call.reduction
-    if (fn is None or call.weight is not None or call.where is not None
-            or call.replicas is not None or not (readable(z) and readable(labels))):
+    if _ops.kernel(xp, "cross_entropy") is None or not (readable(z) and readable(labels)):
         return None
     y, _ = check_labels(call.fn, "target", xp, labels, c, ignore_index)  # in int64
-    out = fn(z, y, ax, class_w, ignore_index, ls, red)
-    if out is None or bool(xp.any(xp.isnan(out)) if out.ndim else xp.isnan(out)):
-        return None
-    return to_result(xp, out, call.out_dtype)
+    return call.fused_checked("cross_entropy", z, y, ax, class_w, ignore_index, ls)

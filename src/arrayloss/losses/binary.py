@@ -188,7 +188,8 @@ def binary_cross_entropy_with_logits(
     fn = "binary_cross_entropy_with_logits"
     call, z, y, pw = _binary_start(fn, pred, target, pos_weight, label_smoothing, weight, where,
                                    reduction, replicas)
-    return call.finish(_bce_with_logits(call.xp, z, y, pw))
+    out = call.fused_checked(fn, z, y, pw)  # torch's fused loss where it can be confirmed
+    return call.finish(_bce_with_logits(call.xp, z, y, pw)) if out is None else out
 
 
 
