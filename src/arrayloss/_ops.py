@@ -343,7 +343,10 @@ def value_range(xp: Namespace, x: Array) -> tuple[Array, Array]:
     value checks' fast path and ``finite_on_host``."""
     fn = kernel(xp, "value_range")
     out = None if fn is None else fn(x)
-    return (xp.min(x), xp.max(x)) if out is None else out
+    if out is None:  # read as numbers by the checks: no gradient (torch warns on reading one)
+        x = stop_gradient(xp, x)
+        return xp.min(x), xp.max(x)
+    return out
 
 
 def finite_on_host(xp: Namespace, x: Array) -> bool:
