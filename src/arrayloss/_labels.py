@@ -4,16 +4,16 @@ over them (``Labels``)."""
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from . import _ops
 from ._namespace import Array, Namespace
-from ._validate import check_labels
+from ._validate import check_labels, readable
 
 if TYPE_CHECKING:
     from ._reduce import Call
 
-__all__ = ["Labels"]
+__all__ = ["Labels", "fused_with_labels"]
 
 
 class Labels:
@@ -71,3 +71,18 @@ class Labels:
         if valid is not None:
             w = _ops.fill(xp, self.ignored, 0.0, w)
         return call.finish(loss, count=w)
+
+
+def fused_with_labels(call: Call, name: str, x: Array, labels: Array, axis: int,
+                      num_classes: int, ignore_index: int | None, *options: Any
+                      ) -> Array | None:
+    """A loss over integer labels by the library's fused kernel ``name`` (torch's
+    ``F.cross_entropy``, ``F.nll_loss``: two operators, forward and backward) where
+    ``Call.fused_checked`` can confirm it (host arrays; the labels are checked first and
+    passed in the default integer dtype), else ``None``. The kernel is called as
+    ``kernel(reduction, x, labels, axis, *options)``."""
+    xp = call.xp
+    if _ops.kernel(xp, name) is None or not (readable(x) and readable(labels)):
+        return None
+    y, _ = check_labels(call.fn, "target", xp, labels, num_classes, ignore_index)
+    return call.fused_checked(name, x, y, axis, *options)

@@ -281,6 +281,15 @@ def _cross_entropy(reduction: str, z: Tensor, labels: Tensor, axis: int,
                                   smoothing)
 
 
+def _nll_loss(reduction: str, x: Tensor, labels: Tensor, axis: int,
+              class_weight: Tensor | None, ignore_index: int | None) -> Tensor | None:
+    """``F.nll_loss`` with the classes on ``axis`` (as ``_cross_entropy``)."""
+    if x.ndim < 2 or not (axis == 1 or (x.ndim == 2 and axis in (-1, 1))):
+        return None
+    ii = -100 if ignore_index is None else ignore_index
+    return _NN.nll_loss_nd(x, labels, class_weight, _REDUCTION[reduction], ii)
+
+
 def _bce_with_logits(reduction: str, z: Tensor, y: Tensor, pos_weight: Any
                      ) -> Tensor | None:
     """``F.binary_cross_entropy_with_logits`` (the caller checks the result: see
@@ -315,5 +324,5 @@ if hasattr(_NN, "smooth_l1_loss"):  # the fused losses below torch.nn.functional
                     "smooth_l1_loss": _smooth_l1, "l1_loss_reduced": _l1_reduced,
                     "mse_loss_reduced": _mse_reduced, "huber_loss_reduced": _huber_reduced,
                     "smooth_l1_loss_reduced": _smooth_l1_reduced,
-                    "cross_entropy": _cross_entropy,
+                    "cross_entropy": _cross_entropy, "nll_loss": _nll_loss,
                     "binary_cross_entropy_with_logits": _bce_with_logits})

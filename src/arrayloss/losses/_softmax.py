@@ -12,11 +12,10 @@ from typing import Any
 from .. import _ops
 from .._namespace import Array, Namespace
 from .._reduce import Call, Labels
-from .._validate import check_labels, check_values, readable
+from .._validate import check_values
 
 __all__ = [
     "dense_cross_entropy",
-    "fused_label_cross_entropy",
     "kept_classes",
     "label_cross_entropy",
     "labels_kept",
@@ -150,16 +149,3 @@ def logits_label_cross_entropy(xp: Namespace, lab: Labels, z: Array, class_w: Ar
         nll = (1.0 - ls) * nll - (ls / c) * total
     return nll
 
-
-def fused_label_cross_entropy(call: Call, z: Array, labels: Array, ax: int, c: int,
-                              ignore_index: int | None, class_w: Array | None, ls: float
-                              ) -> Array | None:
-    """The cross-entropy of logits ``z`` against integer ``labels`` by the library's fused
-    kernel (torch's ``F.cross_entropy``: two operators, forward and backward) where
-    ``Call.fused_checked`` can confirm it (host arrays; the labels are checked first), else
-    ``None``. Its value is the general path's wherever it holds no NaN."""
-    xp = call.xp
-    if _ops.kernel(xp, "cross_entropy") is None or not (readable(z) and readable(labels)):
-        return None
-    y, _ = check_labels(call.fn, "target", xp, labels, c, ignore_index)  # in int64
-    return call.fused_checked("cross_entropy", z, y, ax, class_w, ignore_index, ls)

@@ -25,6 +25,7 @@ import numbers
 from typing import Any
 
 from .. import _ops
+from .._labels import fused_with_labels
 from .._namespace import Array
 from .._reduce import Call, Labels, start, start_class_axes
 from .._validate import (
@@ -41,7 +42,6 @@ from .._validate import (
 )
 from ._softmax import (
     dense_cross_entropy,
-    fused_label_cross_entropy,
     kept_classes,
     label_cross_entropy,
     labels_kept,
@@ -237,8 +237,8 @@ def cross_entropy(
         return call.finish(dense_cross_entropy(xp, log_p, call.float(target), class_w, ls, ax,
                                                kept_classes(call, cm, c, ax, True)))
     if from_logits:
-        out = fused_label_cross_entropy(call, call.float(pred), target, ax, c, ignore_index,
-                                        class_w, ls)
+        out = fused_with_labels(call, fn, call.float(pred), target, ax, c, ignore_index,
+                                class_w, ignore_index, ls)
         if out is not None:
             return out
     lab = Labels(fn, "target", xp, target, c, ax, ignore_index, class_w)

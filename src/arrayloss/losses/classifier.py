@@ -18,6 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import _ops
+from .._labels import fused_with_labels
 from .._namespace import Array, Namespace
 from .._reduce import Call, Labels, start, start_classes
 from .._validate import (
@@ -98,6 +99,10 @@ def nll_loss(
                                    dense=False)
     xp = call.xp
     class_w = _class_weight(call, class_weight, pred, c)
+    out = fused_with_labels(call, fn, call.float(pred), target, ax, c, ignore_index, class_w,
+                            ignore_index)
+    if out is not None:
+        return out
     lab = Labels(fn, "target", xp, target, c, ax, ignore_index, class_w)
     loss = 0.0 - lab.gather(xp, lab.mask_logits(xp, call.float(pred)))
     if lab.w_y is not None:
