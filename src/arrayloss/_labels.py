@@ -74,15 +74,21 @@ class Labels:
 
 
 def fused_with_labels(call: Call, name: str, x: Array, labels: Array, axis: int,
-                      num_classes: int, ignore_index: int | None, *options: Any
-                      ) -> Array | None:
+                      num_classes: int, ignore_index: int | None, *options: Any,
+                      mask_ignored: bool = False) -> Array | None:
     """A loss over integer labels by the library's fused kernel ``name`` (torch's
     ``F.cross_entropy``, ``F.nll_loss``: two operators, forward and backward) where
     ``Call.fused_checked`` can confirm it (host arrays; the labels are checked first and
     passed in the default integer dtype), else ``None``. The kernel is called as
-    ``kernel(reduction, x, labels, axis, *options)``."""
+    ``kernel(reduction, x, labels, axis, *options)``.
+
+    ``mask_ignored``: the class slices of ignored samples are set to 0 first, for a kernel
+    whose gradient reads every entry of a slice (a log-softmax): an ignored sample's NaN or
+    infinite logits must get exactly zero gradient, which the result cannot show."""
     xp = call.xp
     if _ops.kernel(xp, name) is None or not (readable(x) and readable(labels)):
         return None
-    y, _ = check_labels(call.fn, "target", xp, labels, num_classes, ignore_index)
+    y, ii = check_labels(call.fn, "target", xp, labels, num_classes, ignore_index)
+    if mask_ignored and ii is not None:
+        x = _ops.fill(xp, xp.expand_dims(y == ii, axis=axis), 0.0, x)
     return call.fused_checked(name, x, y, axis, *options)

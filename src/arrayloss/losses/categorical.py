@@ -238,7 +238,7 @@ def cross_entropy(
                                                kept_classes(call, cm, c, ax, True)))
     if from_logits:
         out = fused_with_labels(call, fn, call.float(pred), target, ax, c, ignore_index,
-                                class_w, ignore_index, ls)
+                                class_w, ignore_index, ls, mask_ignored=True)
         if out is not None:
             return out
     lab = Labels(fn, "target", xp, target, c, ax, ignore_index, class_w)
