@@ -222,10 +222,12 @@ def _int_arg(case: catalog.Case) -> int | None:
 LABEL_RECORDS = [r for r in RECORDS
                  if any(np.issubdtype(a.dtype, np.integer) for a in r.cases[0].inputs()[0])]
 # eager rows on three cases per loss; the compiling and lazy rows (a compile or a graph per
-# dtype) on the first
+# dtype) on the first; no compiled CTC row (its unrolled recursion compiles for 16 s; its
+# labels in every dtype run on the other rows)
 LABEL_ROWS = [
     pytest.param(b, r, c, id=f"{b}-{r.name}-{c.id}") for r in LABEL_RECORDS
     for b in ("numpy", "array_api_strict", "torch", "torch:compile", "jax", "dask")
+    if not (b == "torch:compile" and r.kind == "sequence")
     for c in ([c for c in r.cases if _int_arg(c) is not None][:1]
               if b in ("torch:compile", "jax", "dask")
               else [c for c in r.cases if _int_arg(c) is not None][:3])
