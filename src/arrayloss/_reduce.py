@@ -205,6 +205,13 @@ class Call:
         if self.where is not None and self.where.ndim == len(shape):
             self.where = _merged_mask(self.fn, self.xp, self.where, shape, axes)
 
+    def _plain_reduction(self) -> str | None:
+        """The reduction a fused kernel can apply itself (``"weighted_mean"`` without a
+        weight is the mean), or ``None`` with a ``weight``, ``where`` or replicas."""
+        if self.weight is not None or self.where is not None or self.replicas is not None:
+            return None
+        return "mean" if self.reduction == "weighted_mean" else self.reduction
+
     def fused_checked(self, name: str, *args: Any) -> Array | None:
         """The whole loss, reduction included, by the library's fused kernel ``name``
         (called as ``kernel(reduction, *args)``), whose value is arrayloss's wherever it
@@ -217,11 +224,10 @@ class Call:
         confirmation would be a synchronisation, so device arrays take the general path."""
         xp = self.xp
         fn = _ops.kernel(xp, name)
-        if (fn is None or self.weight is not None or self.where is not None
-                or self.replicas is not None
+        red = self._plain_reduction()
+        if (fn is None or red is None
                 or not all(readable(a) for a in args if hasattr(a, "shape"))):
             return None
-        red = "mean" if self.reduction == "weighted_mean" else self.reduction
         out = fn(red, *args)
         if out is None or bool(xp.any(xp.isnan(out)) if out.ndim else xp.isnan(out)):
             return None
@@ -233,9 +239,8 @@ class Call:
         kernel for the reduced loss (``<name>_reduced``) computes it in one operator that
         never materialises the elementwise loss, forward or backward."""
         xp = self.xp
-        red = "mean" if self.reduction == "weighted_mean" else self.reduction
-        if (red in ("mean", "sum") and self.weight is None and self.where is None
-                and self.replicas is None and numel(args[0]) > 0):
+        red = self._plain_reduction()
+        if red in ("mean", "sum") and numel(args[0]) > 0:
             fn = _ops.kernel(xp, name + "_reduced")
             if fn is not None:
                 return to_result(xp, fn(red, *args), self.out_dtype)
