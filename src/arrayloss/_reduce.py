@@ -31,6 +31,7 @@ from collections.abc import Callable
 from typing import Any
 
 from . import _ops
+from ._fast import holds_nan
 from ._labels import Labels  # the losses over labels import it with the reduction
 from ._namespace import (
     Array,
@@ -229,21 +230,23 @@ class Call:
                 or not all(readable(a) for a in args if hasattr(a, "shape"))):
             return None
         out = fn(red, *args)
-        if out is None or bool(xp.any(xp.isnan(out)) if out.ndim else xp.isnan(out)):
+        if out is None or holds_nan(out):
             return None
         return to_result(xp, out, self.out_dtype)
 
     def finish_fused(self, name: str, formula: Callable[..., Array], *args: Any) -> Array:
         """``finish(_ops.fused(xp, name, formula, *args))``; where the reduction is a plain
         mean or sum (no ``weight``, ``where`` or replicas, a non-empty input) the library's
-        kernel for the reduced loss (``<name>_reduced``) computes it in one operator that
-        never materialises the elementwise loss, forward or backward."""
+        kernel for the reduced loss (``<name>_reduced``) computes it: on torch one operator
+        that never materialises the elementwise loss, forward or backward; on NumPy the
+        in-place elementwise kernel and one reduction."""
         xp = self.xp
         red = self._plain_reduction()
         if red in ("mean", "sum") and numel(args[0]) > 0:
             fn = _ops.kernel(xp, name + "_reduced")
-            if fn is not None:
-                return to_result(xp, fn(red, *args), self.out_dtype)
+            out = None if fn is None else fn(red, *args)
+            if out is not None:
+                return to_result(xp, out, self.out_dtype)
         return self.finish(_ops.fused(xp, name, formula, *args))
 
     def finish(

@@ -100,7 +100,9 @@ def check_number(
     le: float | None = None,
 ) -> float:
     """``value`` must be a finite real Python (or NumPy) number within the given bounds."""
-    if is_bool(value) or not isinstance(value, numbers.Real):
+    t = type(value)
+    if t is not float and t is not int and (is_bool(value)
+                                            or not isinstance(value, numbers.Real)):
         hint = ""
         if "Tracer" in type(value).__name__:
             hint = ("; options are Python numbers fixed when a function is traced: close "

@@ -14,9 +14,10 @@ code asks this package for the library's version:
   implementation in ``arrayloss._ops`` or in its loss module, which is its test oracle;
   ``generic()`` switches every kernel off (the tests' oracle, the benchmarks' "before").
 
-Nothing here keeps a cache: ``torch.compile`` guards on the containers a traced function
-reads, so a registry filled by an unrelated eager call would invalidate compiled graphs.
-Adapters are imported with ``import`` statements, which Dynamo folds.
+No container is read while ``torch.compile`` traces: Dynamo guards on the containers a
+traced function reads, so a registry filled by an unrelated eager call would invalidate
+compiled graphs. Traced code imports the adapters with ``import`` statements, which Dynamo
+folds; eager code reads the ones imported so far from a dict (``adapter``).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from collections.abc import Callable, Iterator
 from types import ModuleType
 from typing import Any
 
-__all__ = ["adapter", "generic", "kernel", "library", "plain_torch"]
+__all__ = ["adapter", "eager_host", "generic", "kernel", "library", "plain_torch"]
 
 # NumPy's and array-api-strict's adapters import nothing heavy: loaded with the package, so
 # their lookup is a name (the others are imported on first use, by an ``import`` statement)
@@ -58,11 +59,33 @@ def library(x: Any) -> str:
     return "jax" if mod == "jaxlib" else mod
 
 
+#: the adapters imported so far, read only outside ``torch.compile`` (see ``adapter``)
+_LOADED: dict[str, ModuleType | None] = {"numpy": _numpy_adapter,
+                                         "array_api_strict": _strict_adapter}
+
+
 def adapter(name: str) -> ModuleType | None:
     """The adapter module of the backend ``name`` (see ``arrayloss._namespace.backend_name``),
-    or ``None`` for a library that needs none (array-api-strict, CuPy)."""
+    or ``None`` for a library that needs none.
+
+    Eager calls read the adapters imported so far from a dict (an ``import`` statement
+    costs a microsecond, and a loss looks up a dozen adapters). While ``torch.compile``
+    traces, the dict is neither read nor written: Dynamo would guard on its contents, and
+    the first eager call of another library would then recompile the graph; the traced
+    path is the ``import`` statements, which Dynamo folds."""
     if name == "numpy":
         return _numpy_adapter
+    torch = sys.modules.get("torch")
+    eager = torch is None or not torch.compiler.is_compiling()
+    if eager and name in _LOADED:
+        return _LOADED[name]
+    module = _import_adapter(name)
+    if eager:
+        _LOADED[name] = module
+    return module
+
+
+def _import_adapter(name: str) -> ModuleType | None:
     if name == "torch":
         from . import torch as torch_adapter
 
@@ -94,6 +117,27 @@ def kernel(op: str, name: str) -> Callable[..., Any] | None:
     if module is None:
         return None
     return module.KERNELS.get(op)
+
+
+def eager_host(*arrays: Any) -> ModuleType | None:
+    """The adapter of the arrays' library when every one is a plain host array of that one
+    library used eagerly, and the kernels are on; else ``None``. NumPy: exactly
+    ``numpy.ndarray``; torch: ``torch.Tensor`` or ``nn.Parameter`` on the CPU, outside
+    ``torch.compile`` and not wrapped by ``torch.func`` (the torch adapter's
+    ``eager_host``). The gate of the small-call fast lanes (``arrayloss._fast``)."""
+    if not _KERNELS_ON["on"]:
+        return None
+    t = type(arrays[0])
+    if t is _numpy_adapter.ARRAY_TYPE:
+        for x in arrays:
+            if type(x) is not t:
+                return None
+        return _numpy_adapter
+    torch = sys.modules.get("torch")
+    if torch is None or torch.compiler.is_compiling():
+        return None
+    mod = _LOADED.get("torch") or adapter("torch")  # eager: the dict may be read
+    return mod if mod.eager_host(arrays) else None  # type: ignore[union-attr]
 
 
 @contextlib.contextmanager

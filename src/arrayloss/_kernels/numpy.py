@@ -23,6 +23,9 @@ _LOG2 = math.log(2.0)
 
 #: the array type of the namespace fast path
 ARRAY_TYPE = np.ndarray
+#: the float dtypes the fast lanes take as they are, and the dtype of their class labels
+FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+LABELS = np.dtype(np.intp)
 
 
 def is_concrete(x: Any) -> bool:
@@ -166,6 +169,19 @@ def _bce_with_logits(z: Any, y: Any, pos_weight: Any, finite: bool) -> Any:
     return np.add(n, m, out=n)
 
 
+def _reduced(elementwise: Callable[..., Any]) -> Callable[..., Any]:
+    """The reduced form ``kernel(reduction, *args)`` of an elementwise kernel: its mean or
+    sum as a 0-d array (``None`` where the elementwise kernel declines)."""
+
+    def reduced(reduction: str, *args: Any) -> Any:
+        loss = elementwise(*args)
+        if loss is None:
+            return None
+        return np.asarray(loss.mean() if reduction == "mean" else loss.sum())
+
+    return reduced
+
+
 KERNELS: dict[str, Callable[..., Any]] = {
     "softplus": _softplus,
     "log_sigmoid": _log_sigmoid,
@@ -179,3 +195,5 @@ KERNELS: dict[str, Callable[..., Any]] = {
     "log_cosh_loss": _log_cosh,
     "bce_with_logits": _bce_with_logits,
 }
+KERNELS.update({name + "_reduced": _reduced(KERNELS[name])
+                for name in ("l1_loss", "mse_loss", "huber_loss", "smooth_l1_loss")})

@@ -59,6 +59,22 @@ def is_host(x: Tensor) -> bool:
     return bool(x.device.type == "cpu")
 
 
+#: the float dtypes the fast lanes take as they are, and the dtype of their class labels
+FLOATS = (torch.float32, torch.float64)
+LABELS = torch.int64
+
+
+_PLAIN = (torch.Tensor, torch.nn.Parameter)
+_wrapped = torch._C._functorch.is_functorch_wrapped_tensor
+
+
+def eager_host(arrays: tuple[Any, ...]) -> bool:
+    """Every one of ``arrays`` a ``torch.Tensor`` or ``nn.Parameter`` on the CPU, not wrapped
+    by a ``torch.func`` transform (the caller has checked that ``torch.compile`` is not
+    tracing)."""
+    return all(type(x) in _PLAIN and is_host(x) and not _wrapped(x) for x in arrays)
+
+
 def default_float() -> Any:
     return torch.get_default_dtype()
 
@@ -165,9 +181,10 @@ def _fill(cond: Tensor, value: float, x: Tensor) -> Tensor:
 def _value_range(x: Tensor) -> tuple[Tensor, Tensor] | None:
     if x.dtype == torch.bool:
         return None
-    with torch.no_grad():  # read by value checks (torch warns when reading grad tensors)
-        mn, mx = torch.aminmax(x)
-    return mn, mx
+    if x.requires_grad:  # read by value checks (torch warns when reading grad tensors)
+        with torch.no_grad():  # (a detach would dispatch one more operator)
+            return torch.aminmax(x)
+    return torch.aminmax(x)
 
 
 def _sort_with_indices(x: Tensor, axis: int, descending: bool) -> tuple[Tensor, Tensor]:
@@ -303,6 +320,17 @@ def _bce_with_logits(reduction: str, z: Tensor, y: Tensor, pos_weight: Any
                                                   _REDUCTION[reduction])
 
 
+def _kl_div(reduction: str, log_q: Tensor, p: Tensor, axis: int, log_target: bool
+            ) -> Tensor | None:
+    """``F.kl_div(reduction="batchmean" or "sum")`` over the rows of a matrix, for a ``p``
+    that needs no gradient (torch's gradient for ``p`` is infinite at 0, arrayloss's is
+    not); the caller checks the result (a NaN where ``p = 0`` meets ``log q = -inf``)."""
+    if (log_q.ndim != 2 or axis not in (-1, 1) or reduction == "none" or p.requires_grad):
+        return None
+    total = torch.kl_div(log_q, p, _REDUCTION["sum"], log_target=log_target)
+    return total / log_q.shape[0] if reduction == "mean" else total
+
+
 def _l1_reduced(reduction: str, pred: Tensor, target: Tensor) -> Tensor:
     return _NN.l1_loss(pred, target, _REDUCTION[reduction])
 
@@ -325,4 +353,5 @@ if hasattr(_NN, "smooth_l1_loss"):  # the fused losses below torch.nn.functional
                     "mse_loss_reduced": _mse_reduced, "huber_loss_reduced": _huber_reduced,
                     "smooth_l1_loss_reduced": _smooth_l1_reduced,
                     "cross_entropy": _cross_entropy, "nll_loss": _nll_loss,
-                    "binary_cross_entropy_with_logits": _bce_with_logits})
+                    "binary_cross_entropy_with_logits": _bce_with_logits,
+                    "kl_divergence": _kl_div})

@@ -15,7 +15,7 @@ from __future__ import annotations
 import numbers
 from typing import Any
 
-from .. import _ops
+from .. import _fast, _ops
 from .._namespace import Array, Namespace
 from .._reduce import Call, elementwise
 from .._validate import (
@@ -186,6 +186,11 @@ def binary_cross_entropy_with_logits(
     the last axis).
     """
     fn = "binary_cross_entropy_with_logits"
+    if pos_weight is None and type(label_smoothing) is float and label_smoothing == 0.0:
+        out = _fast.pair(fn, pred, target, (0.0, 1.0), reduction, weight, where, replicas,
+                         None)
+        if out is not None:
+            return out
     call, z, y, pw = _binary_start(fn, pred, target, pos_weight, label_smoothing, weight, where,
                                    reduction, replicas)
     out = call.fused_checked(fn, z, y, pw)  # torch's fused loss where it can be confirmed

@@ -24,7 +24,7 @@ import math
 import numbers
 from typing import Any
 
-from .. import _ops
+from .. import _fast, _ops
 from .._labels import fused_with_labels
 from .._namespace import Array
 from .._reduce import Call, Labels, start, start_class_axes
@@ -221,6 +221,11 @@ def cross_entropy(
     fn = "cross_entropy"
     check_bool(fn, "from_logits", from_logits)
     ls = check_smoothing(fn, label_smoothing)
+    if from_logits and class_weight is None and ignore_index is None:
+        out = _fast.labels(fn, pred, target, axis, reduction, weight, where, replicas,
+                           None, None, ls)
+        if out is not None:
+            return out
     call, pred, target, ax, c, dense = start_class_axes(
         fn, pred, target, axis=axis, reduction=reduction, weight=weight, where=where,
         replicas=replicas,
@@ -424,6 +429,12 @@ def kl_divergence(
     """
     fn = "kl_divergence"
     check_bool(fn, "log_target", log_target)
+    if type(axis) is int:
+        bounds = (-math.inf, 0.0) if log_target else (0.0, 1.0)
+        out = _fast.pair(fn, log_q, p, bounds, reduction, weight, where, replicas, axis,
+                         log_target)
+        if out is not None:
+            return out
     call = start(fn, log_q, reduction=reduction, weight=weight, where=where,
                  replicas=replicas, pred_name="log_q", p=p)
     check_same_shape(fn, log_q, p, ("log_q", "p"))

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import _ops
+from .. import _fast, _ops
 from .._labels import fused_with_labels
 from .._namespace import Array, Namespace
 from .._reduce import Call, Labels, start, start_classes
@@ -93,6 +93,11 @@ def nll_loss(
     ignore_index=...)`` (classes on axis 1: pass ``axis=1``).
     """
     fn = "nll_loss"
+    if class_weight is None and ignore_index is None:
+        out = _fast.labels(fn, pred, target, axis, reduction, weight, where, replicas,
+                           None, None)
+        if out is not None:
+            return out
     call, ax, c, _ = start_classes(fn, pred, target, axis=axis, reduction=reduction,
                                    weight=weight, where=where,
                                    replicas=replicas, ignore_index=ignore_index,

@@ -19,7 +19,7 @@ import math
 import numbers
 from typing import Any
 
-from .. import _ops
+from .. import _fast, _ops
 from .._namespace import Array, Namespace
 from .._options import is_bool
 from .._reduce import elementwise, start
@@ -40,6 +40,7 @@ __all__ = [
 _HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
 _MAD_TO_SIGMA = 1.4826
 _MAD_FLOOR = 1e-12
+_FLOAT32_TINY = 1.1754943508222875e-38  # float32's smallest normal number
 
 
 def l1_loss(
@@ -63,6 +64,9 @@ def l1_loss(
     Edge cases: empty input gives 0 for ``"mean"`` (torch: NaN).
     Reference: ``torch.nn.functional.l1_loss``.
     """
+    out = _fast.elementwise("l1_loss", pred, target, reduction, weight, where, replicas)
+    if out is not None:
+        return out
     call, p, t = elementwise("l1_loss", pred, target, reduction=reduction, weight=weight,
                              where=where, replicas=replicas)
     return call.finish_fused("l1_loss", _l1, p, t)
@@ -89,6 +93,9 @@ def mse_loss(
     Edge cases: empty input gives 0 for ``"mean"``.
     Reference: ``torch.nn.functional.mse_loss``, ``keras.losses.mean_squared_error``.
     """
+    out = _fast.elementwise("mse_loss", pred, target, reduction, weight, where, replicas)
+    if out is not None:
+        return out
     call, p, t = elementwise("mse_loss", pred, target, reduction=reduction, weight=weight,
                              where=where, replicas=replicas)
     return call.finish_fused("mse_loss", _squared, p, t)
@@ -123,6 +130,10 @@ def smooth_l1_loss(
     """
     fn = "smooth_l1_loss"
     beta = check_number(fn, "beta", beta, ge=0.0)
+    if beta >= _FLOAT32_TINY:  # a normal number in every dtype the lane takes
+        out = _fast.elementwise(fn, pred, target, reduction, weight, where, replicas, beta)
+        if out is not None:
+            return out
     call, p, t = elementwise(fn, pred, target, reduction=reduction, weight=weight, where=where,
                              replicas=replicas)
     if beta < float(call.xp.finfo(call.dtype).smallest_normal):
@@ -160,6 +171,9 @@ def huber_loss(
     """
     fn = "huber_loss"
     delta = check_number(fn, "delta", delta, gt=0.0)
+    out = _fast.elementwise(fn, pred, target, reduction, weight, where, replicas, delta)
+    if out is not None:
+        return out
     call, p, t = elementwise(fn, pred, target, reduction=reduction, weight=weight, where=where,
                              replicas=replicas)
     return call.finish_fused("huber_loss", _huber, p, t, delta)

@@ -1,0 +1,134 @@
+"""Small-call fast lanes: a loss computed by its library's fused kernel without the general
+path, for the common eager call on host arrays.
+
+A small loss (a batch of 32 logits, a thousand elements) costs little more than its own
+fixed overhead, and the general path's overhead is several dozen Python calls: resolving the
+namespace, the compute and result dtypes, the tracing state of every array, the options.
+A lane takes the calls where none of that can change the answer, and goes straight to the
+fused kernel that the general path would reach in the end:
+
+- every array a plain host array of one library used eagerly (``_kernels.eager_host``:
+  NumPy's ``ndarray``; a CPU ``torch.Tensor`` or ``nn.Parameter`` outside ``torch.compile``
+  and ``torch.func``), ``pred`` in float32 or float64, the kernels switched on;
+- no ``weight``, ``where`` or replicas, and a reduction the kernel applies itself;
+- the loss's own conditions (same shape and dtype, integer labels of the default dtype, no
+  option that needs the general path), and the value checks the general path would make,
+  read as one min/max pass: a value outside the valid range sends the call to the general
+  path, which raises its error;
+- for kernels whose value differs from arrayloss's at infinite inputs (cross-entropy,
+  BCE-with-logits: NaN where arrayloss has a limit), a result holding NaN is not returned:
+  the general path recomputes it.
+
+Each lane returns ``None`` when it does not apply, and the loss continues on the general
+path; a lane's result equals the general path's up to rounding (tested for every lane).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+from . import _kernels
+from ._namespace import Array
+from ._options import validate_mode
+
+__all__ = ["elementwise", "holds_nan", "labels", "lane", "pair"]
+
+#: the reductions a fused kernel applies itself ("weighted_mean" without a weight is the mean)
+_FUSED_REDUCTIONS = {"mean": "mean", "weighted_mean": "mean", "sum": "sum", "none": "none"}
+
+
+class Lane(NamedTuple):
+    """A fused kernel (called as ``kernel(reduction, *arrays, *options)``), the reduction it
+    applies and the adapter module of the arrays' library."""
+
+    kernel: Callable[..., Any]
+    reduction: str
+    adapter: Any
+
+
+def lane(name: str, reduction: Any, weight: Any, where: Any, replicas: Any, pred: Array,
+         *others: Array) -> Lane | None:
+    """The lane to the library's kernel ``name`` for a call on ``pred`` and ``others``, or
+    ``None`` (see the module docstring for the conditions checked here)."""
+    if weight is not None or where is not None or replicas is not None:
+        return None
+    red = _FUSED_REDUCTIONS.get(reduction) if type(reduction) is str else None
+    if red is None:
+        return None
+    mod = _kernels.eager_host(pred, *others)
+    if mod is None or pred.dtype not in mod.FLOATS:
+        return None
+    fn = mod.KERNELS.get(name)
+    return None if fn is None else Lane(fn, red, mod)
+
+
+def holds_nan(out: Array) -> bool:
+    """Whether a host result (a torch tensor or a NumPy array) holds a NaN."""
+    if out.ndim == 0:
+        return math.isnan(out.item())  # (float() warns on a tensor that needs a gradient)
+    return bool((out != out).any())
+
+
+def within(ln: Lane, x: Array, lo: float, hi: float, hi_open: bool = False) -> bool:
+    """Whether every value of the non-empty host array ``x`` lies in ``[lo, hi]`` (``[lo,
+    hi)`` when ``hi_open``): one min/max pass and two reads; False for NaN."""
+    value_range = ln.adapter.KERNELS.get("value_range")
+    pair = None if value_range is None else value_range(x)
+    if pair is None:
+        return False
+    mn, mx = float(pair[0]), float(pair[1])
+    return mn >= lo and (mx < hi if hi_open else mx <= hi)
+
+
+def elementwise(name: str, pred: Array, target: Array, reduction: Any, weight: Any,
+                where: Any, replicas: Any, *options: Any) -> Array | None:
+    """An elementwise loss of a residual (MSE, L1, Huber, smooth L1) reduced to its mean or
+    sum by the library's ``<name>_reduced`` kernel: ``pred`` and ``target`` of one shape and
+    dtype, not empty (an empty mean is 0 here, NaN in torch)."""
+    ln = lane(name + "_reduced", reduction, weight, where, replicas, pred, target)
+    if (ln is None or ln.reduction == "none" or target.dtype != pred.dtype
+            or target.shape != pred.shape or math.prod(pred.shape) == 0):
+        return None
+    return ln.kernel(ln.reduction, pred, target, *options)
+
+
+def labels(name: str, pred: Array, target: Array, axis: Any, reduction: Any, weight: Any,
+           where: Any, replicas: Any, *options: Any) -> Array | None:
+    """A loss over integer class labels (cross-entropy, NLL) by the library's fused kernel:
+    labels of the default integer dtype with the shape of ``pred`` without its class
+    ``axis`` (an int), each one a class (checked: value checks on), and a result without
+    NaN. Called as ``kernel(reduction, pred, target, axis, *options)``."""
+    ln = lane(name, reduction, weight, where, replicas, pred, target)
+    if ln is None or type(axis) is not int or validate_mode() is False:
+        return None
+    nd = len(pred.shape)
+    if not -nd <= axis < nd or target.dtype != ln.adapter.LABELS:
+        return None
+    ax = axis % nd
+    shape = tuple(pred.shape)
+    if tuple(target.shape) != shape[:ax] + shape[ax + 1:] or math.prod(shape) == 0:
+        return None
+    if not within(ln, target, 0, shape[ax], hi_open=True):
+        return None
+    out = ln.kernel(ln.reduction, pred, target, ax, *options)
+    return None if out is None or holds_nan(out) else out
+
+
+def pair(name: str, pred: Array, target: Array, bounds: tuple[float, float], reduction: Any,
+         weight: Any, where: Any, replicas: Any, *options: Any) -> Array | None:
+    """A loss of ``pred`` and a same-shape ``target`` whose values lie within ``bounds``
+    (``[lo, hi]``: BCE-with-logits' targets in ``[0, 1]``, KL's probabilities) by the
+    library's fused kernel: ``target`` of the dtype of ``pred``, checked (value checks on),
+    and a result without NaN. Called as ``kernel(reduction, pred, target, *options)``,
+    before the check (these kernels take any values, and may decline the call: then
+    nothing has been read)."""
+    ln = lane(name, reduction, weight, where, replicas, pred, target)
+    if (ln is None or validate_mode() is False or target.dtype != pred.dtype
+            or target.shape != pred.shape or math.prod(pred.shape) == 0):
+        return None
+    out = ln.kernel(ln.reduction, pred, target, *options)
+    if out is None or not within(ln, target, *bounds) or holds_nan(out):
+        return None
+    return out
