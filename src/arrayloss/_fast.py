@@ -14,7 +14,9 @@ fused kernel that the general path would reach in the end:
 - the loss's own conditions (same shape and dtype, integer labels of the default dtype, no
   option that needs the general path), and the value checks the general path would make,
   read as one min/max pass: a value outside the valid range sends the call to the general
-  path, which raises its error;
+  path, which raises its error (or, with ``validate=False``, gives its NaN). On host arrays
+  the read costs no synchronisation, so the lanes check whatever the ``validate`` option:
+  turning the checks off must not send a small call back to the slower general path;
 - for kernels whose value differs from arrayloss's at infinite inputs (cross-entropy,
   BCE-with-logits: NaN where arrayloss has a limit), a result holding NaN is not returned:
   the general path recomputes it.
@@ -31,7 +33,6 @@ from typing import Any, NamedTuple
 
 from . import _kernels
 from ._namespace import Array
-from ._options import validate_mode
 
 __all__ = ["elementwise", "holds_nan", "labels", "lane", "pair"]
 
@@ -98,10 +99,10 @@ def labels(name: str, pred: Array, target: Array, axis: Any, reduction: Any, wei
            where: Any, replicas: Any, *options: Any) -> Array | None:
     """A loss over integer class labels (cross-entropy, NLL) by the library's fused kernel:
     labels of the default integer dtype with the shape of ``pred`` without its class
-    ``axis`` (an int), each one a class (checked: value checks on), and a result without
-    NaN. Called as ``kernel(reduction, pred, target, axis, *options)``."""
+    ``axis`` (an int), each one a class (checked), and a result without NaN. Called as
+    ``kernel(reduction, pred, target, axis, *options)``."""
     ln = lane(name, reduction, weight, where, replicas, pred, target)
-    if ln is None or type(axis) is not int or validate_mode() is False:
+    if ln is None or type(axis) is not int:
         return None
     nd = len(pred.shape)
     if not -nd <= axis < nd or target.dtype != ln.adapter.LABELS:
@@ -120,13 +121,13 @@ def pair(name: str, pred: Array, target: Array, bounds: tuple[float, float], red
          weight: Any, where: Any, replicas: Any, *options: Any) -> Array | None:
     """A loss of ``pred`` and a same-shape ``target`` whose values lie within ``bounds``
     (``[lo, hi]``: BCE-with-logits' targets in ``[0, 1]``, KL's probabilities) by the
-    library's fused kernel: ``target`` of the dtype of ``pred``, checked (value checks on),
-    and a result without NaN. Called as ``kernel(reduction, pred, target, *options)``,
+    library's fused kernel: ``target`` of the dtype of ``pred``, checked, and a result
+    without NaN. Called as ``kernel(reduction, pred, target, *options)``,
     before the check (these kernels take any values, and may decline the call: then
     nothing has been read)."""
     ln = lane(name, reduction, weight, where, replicas, pred, target)
-    if (ln is None or validate_mode() is False or target.dtype != pred.dtype
-            or target.shape != pred.shape or math.prod(pred.shape) == 0):
+    if (ln is None or target.dtype != pred.dtype or target.shape != pred.shape
+            or math.prod(pred.shape) == 0):
         return None
     out = ln.kernel(ln.reduction, pred, target, *options)
     if out is None or not within(ln, target, *bounds) or holds_nan(out):
