@@ -33,7 +33,7 @@ BUDGETS: dict[str, tuple[int, int | None, int, int | None]] = {
     "eiou_loss": (84, 227, 74, 217),
     "focal_eiou_loss": (87, 231, 77, 221),
     "cdiou_loss": (120, 303, 110, 293),
-    "binary_cross_entropy": (16, 33, 10, 27),
+    "binary_cross_entropy": (8, 11, 10, 27),
     "binary_cross_entropy_with_logits": (5, 11, 12, 24),
     "sigmoid_focal_loss": (28, 55, 24, 53),
     "multilabel_soft_margin_loss": (18, 31, 14, 29),

@@ -49,6 +49,7 @@ LANES = [
     ("nll_loss-2d", al.nll_loss, _X2, _labels((6,), 5), {}, ("torch",)),
     ("nll_loss-4d-axis1", al.nll_loss, _X4, _labels((2, 4, 5), 3), {"axis": 1}, ("torch",)),
     ("bce_with_logits", al.binary_cross_entropy_with_logits, _R, _P, {}, ("torch",)),
+    ("bce", al.binary_cross_entropy, _P * 0.98 + 0.01, _P[::-1].copy(), {}, ("torch",)),
     ("kl_divergence", al.kl_divergence, _LQ, _Q, {}, ("torch",)),
     ("kl_divergence-axis1-log_target", al.kl_divergence, _LQ, np.log(_Q),
      {"axis": 1, "log_target": True}, ("torch",)),
@@ -146,6 +147,31 @@ def test_binary_lane_hands_back_infinite_logits_and_bad_targets() -> None:
     yb[1, 2] = 1.5
     with pytest.raises(ValueError, match="binary_cross_entropy_with_logits: `target`"):
         al.binary_cross_entropy_with_logits(z, yb)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_bce_lane_hands_back_clipped_probabilities(dtype: str) -> None:
+    """Probabilities at or beyond the clip (0, 1, epsilon; 1e-13 in float64, inside
+    torch's gradient clamp) take the general path: arrayloss's clipped value and gradient,
+    not torch's -100 clamp."""
+    torch = _torch()
+    dt = getattr(torch, dtype)
+    y = torch.tensor([1.0, 0.0, 1.0, 0.5], dtype=dt)
+    edges = [0.0, 1.0, 1e-30] + ([1e-13] if dtype == "float64" else [])
+    for edge in edges:
+        p = torch.tensor([edge, 0.3, 0.6, 0.5], dtype=dt, requires_grad=True)
+        got = al.binary_cross_entropy(p, y)
+        (g,) = torch.autograd.grad(got, [p])
+        with _kernels.generic():
+            want = al.binary_cross_entropy(p, y)
+            (h,) = torch.autograd.grad(want, [p])
+        torch.testing.assert_close(got, want)
+        torch.testing.assert_close(g, h)
+    with pytest.raises(ValueError, match=r"binary_cross_entropy: `pred`.*logits"):
+        al.binary_cross_entropy(torch.tensor([2.0, 0.5], dtype=dt), y[:2])
+    with pytest.raises(ValueError, match="binary_cross_entropy: `target`"):
+        al.binary_cross_entropy(torch.tensor([0.2, 0.5], dtype=dt),
+                                torch.tensor([1.5, 0.0], dtype=dt))
 
 
 def test_kl_lane_hands_back_zero_mass_and_a_target_gradient() -> None:

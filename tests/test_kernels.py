@@ -28,6 +28,9 @@ Y = RNG.normal(size=X.shape)
 Z = np.array([-800.0, -30.0, -1.0, 0.0, 2.0, 19.5, 21.0, 40.0, 800.0])
 P = RNG.uniform(0.05, 0.95, size=X.shape)  # soft binary targets
 PW = RNG.uniform(0.5, 3.0, size=X.shape[-1:])  # one pos_weight per column (class)
+# logits with +-inf, their targets 0, 1 or soft: each term's limit, 0 where its coefficient is
+ZINF = np.array([[np.inf, -np.inf, 1.5], [np.inf, -np.inf, -0.5], [np.inf, 2.0, -np.inf]])
+PINF = np.array([[1.0, 0.0, 0.3], [0.0, 1.0, 0.5], [0.4, 1.0, 0.0]])
 # rows holding +inf (one and two of them): the limit, mass on the +inf entries
 XINF = np.array([[np.inf, 1.0, -2.0, 0.5], [np.inf, np.inf, 0.0, -np.inf], [1.0, 2.0, 3.0, 4.0]])
 
@@ -66,6 +69,15 @@ def _bce(**kw: Any) -> Callable[..., Any]:
     return f
 
 
+def _bce_logits_only(target: np.ndarray) -> Callable[..., Any]:
+    def f(z: Any) -> Any:
+        xp = _namespace.namespace("t", x=z)
+        y = xp.asarray(target, dtype=z.dtype, device=_namespace.device(z))
+        return al.binary_cross_entropy_with_logits(z, y, reduction="none")
+
+    return f
+
+
 def _sorted_values(**kw: Any) -> Callable[..., Any]:
     def f(x: Any) -> Any:
         return _ops.sort_with_indices(_namespace.namespace("t", x=x), x, **kw)[0]
@@ -91,6 +103,9 @@ PRIMS = [
     ("bce_with_logits", _bce(), (X, P), 1e-5),
     ("bce_with_logits-pw-number", _bce(pos_weight=2.5), (X, P), 1e-5),
     ("bce_with_logits-pw-array", _bce(), (X, P, PW), 1e-5),
+    # infinite logits: the guarded formula (JAX decides at run time under jit)
+    # (the gradient for the targets is infinite there: logits only)
+    ("bce_with_logits-inf", _bce_logits_only(PINF), (ZINF,), 1e-5),
     ("sort_with_indices-values", _sorted_values(), (X,), 1e-7),
     ("sort_with_indices-values-axis0-desc", _sorted_values(axis=0, descending=True), (X,),
      1e-7),

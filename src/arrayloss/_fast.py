@@ -117,19 +117,36 @@ def labels(name: str, pred: Array, target: Array, axis: Any, reduction: Any, wei
     return None if out is None or holds_nan(out) else out
 
 
+#: below this a probability's clamps differ: torch's BCE gradient divides by max(p (1 - p),
+#: 1e-12), arrayloss's clip is at the dtype's epsilon (float64: 2.2e-16)
+_PROBABILITY_FLOOR = 2e-12
+
+
 def pair(name: str, pred: Array, target: Array, bounds: tuple[float, float], reduction: Any,
-         weight: Any, where: Any, replicas: Any, *options: Any) -> Array | None:
+         weight: Any, where: Any, replicas: Any, *options: Any,
+         interior: bool = False) -> Array | None:
     """A loss of ``pred`` and a same-shape ``target`` whose values lie within ``bounds``
-    (``[lo, hi]``: BCE-with-logits' targets in ``[0, 1]``, KL's probabilities) by the
-    library's fused kernel: ``target`` of the dtype of ``pred``, checked, and a result
-    without NaN. Called as ``kernel(reduction, pred, target, *options)``,
-    before the check (these kernels take any values, and may decline the call: then
-    nothing has been read)."""
+    (``[lo, hi]``: BCE's targets in ``[0, 1]``, KL's probabilities) by the library's fused
+    kernel: ``target`` of the dtype of ``pred``, checked, and a result without NaN. Called
+    as ``kernel(reduction, pred, target, *options)``, before the checks where ``pred`` is
+    not ``interior`` (those kernels take any values, and may decline the call: then nothing
+    has been read).
+
+    ``interior``: ``pred`` holds probabilities that must lie in ``[e, 1 - e]``, ``e`` the
+    larger of the dtype's epsilon and 2e-12: there arrayloss's clip at epsilon and torch's
+    clamps (each log at -100, the gradient's denominator at 1e-12) do nothing, so the two
+    agree in value and gradient; a prediction outside takes the general path."""
     ln = lane(name, reduction, weight, where, replicas, pred, target)
     if (ln is None or target.dtype != pred.dtype or target.shape != pred.shape
             or math.prod(pred.shape) == 0):
         return None
-    out = ln.kernel(ln.reduction, pred, target, *options)
-    if out is None or not within(ln, target, *bounds) or holds_nan(out):
-        return None
-    return out
+    if interior:  # checked first: torch's kernel raises for a probability outside [0, 1]
+        e = max(ln.adapter.FLOATS[pred.dtype], _PROBABILITY_FLOOR)
+        if not (within(ln, pred, e, 1.0 - e) and within(ln, target, *bounds)):
+            return None
+        out = ln.kernel(ln.reduction, pred, target, *options)
+    else:
+        out = ln.kernel(ln.reduction, pred, target, *options)
+        if out is None or not within(ln, target, *bounds):
+            return None
+    return None if out is None or holds_nan(out) else out

@@ -11,7 +11,7 @@ then the test oracle of that kernel.
 - vectors along an axis: ``norm`` (zero gradient at 0), ``unit``, ``cosine``;
 - stable kernels: ``logsumexp``, ``log_softmax``, ``softmax`` (a slice holding ``+inf``
   gives its limit), ``softplus``, ``log_sigmoid``, ``sigmoid``;
-- reductions and reads: ``mean``, ``value_range``, ``finite_on_host``;
+- reductions and reads: ``mean``, ``value_range``, ``finite_on_host``, ``if_finite``;
 - indexing without boolean masks: ``take_along_axis``, ``take``, ``along``, ``one_hot``;
   ``merge_axes`` (several class axes as one);
 - order statistics: ``sort``, ``argsort``, ``sort_with_indices``, ``median``,
@@ -37,6 +37,7 @@ __all__ = [
     "fill",
     "finite_on_host",
     "fused",
+    "if_finite",
     "kernel",
     "log_sigmoid",
     "log_softmax",
@@ -315,7 +316,8 @@ def abs0(xp: Namespace, x: Array) -> Array:
 def log_sigmoid(xp: Namespace, x: Array) -> Array:
     """``log(sigmoid(x)) = -softplus(-x)``, exact at both tails."""
     fn = kernel(xp, "log_sigmoid")
-    return -xp.logaddexp(-x, xp.zeros_like(x)) if fn is None else fn(x)
+    out = None if fn is None else fn(x)
+    return -xp.logaddexp(-x, xp.zeros_like(x)) if out is None else out
 
 
 def sigmoid(xp: Namespace, x: Array) -> Array:
@@ -360,6 +362,20 @@ def finite_on_host(xp: Namespace, x: Array) -> bool:
         return True
     mn, mx = value_range(xp, x)
     return bool((mn > -math.inf) & (mx < math.inf))
+
+
+def if_finite(xp: Namespace, x: Array, finite: bool, plain: Callable[[], Array],
+              guarded: Callable[[], Array]) -> Array:
+    """``plain()`` where ``x`` holds no infinity or NaN, else ``guarded()`` (the same formula
+    with the guards that infinite values need). ``finite``: ``finite_on_host(xp, x)``,
+    which settles eager host arrays. Elsewhere the library's kernel may decide at run time
+    (JAX: ``lax.cond`` on one sum of ``x * 0``, NaN exactly where an entry is not finite:
+    XLA's CPU loops run several times slower with the guards' selects); without one the
+    guarded formula runs."""
+    if finite:
+        return plain()
+    fn = kernel(xp, "if_finite")
+    return guarded() if fn is None else fn(x, plain, guarded)
 
 
 # ---------------------------------------------------------------------------------------

@@ -62,6 +62,8 @@ def check_choice(fn: str, name: str, value: Any, allowed: Sequence[Any]) -> Any:
     """``value`` must be one of ``allowed``: strings (subclasses such as ``numpy.str_``
     accepted and returned as ``str``), and ``None`` where allowed. Another type raises
     ``TypeError``, another string ``ValueError``; both list the allowed values."""
+    if type(value) is str and value in allowed:
+        return value
     shown = ", ".join(repr(a) for a in allowed)
     if value is None:
         if None in allowed:

@@ -23,8 +23,10 @@ _LOG2 = math.log(2.0)
 
 #: the array type of the namespace fast path
 ARRAY_TYPE = np.ndarray
-#: the float dtypes the fast lanes take as they are, and the dtype of their class labels
-FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+#: the float dtypes the fast lanes take as they are (with their epsilon), and the dtype of
+#: their class labels
+FLOATS = {np.dtype(np.float32): float(np.finfo(np.float32).eps),
+          np.dtype(np.float64): float(np.finfo(np.float64).eps)}
 LABELS = np.dtype(np.intp)
 
 

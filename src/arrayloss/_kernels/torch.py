@@ -59,8 +59,10 @@ def is_host(x: Tensor) -> bool:
     return bool(x.device.type == "cpu")
 
 
-#: the float dtypes the fast lanes take as they are, and the dtype of their class labels
-FLOATS = (torch.float32, torch.float64)
+#: the float dtypes the fast lanes take as they are (with their epsilon), and the dtype of
+#: their class labels
+FLOATS = {torch.float32: torch.finfo(torch.float32).eps,
+          torch.float64: torch.finfo(torch.float64).eps}
 LABELS = torch.int64
 
 
@@ -320,6 +322,12 @@ def _bce_with_logits(reduction: str, z: Tensor, y: Tensor, pos_weight: Any
                                                   _REDUCTION[reduction])
 
 
+def _bce(reduction: str, p: Tensor, y: Tensor) -> Tensor:
+    """``F.binary_cross_entropy`` (the caller keeps ``p`` where its clamps and arrayloss's
+    clip do nothing: ``_fast.pair(interior=True)``)."""
+    return _NN.binary_cross_entropy(p, y, None, _REDUCTION[reduction])
+
+
 def _kl_div(reduction: str, log_q: Tensor, p: Tensor, axis: int, log_target: bool
             ) -> Tensor | None:
     """``F.kl_div(reduction="batchmean" or "sum")`` over the rows of a matrix, for a ``p``
@@ -354,4 +362,4 @@ if hasattr(_NN, "smooth_l1_loss"):  # the fused losses below torch.nn.functional
                     "smooth_l1_loss_reduced": _smooth_l1_reduced,
                     "cross_entropy": _cross_entropy, "nll_loss": _nll_loss,
                     "binary_cross_entropy_with_logits": _bce_with_logits,
-                    "kl_divergence": _kl_div})
+                    "kl_divergence": _kl_div, "binary_cross_entropy": _bce})

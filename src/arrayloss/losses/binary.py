@@ -43,8 +43,9 @@ def _bce_with_logits(xp: Namespace, z: Array, y: Array, pos_weight: Any = None) 
     (torch's kernel computes ``(1 - y) z + (1 + (pw - 1) y) softplus(-z)``, which gives 0
     instead of 4.2e-18 at ``y = 0, z = -40``). The gradient is ``sigmoid(z) (pw y + 1 - y) -
     pw y``. Each term is 0 where its coefficient is 0 (``_ops.mul0``), also at ``z = +-inf``;
-    on readable host arrays without an infinite logit that guard is skipped
-    (``_ops.finite_on_host``). NumPy updates its temporaries in place (a kernel).
+    wherever the logits are all finite that guard is skipped (``_ops.if_finite``: decided
+    on the host for readable arrays, at run time under ``jax.jit``). NumPy updates its
+    temporaries in place (a kernel).
     """
     finite = _ops.finite_on_host(xp, z)
     fn = _ops.kernel(xp, "bce_with_logits")
@@ -52,10 +53,15 @@ def _bce_with_logits(xp: Namespace, z: Array, y: Array, pos_weight: Any = None) 
     if out is not None:
         return out
     coef = y if pos_weight is None else pos_weight * y
-    a, b = _ops.softplus(xp, -z), _ops.softplus(xp, z)
-    if finite:  # no infinite logit: no 0 * inf to guard against
-        return coef * a + (1.0 - y) * b
-    return _ops.mul0(xp, coef, a) + _ops.mul0(xp, 1.0 - y, b)
+
+    def plain() -> Array:  # no infinite logit: no 0 * inf to guard against
+        return coef * _ops.softplus(xp, -z) + (1.0 - y) * _ops.softplus(xp, z)
+
+    def guarded() -> Array:
+        return (_ops.mul0(xp, coef, _ops.softplus(xp, -z))
+                + _ops.mul0(xp, 1.0 - y, _ops.softplus(xp, z)))
+
+    return _ops.if_finite(xp, z, finite, plain, guarded)
 
 
 
@@ -129,6 +135,11 @@ def binary_cross_entropy(
     (clips at 1e-7, mean over the last axis).
     """
     fn = "binary_cross_entropy"
+    if pos_weight is None and type(label_smoothing) is float and label_smoothing == 0.0:
+        out = _fast.pair(fn, pred, target, (0.0, 1.0), reduction, weight, where, replicas,
+                         interior=True)
+        if out is not None:
+            return out
     call, p, y, pw = _binary_start(fn, pred, target, pos_weight, label_smoothing, weight, where,
                                    reduction, replicas)
     xp = call.xp
