@@ -11,7 +11,8 @@
   device-to-host synchronisation.
 
 Nothing here keeps a cache that a loss reads while ``torch.compile`` traces it (Dynamo
-guards on every global container a traced function reads).
+guards on every global container a traced function reads): ``isdtype`` remembers its
+answers for eager calls only.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ __all__ = [
     "float_dtypes",
     "is_concrete",
     "is_host",
+    "isdtype",
     "namespace",
     "numel",
     "to_result",
@@ -185,6 +187,31 @@ def default_int(xp: Namespace, x: Array) -> Any:
     return info.default_dtypes(device=_device_or_none(x))["integral"]
 
 
+#: eager answers about dtypes, by (type of dtype, dtype, question)
+_KINDS: dict[tuple[Any, Any, Any], bool] = {}
+
+
+def _dtype_fact(xp: Namespace, dtype: Any, question: Any, answer: Any) -> bool:
+    """``answer()``, a fact about ``dtype``, remembered for eager calls (array-api-compat's
+    ``isdtype`` and ``finfo`` cost a microsecond or two, and a loss asks a few times);
+    traced by ``torch.compile`` as the plain call."""
+    if _kernels.compiling():
+        return bool(answer())
+    key = (type(dtype), dtype, question)  # (dtypes of two libraries are never compared)
+    try:
+        return _KINDS[key]
+    except KeyError:
+        out = _KINDS[key] = bool(answer())
+        return out
+    except TypeError:  # an unhashable dtype
+        return bool(answer())
+
+
+def isdtype(xp: Namespace, dtype: Any, kind: Any) -> bool:
+    """``xp.isdtype(dtype, kind)`` (see ``_dtype_fact``)."""
+    return _dtype_fact(xp, dtype, kind, lambda: xp.isdtype(dtype, kind))
+
+
 def float_dtypes(xp: Namespace, x: Array, fn: str = "", name: str = "pred") -> tuple[Any, Any]:
     """The (compute, result) dtypes for a loss whose prediction is ``x``.
 
@@ -195,10 +222,10 @@ def float_dtypes(xp: Namespace, x: Array, fn: str = "", name: str = "pred") -> t
     Complex input raises ``TypeError``.
     """
     dt = x.dtype
-    if xp.isdtype(dt, "real floating"):
-        d = xp.float32 if xp.finfo(dt).bits < 32 else dt
+    if isdtype(xp, dt, "real floating"):
+        d = xp.float32 if _dtype_fact(xp, dt, "narrow", lambda: xp.finfo(dt).bits < 32) else dt
         return d, d
-    if xp.isdtype(dt, ("integral", "bool")):
+    if isdtype(xp, dt, ("integral", "bool")):
         d = _default_float(xp, x)
         return d, d
     raise TypeError(f"{fn}: `{name}` must have a real dtype, got {dt}")
@@ -210,7 +237,7 @@ def coordinate_dtypes(xp: Namespace, x: Array, fn: str = "", name: str = "pred"
     loss value (``box_convert``, ``update_centers``): computed as ``float_dtypes`` says, but
     a floating input keeps its dtype in the result."""
     dtype, out = float_dtypes(xp, x, fn, name)
-    return dtype, (x.dtype if xp.isdtype(x.dtype, "real floating") else out)
+    return dtype, (x.dtype if isdtype(xp, x.dtype, "real floating") else out)
 
 
 def astype(xp: Namespace, x: Array, dtype: Any) -> Array:

@@ -39,6 +39,7 @@ from ._namespace import (
     astype,
     device,
     float_dtypes,
+    isdtype,
     namespace,
     numel,
     to_result,
@@ -296,7 +297,7 @@ class Call:
         if weighted is None:
             weighted = reduction == "weighted_mean"
         if count is None and mask is not None:
-            count = xp.astype(mask, self.dtype) if xp.isdtype(mask.dtype, "bool") else mask
+            count = xp.astype(mask, self.dtype) if isdtype(xp, mask.dtype, "bool") else mask
         if not weighted or w is None:
             w = None
             if count is None and not group:
@@ -338,7 +339,7 @@ class Call:
         if count is not None:
             return loss, None, xp.where(keep, count, xp.zeros_like(count))
         if mask is not None:
-            keep = keep & (mask if xp.isdtype(mask.dtype, "bool") else mask != 0)
+            keep = keep & (mask if isdtype(xp, mask.dtype, "bool") else mask != 0)
         return loss, None, xp.where(keep, xp.ones_like(loss), xp.zeros_like(loss))
 
 

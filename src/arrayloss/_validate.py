@@ -23,7 +23,16 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from . import _ops
-from ._namespace import Array, Namespace, astype, default_int, is_concrete, is_host, numel
+from ._namespace import (
+    Array,
+    Namespace,
+    astype,
+    default_int,
+    is_concrete,
+    is_host,
+    isdtype,
+    numel,
+)
 from ._options import is_bool, validate_mode
 
 __all__ = [
@@ -127,7 +136,7 @@ def check_number(
 def check_where(fn: str, xp: Namespace, where: Array | None) -> None:
     """``where`` is ``None`` or a boolean array (a float 0/1 mask is refused: it would be
     read as weights by one reader and as a mask by another)."""
-    if where is not None and not xp.isdtype(where.dtype, "bool"):
+    if where is not None and not isdtype(xp, where.dtype, "bool"):
         raise TypeError(
             f"{fn}: `where` must be a boolean array (True = counted); got dtype {where.dtype}: "
             "pass e.g. `mask > 0`, or `weight=` for weights"
@@ -260,9 +269,9 @@ def _first_bad(xp: Namespace, x: Array, mask: Array) -> tuple[tuple[int, ...], A
     holds (error messages only: runs after a check has failed)."""
     k = int(xp.argmax(xp.astype(xp.reshape(mask, (-1,)), xp.int32)))
     value = xp.reshape(x, (-1,))[k]
-    if xp.isdtype(value.dtype, "real floating"):
+    if isdtype(xp, value.dtype, "real floating"):
         v: Any = float(value)
-    elif xp.isdtype(value.dtype, "bool"):
+    elif isdtype(xp, value.dtype, "bool"):
         v = bool(value)
     else:
         v = int(value)
@@ -313,7 +322,7 @@ def check_values(
 
 def _scalar(xp: Namespace, v: Array) -> int | float:
     """A readable 0-d array as a Python number (exact for 64-bit integers)."""
-    return int(v) if xp.isdtype(v.dtype, "integral") else float(v)
+    return int(v) if isdtype(xp, v.dtype, "integral") else float(v)
 
 
 def check_ignore_index(fn: str, ignore_index: Any, num_classes: int) -> int | None:
@@ -339,8 +348,8 @@ def integer_labels(fn: str, name: str, xp: Namespace, labels: Array) -> Array:
     ``ignore_index`` can wrap around in a narrow dtype. Non-integer labels raise
     ``TypeError`` with the fix (bool included: class labels are not truth values)."""
     dt = labels.dtype
-    if not xp.isdtype(dt, "integral"):
-        kind = "bool" if xp.isdtype(dt, "bool") else str(dt)
+    if not isdtype(xp, dt, "integral"):
+        kind = "bool" if isdtype(xp, dt, "bool") else str(dt)
         raise TypeError(
             f"{fn}: `{name}` must hold integer class labels, got dtype {kind}; cast them to "
             "an integer dtype (e.g. `y.astype(int)`, `y.long()`), or give dense targets of "

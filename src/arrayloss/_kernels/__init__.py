@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterator
 from types import ModuleType
 from typing import Any
 
-__all__ = ["adapter", "eager_host", "generic", "kernel", "library", "plain_torch"]
+__all__ = ["adapter", "compiling", "eager_host", "generic", "kernel", "library", "plain_torch"]
 
 # NumPy's and array-api-strict's adapters import nothing heavy: loaded with the package, so
 # their lookup is a name (the others are imported on first use, by an ``import`` statement)
@@ -59,6 +59,14 @@ def library(x: Any) -> str:
     return "jax" if mod == "jaxlib" else mod
 
 
+def compiling() -> bool:
+    """Whether ``torch.compile`` is tracing (torch read from ``sys.modules``, never imported):
+    eager code may then read dicts that a traced function must not (Dynamo would guard on
+    their contents)."""
+    torch = sys.modules.get("torch")
+    return torch is not None and bool(torch.compiler.is_compiling())
+
+
 #: the adapters imported so far, read only outside ``torch.compile`` (see ``adapter``)
 _LOADED: dict[str, ModuleType | None] = {"numpy": _numpy_adapter,
                                          "array_api_strict": _strict_adapter}
@@ -75,8 +83,7 @@ def adapter(name: str) -> ModuleType | None:
     path is the ``import`` statements, which Dynamo folds."""
     if name == "numpy":
         return _numpy_adapter
-    torch = sys.modules.get("torch")
-    eager = torch is None or not torch.compiler.is_compiling()
+    eager = not compiling()
     if eager and name in _LOADED:
         return _LOADED[name]
     module = _import_adapter(name)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import _ops
-from .._namespace import Array, Namespace, device
+from .._namespace import Array, Namespace, device, isdtype
 from .._reduce import Call
 from .._validate import check_axis, check_classes, check_same_shape, check_values
 
@@ -17,7 +17,7 @@ def signs(call: Call, target: Array) -> Array:
     """Labels in {-1, +1} in the compute dtype (bool: False -> -1, True -> +1); any other
     value raises ``ValueError`` when concrete."""
     xp = call.xp
-    if xp.isdtype(target.dtype, "bool"):
+    if isdtype(xp, target.dtype, "bool"):
         one = xp.ones(target.shape, dtype=call.dtype, device=device(target))
         return xp.where(target, one, -one)
     y = call.float(target)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import _ops
-from .._namespace import Array
+from .._namespace import Array, isdtype
 from .._reduce import Call
 from .._validate import (
     check_axis,
@@ -81,9 +81,9 @@ def binary_target(fn: str, call: Call, target: Array, ignore_index: int | None
     dtype (no wrap-around of ``ignore_index`` in a narrow or unsigned dtype); float targets
     as they are."""
     xp = call.xp
-    if xp.isdtype(target.dtype, "bool"):
+    if isdtype(xp, target.dtype, "bool"):
         return call.float(target), None
-    if not xp.isdtype(target.dtype, "integral"):
+    if not isdtype(xp, target.dtype, "integral"):
         t, ii = target, ignore_index
         if ii is None:
             check_probabilities(fn, "target", xp, target)

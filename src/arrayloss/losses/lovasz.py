@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from .. import _ops
-from .._namespace import Array, Namespace, device
+from .._namespace import Array, Namespace, device, isdtype
 from .._reduce import start
 from .._validate import (
     check_bool,
@@ -114,10 +114,10 @@ def lovasz_hinge_loss(
     xp = call.xp
     check_binary_shapes(fn, pred, target)
     ii = check_ignore_index(fn, ignore_index, 2)
-    if xp.isdtype(target.dtype, "integral"):  # compared in the default integer dtype
+    if isdtype(xp, target.dtype, "integral"):  # compared in the default integer dtype
         target = integer_labels(fn, "target", xp, target)
         ii = ii if representable(xp, ii, target.dtype) else None
-    if not xp.isdtype(target.dtype, "bool"):
+    if not isdtype(xp, target.dtype, "bool"):
         allowed = "{0, 1}" + ("" if ignore_index is None else f" or ignore_index={ii}")
 
         def bad(t: Array) -> Array:

@@ -14,7 +14,7 @@ import math
 from typing import Any
 
 from .. import _ops
-from .._namespace import Array, device
+from .._namespace import Array, device, isdtype
 from .._reduce import Call, Labels, start, start_classes
 from .._validate import (
     check_axis,
@@ -47,7 +47,7 @@ def _signed_labels(fn: str, pred: Array, target: Array, weight: Array | None,
     check_same_shape(fn, pred, target)
     xp = call.xp
     f = call.float(pred)
-    if xp.isdtype(target.dtype, "bool"):
+    if isdtype(xp, target.dtype, "bool"):
         one = xp.ones_like(f)
         return call, f, xp.where(target, one, -one)
     y = call.float(target)
@@ -235,7 +235,7 @@ def multilabel_margin_loss(
     call.classes = c
     check_same_shape(fn, pred, target)
     xp = call.xp
-    if not xp.isdtype(target.dtype, "bool"):
+    if not isdtype(xp, target.dtype, "bool"):
         check_values(fn, "target", xp, target, lambda v: (v != 0) & (v != 1),
                      "must be multi-hot, holding 0 or 1 (or bool) per class; torch's lists "
                      "of class indices padded with -1 convert with "

@@ -15,7 +15,7 @@ import math
 from typing import Any
 
 from .. import _ops
-from .._namespace import Array, Namespace, astype, default_int, device
+from .._namespace import Array, Namespace, astype, default_int, device, isdtype
 from .._reduce import start
 from .._validate import check_bool, check_classes, check_int, check_values, integer_labels
 
@@ -28,7 +28,7 @@ def _lengths(fn: str, name: str, xp: Namespace, lengths: Array | None, batch: in
     (``ValueError`` on readable arrays); ``None`` gives ``top`` for every sequence."""
     if lengths is None:
         return xp.full((batch,), top, dtype=default_int(xp, like), device=device(like))
-    if not xp.isdtype(lengths.dtype, "integral"):
+    if not isdtype(xp, lengths.dtype, "integral"):
         raise TypeError(f"{fn}: `{name}` must hold integer lengths, got dtype {lengths.dtype}; "
                         "cast it to an integer dtype")
     if tuple(lengths.shape) != (batch,):

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import _ops
-from .._namespace import Array, device, numel
+from .._namespace import Array, device, isdtype, numel
 from .._reduce import Labels, start, start_classes
 from .._validate import check_nonnegative, check_same_shape, check_values
 
@@ -58,7 +58,7 @@ def sparsemax_loss(
                  replicas=replicas, target=target)
     check_same_shape(fn, pred, target)
     xp = call.xp
-    if not xp.isdtype(target.dtype, "bool"):
+    if not isdtype(xp, target.dtype, "bool"):
         check_values(fn, "target", xp, target, lambda v: (v != 0) & (v != 1),
                      "must hold binary labels 0 or 1 (or bool)")
     # s = -z for y = 1, z for y = 0; arithmetic, so that a NaN label gives NaN
