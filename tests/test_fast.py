@@ -46,8 +46,10 @@ LANES = [
      ("torch",)),
     ("cross_entropy-smoothing", al.cross_entropy, _X2, _labels((6,), 5),
      {"label_smoothing": 0.2}, ("torch",)),
-    ("nll_loss-2d", al.nll_loss, _X2, _labels((6,), 5), {}, ("torch",)),
-    ("nll_loss-4d-axis1", al.nll_loss, _X4, _labels((2, 4, 5), 3), {"axis": 1}, ("torch",)),
+    ("nll_loss-2d", al.nll_loss, _X2, _labels((6,), 5), {}, ("torch", "numpy")),
+    ("nll_loss-4d-axis1", al.nll_loss, _X4, _labels((2, 4, 5), 3), {"axis": 1},
+     ("torch", "numpy")),
+    ("nll_loss-axis0", al.nll_loss, _X2, _labels((5,), 6), {"axis": 0}, ("numpy",)),
     ("bce_with_logits", al.binary_cross_entropy_with_logits, _R, _P, {}, ("torch",)),
     ("bce", al.binary_cross_entropy, _P * 0.98 + 0.01, _P[::-1].copy(), {}, ("torch",)),
     ("kl_divergence", al.kl_divergence, _LQ, _Q, {}, ("torch",)),
@@ -58,8 +60,8 @@ LANES = [
     ("huber_loss", al.huber_loss, _R, _T, {"delta": 0.7}, ("torch", "numpy")),
     ("smooth_l1_loss", al.smooth_l1_loss, _R, _T, {"beta": 1 / 9}, ("torch", "numpy")),
 ]
-# these lanes reduce only: "none" takes the general path
-_REDUCING = {"mse_loss", "l1_loss", "huber_loss", "smooth_l1_loss", "kl_divergence"}
+# this lane reduces only: "none" takes the general path
+_REDUCING = {"kl_divergence"}
 CASES = [pytest.param(fn, x, t, kw, b, red, id=f"{cid}-{b}-{red}")
          for cid, fn, x, t, kw, bs in LANES for b in bs for red in REDUCTIONS
          if not (fn.__name__ in _REDUCING and red == "none")]
@@ -230,6 +232,22 @@ def test_lanes_decline_what_they_do_not_take(monkeypatch: pytest.MonkeyPatch) ->
         out = al.cross_entropy(x, bad, reduction="none")
         assert entered == ["cross_entropy"]
         assert torch.isnan(out[2]).item() and not torch.isnan(out[:2]).any().item()
+
+
+def test_numpy_nll_lane_hands_back_bad_labels_and_reads_only_the_label() -> None:
+    x = _X2.copy()
+    y = _labels((6,), 5)
+    x[0, (y[0] + 1) % 5] = np.nan  # not at the label: does not propagate
+    x[1, y[1]] = -np.inf  # at the label: +inf
+    got = al.nll_loss(x, y, reduction="none")
+    with _kernels.generic():
+        want = al.nll_loss(x, y, reduction="none")
+    np.testing.assert_array_equal(got, want)
+    assert got[1] == np.inf and np.isfinite(got[0])
+    bad = y.copy()
+    bad[4] = 7
+    with pytest.raises(ValueError, match=r"nll_loss: `target`.*found 7"):
+        al.nll_loss(x, bad)
 
 
 def test_numpy_lane_result_is_a_0d_array() -> None:

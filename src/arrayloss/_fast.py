@@ -85,13 +85,17 @@ def within(ln: Lane, x: Array, lo: float, hi: float, hi_open: bool = False) -> b
 
 def elementwise(name: str, pred: Array, target: Array, reduction: Any, weight: Any,
                 where: Any, replicas: Any, *options: Any) -> Array | None:
-    """An elementwise loss of a residual (MSE, L1, Huber, smooth L1) reduced to its mean or
-    sum by the library's ``<name>_reduced`` kernel: ``pred`` and ``target`` of one shape and
-    dtype, not empty (an empty mean is 0 here, NaN in torch)."""
+    """An elementwise loss of a residual (MSE, L1, Huber, smooth L1) by the library's
+    kernels: ``<name>_reduced`` for its mean or sum, ``<name>`` with ``"none"``; ``pred``
+    and ``target`` of one shape and dtype, not empty (an empty mean is 0 here, NaN in
+    torch). A kernel may decline (NumPy's, for 0-d input)."""
     ln = lane(name + "_reduced", reduction, weight, where, replicas, pred, target)
-    if (ln is None or ln.reduction == "none" or target.dtype != pred.dtype
-            or target.shape != pred.shape or math.prod(pred.shape) == 0):
+    if (ln is None or target.dtype != pred.dtype or target.shape != pred.shape
+            or math.prod(pred.shape) == 0):
         return None
+    if ln.reduction == "none":
+        fn = ln.adapter.KERNELS.get(name)
+        return None if fn is None else fn(pred, target, *options)
     return ln.kernel(ln.reduction, pred, target, *options)
 
 

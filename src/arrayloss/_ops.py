@@ -366,12 +366,10 @@ def finite_on_host(xp: Namespace, x: Array) -> bool:
 
 def if_finite(xp: Namespace, x: Array, finite: bool, plain: Callable[[], Array],
               guarded: Callable[[], Array]) -> Array:
-    """``plain()`` where ``x`` holds no infinity or NaN, else ``guarded()`` (the same formula
-    with the guards that infinite values need). ``finite``: ``finite_on_host(xp, x)``,
-    which settles eager host arrays. Elsewhere the library's kernel may decide at run time
-    (JAX: ``lax.cond`` on one sum of ``x * 0``, NaN exactly where an entry is not finite:
-    XLA's CPU loops run several times slower with the guards' selects); without one the
-    guarded formula runs."""
+    """``plain()`` where ``x`` holds no infinity or NaN, else ``guarded()`` (the formula with
+    the guards infinite values need). ``finite`` (``finite_on_host``) settles eager host
+    arrays; elsewhere a kernel may decide at run time (JAX: ``lax.cond``, as XLA's CPU
+    loops run several times slower with the guards' selects), or the guards run."""
     if finite:
         return plain()
     fn = kernel(xp, "if_finite")

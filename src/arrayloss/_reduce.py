@@ -30,8 +30,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from . import _ops
-from ._fast import holds_nan
+from . import _fast, _ops
 from ._labels import Labels  # the losses over labels import it with the reduction
 from ._namespace import (
     Array,
@@ -231,16 +230,15 @@ class Call:
                 or not all(readable(a) for a in args if hasattr(a, "shape"))):
             return None
         out = fn(red, *args)
-        if out is None or holds_nan(out):
+        if out is None or _fast.holds_nan(out):
             return None
         return to_result(xp, out, self.out_dtype)
 
     def finish_fused(self, name: str, formula: Callable[..., Array], *args: Any) -> Array:
         """``finish(_ops.fused(xp, name, formula, *args))``; where the reduction is a plain
         mean or sum (no ``weight``, ``where`` or replicas, a non-empty input) the library's
-        kernel for the reduced loss (``<name>_reduced``) computes it: on torch one operator
-        that never materialises the elementwise loss, forward or backward; on NumPy the
-        in-place elementwise kernel and one reduction."""
+        kernel for the reduced loss (``<name>_reduced``) computes it (torch: one operator,
+        forward and backward; NumPy: its in-place kernel and one reduction)."""
         xp = self.xp
         red = self._plain_reduction()
         if red in ("mean", "sum") and numel(args[0]) > 0:
@@ -316,7 +314,6 @@ class Call:
         if group:
             return self.pool((total, den), lambda t, d: to_result(xp, _divide(xp, t, d), out))
         return to_result(xp, _divide(xp, total, den), out)
-
 
     def _apply_where(self, loss: Array, mask: Array | None, count: Array | None
                      ) -> tuple[Array, Array | None, Array | None]:

@@ -185,6 +185,23 @@ def _bce_with_logits(z: Any, y: Any, pos_weight: Any, finite: bool) -> Any:
     return np.add(n, m, out=n)
 
 
+def _value_range(x: Any) -> Any:
+    return None if x.dtype == np.bool_ else (x.min(), x.max())
+
+
+def _nll_loss(reduction: str, x: Any, labels: Any, axis: int, class_weight: Any,
+              ignore_index: Any) -> Any:
+    """``-x[label]`` along ``axis`` and its mean or sum, for labels the caller has checked
+    (``_fast.labels``); options the general path handles decline (``None``)."""
+    if class_weight is not None or ignore_index is not None:
+        return None
+    picked = np.squeeze(np.take_along_axis(x, np.expand_dims(labels, axis), axis), axis)
+    loss = np.subtract(0.0, picked, dtype=x.dtype)  # +0 (not -0) for a 0 entry
+    if reduction == "none":
+        return np.asarray(loss)
+    return np.asarray(loss.mean() if reduction == "mean" else loss.sum())
+
+
 def _reduced(elementwise: Callable[..., Any]) -> Callable[..., Any]:
     """The reduced form ``kernel(reduction, *args)`` of an elementwise kernel: its mean or
     sum as a 0-d array (``None`` where the elementwise kernel declines)."""
@@ -210,6 +227,8 @@ KERNELS: dict[str, Callable[..., Any]] = {
     "smooth_l1_loss": _smooth_l1,
     "log_cosh_loss": _log_cosh,
     "bce_with_logits": _bce_with_logits,
+    "value_range": _value_range,
+    "nll_loss": _nll_loss,
 }
 KERNELS.update({name + "_reduced": _reduced(KERNELS[name])
                 for name in ("l1_loss", "mse_loss", "huber_loss", "smooth_l1_loss")})

@@ -292,7 +292,8 @@ def _cross_entropy(reduction: str, z: Tensor, labels: Tensor, axis: int,
                    class_weight: Tensor | None, ignore_index: int | None, smoothing: float
                    ) -> Tensor | None:
     """``F.cross_entropy`` with the classes on ``axis`` (1, or the last of a matrix); the
-    caller checks the result (see ``losses._softmax.fused_label_cross_entropy``)."""
+    caller checks the labels first and the result after (``Call.fused_checked``,
+    ``_fast.labels``)."""
     if z.ndim < 2 or not (axis == 1 or (z.ndim == 2 and axis in (-1, 1))):
         return None
     ii = -100 if ignore_index is None else ignore_index

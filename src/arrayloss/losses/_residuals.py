@@ -4,11 +4,28 @@ torch kernels of ``arrayloss._kernels`` are checked against them)."""
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from typing import Any
 
-from .. import _ops
+from .. import _fast, _ops
 from .._namespace import Array, Namespace
+from .._reduce import elementwise
 
 _LOG2 = math.log(2.0)
+
+
+def residual_loss(name: str, formula: Callable[..., Array], pred: Array, target: Array,
+                  reduction: str, weight: Any, where: Any, replicas: Any,
+                  *options: Any) -> Array:
+    """The loss ``name`` whose elementwise ``formula(xp, pred, target, *options)`` has fused
+    kernels: the small-call lane (``_fast.elementwise``), else the general path
+    (``Call.finish_fused``)."""
+    out = _fast.elementwise(name, pred, target, reduction, weight, where, replicas, *options)
+    if out is not None:
+        return out
+    call, p, t = elementwise(name, pred, target, reduction=reduction, weight=weight,
+                             where=where, replicas=replicas)
+    return call.finish_fused(name, formula, p, t, *options)
 
 
 def _l1(xp: Namespace, pred: Array, target: Array) -> Array:

@@ -2,7 +2,8 @@
 classes from the softmax, as optax's class-axis ``where``) of ``cross_entropy``,
 ``softmax_focal_loss``, ``entropy`` and ``poly_cross_entropy``; the log-probabilities and
 the unreduced cross-entropy against dense targets or integer labels (``cross_entropy``,
-``linear_cross_entropy``); the focal factor (``softmax_focal_loss``, ``dice_focal_loss``)."""
+``linear_cross_entropy``); the focal factor (``softmax_focal_loss``, ``dice_focal_loss``);
+the class axes (one, or a tuple merged into one) of the distribution losses."""
 
 from __future__ import annotations
 
@@ -12,9 +13,10 @@ from typing import Any
 from .. import _ops
 from .._namespace import Array, Namespace
 from .._reduce import Call, Labels
-from .._validate import check_values
+from .._validate import check_axes, check_classes, check_values
 
 __all__ = [
+    "class_axes",
     "dense_cross_entropy",
     "kept_classes",
     "label_cross_entropy",
@@ -24,6 +26,20 @@ __all__ = [
     "logits_label_cross_entropy",
     "pow_one_minus_exp",
 ]
+
+
+def class_axes(call: Call, axis: Any, *arrays: Array) -> tuple[int, tuple[Array, ...]]:
+    """The class axis and ``arrays``: an int ``axis`` as is, a tuple of class axes merged
+    into one last axis (``_ops.merge_axes``; a class-axis ``where`` too); the class count
+    must not be 0."""
+    fn, xp = call.fn, call.xp
+    axes = check_axes(fn, axis, arrays[0].ndim)
+    if isinstance(axes, tuple):
+        call.merge_class_axes(tuple(arrays[0].shape), axes)
+        arrays = tuple(_ops.merge_axes(xp, a, axes) for a in arrays)
+        axes = arrays[0].ndim - 1
+    check_classes(fn, arrays[0].shape[axes])
+    return axes, arrays
 
 
 def log_softmax_kept(call: Call, z: Array, ax: int) -> tuple[Array, Array | None]:

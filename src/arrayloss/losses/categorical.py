@@ -29,7 +29,6 @@ from .._labels import fused_with_labels
 from .._namespace import Array
 from .._reduce import Call, Labels, start, start_class_axes
 from .._validate import (
-    check_axes,
     check_axis,
     check_bool,
     check_classes,
@@ -41,6 +40,7 @@ from .._validate import (
     check_values,
 )
 from ._softmax import (
+    class_axes,
     dense_cross_entropy,
     kept_classes,
     label_cross_entropy,
@@ -53,20 +53,6 @@ from ._softmax import (
 
 __all__ = ["cross_entropy", "entropy", "generalized_kl_divergence", "kl_divergence",
            "softmax_focal_loss"]
-
-
-def _class_axes(call: Call, axis: Any, *arrays: Array) -> tuple[int, tuple[Array, ...]]:
-    """The class axis and ``arrays``: an int ``axis`` as is, a tuple of class axes merged
-    into one last axis (``_ops.merge_axes``; a class-axis ``where`` too); the class count
-    must not be 0."""
-    fn, xp = call.fn, call.xp
-    axes = check_axes(fn, axis, arrays[0].ndim)
-    if isinstance(axes, tuple):
-        call.merge_class_axes(tuple(arrays[0].shape), axes)
-        arrays = tuple(_ops.merge_axes(xp, a, axes) for a in arrays)
-        axes = arrays[0].ndim - 1
-    check_classes(fn, arrays[0].shape[axes])
-    return axes, arrays
 
 
 def entropy(
@@ -122,7 +108,7 @@ def entropy(
     call = start(fn, p, reduction=reduction, weight=weight, where=where,
                  replicas=replicas, pred_name="p")
     xp = call.xp
-    ax, (p,) = _class_axes(call, axis, p)
+    ax, (p,) = class_axes(call, axis, p)
     x = call.float(p)
     if from_logits:
         log_p, _ = log_softmax_kept(call, x, ax)
@@ -429,17 +415,15 @@ def kl_divergence(
     """
     fn = "kl_divergence"
     check_bool(fn, "log_target", log_target)
-    if type(axis) is int:
-        bounds = (-math.inf, 0.0) if log_target else (0.0, 1.0)
-        out = _fast.pair(fn, log_q, p, bounds, reduction, weight, where, replicas, axis,
-                         log_target)
-        if out is not None:
-            return out
+    out = _fast.pair(fn, log_q, p, (-math.inf, 0.0) if log_target else (0.0, 1.0), reduction,
+                     weight, where, replicas, axis, log_target)
+    if out is not None:
+        return out
     call = start(fn, log_q, reduction=reduction, weight=weight, where=where,
                  replicas=replicas, pred_name="log_q", p=p)
     check_same_shape(fn, log_q, p, ("log_q", "p"))
     xp = call.xp
-    ax, (log_q, p) = _class_axes(call, axis, log_q, p)
+    ax, (log_q, p) = class_axes(call, axis, log_q, p)
     if log_target:
         check_values(fn, "p", xp, p, lambda v: v > 0,
                      "must hold log-probabilities (<= 0) with log_target=True",

@@ -19,7 +19,7 @@ import math
 import numbers
 from typing import Any
 
-from .. import _fast, _ops
+from .. import _ops
 from .._namespace import Array, Namespace
 from .._options import is_bool
 from .._reduce import elementwise, start
@@ -30,7 +30,7 @@ from .._validate import (
     check_same_shape,
     check_values,
 )
-from ._residuals import _huber, _l1, _log_cosh, _smooth_l1, _squared
+from ._residuals import _huber, _l1, _log_cosh, _smooth_l1, _squared, residual_loss
 
 __all__ = [
     "gaussian_nll_loss", "huber_loss", "l1_loss", "log_cosh_loss", "mape_loss", "mse_loss",
@@ -64,12 +64,7 @@ def l1_loss(
     Edge cases: empty input gives 0 for ``"mean"`` (torch: NaN).
     Reference: ``torch.nn.functional.l1_loss``.
     """
-    out = _fast.elementwise("l1_loss", pred, target, reduction, weight, where, replicas)
-    if out is not None:
-        return out
-    call, p, t = elementwise("l1_loss", pred, target, reduction=reduction, weight=weight,
-                             where=where, replicas=replicas)
-    return call.finish_fused("l1_loss", _l1, p, t)
+    return residual_loss("l1_loss", _l1, pred, target, reduction, weight, where, replicas)
 
 
 def mse_loss(
@@ -93,12 +88,8 @@ def mse_loss(
     Edge cases: empty input gives 0 for ``"mean"``.
     Reference: ``torch.nn.functional.mse_loss``, ``keras.losses.mean_squared_error``.
     """
-    out = _fast.elementwise("mse_loss", pred, target, reduction, weight, where, replicas)
-    if out is not None:
-        return out
-    call, p, t = elementwise("mse_loss", pred, target, reduction=reduction, weight=weight,
-                             where=where, replicas=replicas)
-    return call.finish_fused("mse_loss", _squared, p, t)
+    return residual_loss("mse_loss", _squared, pred, target, reduction, weight, where,
+                         replicas)
 
 
 def smooth_l1_loss(
@@ -130,10 +121,9 @@ def smooth_l1_loss(
     """
     fn = "smooth_l1_loss"
     beta = check_number(fn, "beta", beta, ge=0.0)
-    if beta >= _FLOAT32_TINY:  # a normal number in every dtype the lane takes
-        out = _fast.elementwise(fn, pred, target, reduction, weight, where, replicas, beta)
-        if out is not None:
-            return out
+    if beta >= _FLOAT32_TINY:  # a normal number in every compute dtype
+        return residual_loss(fn, _smooth_l1, pred, target, reduction, weight, where,
+                             replicas, beta)
     call, p, t = elementwise(fn, pred, target, reduction=reduction, weight=weight, where=where,
                              replicas=replicas)
     if beta < float(call.xp.finfo(call.dtype).smallest_normal):
@@ -171,12 +161,7 @@ def huber_loss(
     """
     fn = "huber_loss"
     delta = check_number(fn, "delta", delta, gt=0.0)
-    out = _fast.elementwise(fn, pred, target, reduction, weight, where, replicas, delta)
-    if out is not None:
-        return out
-    call, p, t = elementwise(fn, pred, target, reduction=reduction, weight=weight, where=where,
-                             replicas=replicas)
-    return call.finish_fused("huber_loss", _huber, p, t, delta)
+    return residual_loss(fn, _huber, pred, target, reduction, weight, where, replicas, delta)
 
 
 def tukey_biweight_loss(
