@@ -303,7 +303,7 @@ SETTINGS = settings(max_examples=25, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 # eager JAX compiles every operation for every new shape: fewer examples there (the same
 # properties run with 25 on the other backends)
-JAX_SETTINGS = settings(SETTINGS, max_examples=5)
+JAX_SETTINGS = settings(SETTINGS, max_examples=3)
 
 
 def _settings(backend_id: str) -> settings:

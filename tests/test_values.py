@@ -193,9 +193,9 @@ def test_ignored_positions_get_zero_gradient(backend_id: str, validate: bool, po
 
 
 def _int_dtypes(b: backends.Backend) -> list[str]:
-    if b.mode == "compile":  # a compile per dtype: the narrow signed and unsigned ones (the
-        # ones that wrap; the wider ones run on the eager rows)
-        return ["int8", "uint8"]
+    if b.mode == "compile":  # a compile per dtype: the first narrow one that holds the
+        # labels, unsigned first (the ones that wrap; the others run on the eager rows)
+        return ["uint8", "int8"]
     return ["int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64"]
 
 
@@ -253,6 +253,8 @@ def test_every_integer_label_dtype(backend_id: str, record: catalog.Record,
         got = b.to_numpy(b.call(record.fn, conv, {**case.options, **ckw}))
         np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12, err_msg=dtype)
         ran += 1
+        if b.mode == "compile":
+            break
     assert ran >= (1 if b.mode == "compile" else 4)  # +-1 labels do not fit the unsigned
 
 
