@@ -34,10 +34,19 @@ from typing import Any, NamedTuple
 from . import _kernels
 from ._namespace import Array
 
-__all__ = ["elementwise", "holds_nan", "labels", "lane", "pair"]
+__all__ = ["elementwise", "fused_reduction", "holds_nan", "labels", "lane", "pair"]
 
 #: the reductions a fused kernel applies itself ("weighted_mean" without a weight is the mean)
 _FUSED_REDUCTIONS = {"mean": "mean", "weighted_mean": "mean", "sum": "sum", "none": "none"}
+
+
+def fused_reduction(reduction: Any, weight: Any, where: Any, replicas: Any) -> str | None:
+    """The reduction a fused kernel applies itself for a call's ``reduction``, or ``None``
+    with a ``weight``, ``where`` or replicas (or a reduction that is not one of the four:
+    the general path raises for it)."""
+    if weight is not None or where is not None or replicas is not None:
+        return None
+    return _FUSED_REDUCTIONS.get(reduction) if type(reduction) is str else None
 
 
 class Lane(NamedTuple):
@@ -53,9 +62,7 @@ def lane(name: str, reduction: Any, weight: Any, where: Any, replicas: Any, pred
          *others: Array) -> Lane | None:
     """The lane to the library's kernel ``name`` for a call on ``pred`` and ``others``, or
     ``None`` (see the module docstring for the conditions checked here)."""
-    if weight is not None or where is not None or replicas is not None:
-        return None
-    red = _FUSED_REDUCTIONS.get(reduction) if type(reduction) is str else None
+    red = fused_reduction(reduction, weight, where, replicas)
     if red is None:
         return None
     mod = _kernels.eager_host(pred, *others)

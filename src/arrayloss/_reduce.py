@@ -209,9 +209,7 @@ class Call:
     def _plain_reduction(self) -> str | None:
         """The reduction a fused kernel can apply itself (``"weighted_mean"`` without a
         weight is the mean), or ``None`` with a ``weight``, ``where`` or replicas."""
-        if self.weight is not None or self.where is not None or self.replicas is not None:
-            return None
-        return "mean" if self.reduction == "weighted_mean" else self.reduction
+        return _fast.fused_reduction(self.reduction, self.weight, self.where, self.replicas)
 
     def fused_checked(self, name: str, *args: Any) -> Array | None:
         """The whole loss, reduction included, by the library's fused kernel ``name``

@@ -140,10 +140,9 @@ def eager_host(*arrays: Any) -> ModuleType | None:
             if type(x) is not t:
                 return None
         return _numpy_adapter
-    torch = sys.modules.get("torch")
-    if torch is None or torch.compiler.is_compiling():
+    if not plain_torch(arrays[0]) or compiling():
         return None
-    mod = _LOADED.get("torch") or adapter("torch")  # eager: the dict may be read
+    mod = adapter("torch")
     return mod if mod.eager_host(arrays) else None  # type: ignore[union-attr]
 
 

@@ -197,6 +197,11 @@ def _nll_loss(reduction: str, x: Any, labels: Any, axis: int, class_weight: Any,
         return None
     picked = np.squeeze(np.take_along_axis(x, np.expand_dims(labels, axis), axis), axis)
     loss = np.subtract(0.0, picked, dtype=x.dtype)  # +0 (not -0) for a 0 entry
+    return _reduce(reduction, loss)
+
+
+def _reduce(reduction: str, loss: Any) -> Any:
+    """``loss`` as it is (``"none"``), or its mean or sum, as an array (0-d included)."""
     if reduction == "none":
         return np.asarray(loss)
     return np.asarray(loss.mean() if reduction == "mean" else loss.sum())
@@ -208,9 +213,7 @@ def _reduced(elementwise: Callable[..., Any]) -> Callable[..., Any]:
 
     def reduced(reduction: str, *args: Any) -> Any:
         loss = elementwise(*args)
-        if loss is None:
-            return None
-        return np.asarray(loss.mean() if reduction == "mean" else loss.sum())
+        return None if loss is None else _reduce(reduction, loss)
 
     return reduced
 
