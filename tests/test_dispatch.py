@@ -42,7 +42,7 @@ BUDGETS: dict[str, tuple[int, int | None, int, int | None]] = {
     "kl_divergence": (9, 36, 15, 33),
     "softmax_focal_loss": (29, 58, 28, 59),
     "generalized_kl_divergence": (21, 45, 18, 42),
-    "nll_loss": (5, 8, 8, 17),
+    "nll_loss": (2, 5, 8, 17),
     "poly_cross_entropy": (20, 39, 19, 40),
     "generalized_cross_entropy": (19, 36, 18, 37),
     "linear_cross_entropy": (19, 38, 18, 39),

@@ -39,11 +39,13 @@ _P = RNG.uniform(0.0, 1.0, size=(7, 3))
 _LQ = np.log(RNG.dirichlet(np.ones(4), size=5))
 _Q = RNG.dirichlet(np.ones(4), size=5)
 LANES = [
-    ("cross_entropy-2d-last", al.cross_entropy, _X2, _labels((6,), 5), {}, ("torch",)),
+    ("cross_entropy-2d-last", al.cross_entropy, _X2, _labels((6,), 5), {}, ("torch", "numpy")),
     ("cross_entropy-2d-axis1", al.cross_entropy, _X2, _labels((6,), 5), {"axis": 1},
-     ("torch",)),
+     ("torch", "numpy")),
     ("cross_entropy-4d-axis1", al.cross_entropy, _X4, _labels((2, 4, 5), 3), {"axis": 1},
-     ("torch",)),
+     ("torch", "numpy")),
+    ("cross_entropy-axis0", al.cross_entropy, _X2, _labels((5,), 6), {"axis": 0},
+     ("numpy",)),
     ("cross_entropy-smoothing", al.cross_entropy, _X2, _labels((6,), 5),
      {"label_smoothing": 0.2}, ("torch",)),
     ("nll_loss-2d", al.nll_loss, _X2, _labels((6,), 5), {}, ("torch", "numpy")),
@@ -127,11 +129,27 @@ def test_label_lane_hands_back_infinite_and_bad_labels(fn: Callable[..., Any]) -
         want = fn(xi, y, reduction="none")
     assert not torch.isnan(got).any()
     torch.testing.assert_close(got, want)
-    for bad in (5, -1, -100):
+    for bad in (5, -1, -100, -2**63):  # -2**63: the ignore_index torch's kernel is given
         yb = y.clone()
         yb[3] = bad
         with pytest.raises(ValueError, match=rf"{fn.__name__}: `target`.*found {bad}"):
             fn(x, yb)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+def test_torch_nll_lane_finds_bad_labels_by_its_kernel(reduction: str) -> None:
+    """torch's NLL lane has no label pass of its own: its kernel raises for a label outside
+    ``[0, C)`` and counts the samples it ignores (2-D and channels-first 4-D)."""
+    torch = _torch()
+    for x, y in ((_X2, _labels((6,), 5)), (_X4, _labels((2, 4, 5), 3))):
+        xt = torch.tensor(x)
+        for bad in (x.shape[1], -1, -100, -2**63):
+            yb = torch.tensor(y)
+            yb.view(-1)[-1] = bad
+            with pytest.raises(ValueError, match=rf"nll_loss: `target`.*found {bad}"):
+                al.nll_loss(xt, yb, axis=1, reduction=reduction)
+            with al.options(validate=False):
+                assert torch.isnan(al.nll_loss(xt, yb, axis=1, reduction=reduction)).item()
 
 
 def test_binary_lane_hands_back_infinite_logits_and_bad_targets() -> None:
@@ -244,10 +262,31 @@ def test_numpy_nll_lane_hands_back_bad_labels_and_reads_only_the_label() -> None
         want = al.nll_loss(x, y, reduction="none")
     np.testing.assert_array_equal(got, want)
     assert got[1] == np.inf and np.isfinite(got[0])
-    bad = y.copy()
-    bad[4] = 7
-    with pytest.raises(ValueError, match=r"nll_loss: `target`.*found 7"):
-        al.nll_loss(x, bad)
+    for value in (7, 5, -1):  # a negative label would count from the end of its row
+        bad = y.copy()
+        bad[4] = value
+        with pytest.raises(ValueError, match=rf"nll_loss: `target`.*found {value}"):
+            al.nll_loss(x, bad)
+
+
+def test_numpy_cross_entropy_lane_hands_back_infinite_logits_and_bad_labels() -> None:
+    x = _X2.copy()
+    y = _labels((6,), 5)
+    x[0, (y[0] + 1) % 5] = np.inf  # the limit: +inf (another class takes the mass)
+    x[1, y[1]] = np.inf  # 0
+    x[2] = -np.inf  # every class masked: NaN in both
+    x[3, y[3]] = -np.inf  # +inf
+    x[4, (y[4] + 1) % 5] = -np.inf  # a masked class: finite
+    got = al.cross_entropy(x, y, reduction="none")
+    with _kernels.generic():
+        want = al.cross_entropy(x, y, reduction="none")
+    np.testing.assert_array_equal(got, want)
+    assert got[0] == np.inf and got[1] == 0.0 and got[3] == np.inf and np.isfinite(got[4])
+    for value in (5, -1):
+        bad = y.copy()
+        bad[4] = value
+        with pytest.raises(ValueError, match=rf"cross_entropy: `target`.*found {value}"):
+            al.cross_entropy(_X2, bad)
 
 
 def test_numpy_lane_result_is_a_0d_array() -> None:

@@ -107,25 +107,25 @@ def elementwise(name: str, pred: Array, target: Array, reduction: Any, weight: A
 
 
 def labels(name: str, pred: Array, target: Array, axis: Any, reduction: Any, weight: Any,
-           where: Any, replicas: Any, *options: Any) -> Array | None:
-    """A loss over integer class labels (cross-entropy, NLL) by the library's fused kernel:
-    labels of the default integer dtype with the shape of ``pred`` without its class
-    ``axis`` (an int), each one a class (checked), and a result without NaN. Called as
-    ``kernel(reduction, pred, target, axis, *options)``."""
-    ln = lane(name, reduction, weight, where, replicas, pred, target)
+           where: Any, replicas: Any, *options: Any, nan_check: bool = True) -> Array | None:
+    """A loss over integer class labels (cross-entropy, NLL) by the library's fused kernel
+    that checks the labels itself (``<name>_checking``, called as ``kernel(reduction, pred,
+    target, axis, *options)``; ``None`` where a label is not a class): labels of the default
+    integer dtype with the shape of ``pred`` without its class ``axis`` (an int), and with
+    ``nan_check`` a result without NaN (NLL's kernel and general path agree at every input:
+    a NaN at a label is NaN in both)."""
+    ln = lane(name + "_checking", reduction, weight, where, replicas, pred, target)
     if ln is None or type(axis) is not int:
         return None
-    nd = len(pred.shape)
+    shape = tuple(pred.shape)
+    nd = len(shape)
     if not -nd <= axis < nd or target.dtype != ln.adapter.LABELS:
         return None
     ax = axis % nd
-    shape = tuple(pred.shape)
     if tuple(target.shape) != shape[:ax] + shape[ax + 1:] or math.prod(shape) == 0:
         return None
-    if not within(ln, target, 0, shape[ax], hi_open=True):
-        return None
     out = ln.kernel(ln.reduction, pred, target, ax, *options)
-    return None if out is None or holds_nan(out) else out
+    return None if out is None or (nan_check and holds_nan(out)) else out
 
 
 #: below this a probability's clamps differ: torch's BCE gradient divides by max(p (1 - p),

@@ -142,7 +142,7 @@ def eager_host(*arrays: Any) -> ModuleType | None:
         return _numpy_adapter
     if not plain_torch(arrays[0]) or compiling():
         return None
-    mod = adapter("torch")
+    mod = _LOADED.get("torch") or adapter("torch")
     return mod if mod.eager_host(arrays) else None  # type: ignore[union-attr]
 
 

@@ -74,7 +74,10 @@ def eager_host(arrays: tuple[Any, ...]) -> bool:
     """Every one of ``arrays`` a ``torch.Tensor`` or ``nn.Parameter`` on the CPU, not wrapped
     by a ``torch.func`` transform (the caller has checked that ``torch.compile`` is not
     tracing)."""
-    return all(type(x) in _PLAIN and is_host(x) and not _wrapped(x) for x in arrays)
+    for x in arrays:  # noqa: SIM110 (a loop: all() of a generator costs a microsecond more)
+        if type(x) not in _PLAIN or not x.is_cpu or _wrapped(x):
+            return False
+    return True
 
 
 def default_float() -> Any:
@@ -310,6 +313,55 @@ def _nll_loss(reduction: str, x: Tensor, labels: Tensor, axis: int,
     return _NN.nll_loss_nd(x, labels, class_weight, _REDUCTION[reduction], ii)
 
 
+#: the ``ignore_index`` the label-checking kernels give torch's: torch raises for any other
+#: label outside ``[0, C)``, and this one shows in the total weight its kernel returns
+_NO_LABEL = torch.iinfo(torch.int64).min
+#: torch's NLL kernels by rank of the log-probabilities (classes on axis 1); each returns
+#: the loss and the total weight of the samples not ignored
+_NLL_FORWARD = {2: torch.ops.aten.nll_loss_forward.default,
+                4: torch.ops.aten.nll_loss2d_forward.default}
+
+
+def _labels_are_classes(labels: Tensor, classes: int) -> bool:
+    """Whether every label lies in ``[0, classes)``: one min/max pass and two reads."""
+    lo, hi = torch.aminmax(labels)
+    return bool(lo.item() >= 0 and hi.item() < classes)
+
+
+def _counted_nll(reduction: str, logp: Tensor, labels: Tensor) -> Tensor | None:
+    """torch's mean or sum NLL of log-probabilities of rank 2 or 4 (classes on axis 1) for
+    labels not yet checked, or ``None`` where a label is not a class: the kernel raises for
+    one outside ``[0, C)`` except its ``ignore_index`` (``_NO_LABEL``), which its total
+    weight (the number of samples not ignored) reveals. No pass over the labels of its own,
+    and one read."""
+    try:
+        out, total = _NLL_FORWARD[logp.ndim](logp, labels, None, _REDUCTION[reduction],
+                                             _NO_LABEL)
+    except IndexError:
+        return None
+    return out if total.item() == labels.numel() else None
+
+
+def _cross_entropy_checking(reduction: str, z: Tensor, labels: Tensor, axis: int,
+                            smoothing: float) -> Tensor | None:
+    """``_cross_entropy`` for labels not yet checked (the small-call lane, ``_fast.labels``):
+    ``None`` where a label is not a class. The labels' min/max pass is cheap beside the
+    log-softmax (not so for NLL: ``_nll_loss_checking``)."""
+    if not _labels_are_classes(labels, z.shape[axis]):
+        return None
+    return _cross_entropy(reduction, z, labels, axis, None, None, smoothing)
+
+
+def _nll_loss_checking(reduction: str, x: Tensor, labels: Tensor, axis: int
+                       ) -> Tensor | None:
+    """``_nll_loss`` for labels not yet checked (as ``_cross_entropy_checking``)."""
+    if reduction != "none" and x.ndim in _NLL_FORWARD and axis == 1:
+        return _counted_nll(reduction, x, labels)
+    if not _labels_are_classes(labels, x.shape[axis]):
+        return None
+    return _nll_loss(reduction, x, labels, axis, None, None)
+
+
 def _bce_with_logits(reduction: str, z: Tensor, y: Tensor, pos_weight: Any
                      ) -> Tensor | None:
     """``F.binary_cross_entropy_with_logits`` (the caller checks the result: see
@@ -362,5 +414,7 @@ if hasattr(_NN, "smooth_l1_loss"):  # the fused losses below torch.nn.functional
                     "mse_loss_reduced": _mse_reduced, "huber_loss_reduced": _huber_reduced,
                     "smooth_l1_loss_reduced": _smooth_l1_reduced,
                     "cross_entropy": _cross_entropy, "nll_loss": _nll_loss,
+                    "cross_entropy_checking": _cross_entropy_checking,
+                    "nll_loss_checking": _nll_loss_checking,
                     "binary_cross_entropy_with_logits": _bce_with_logits,
                     "kl_divergence": _kl_div, "binary_cross_entropy": _bce})

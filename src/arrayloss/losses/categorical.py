@@ -208,8 +208,7 @@ def cross_entropy(
     check_bool(fn, "from_logits", from_logits)
     ls = check_smoothing(fn, label_smoothing)
     if from_logits and class_weight is None and ignore_index is None:
-        out = _fast.labels(fn, pred, target, axis, reduction, weight, where, replicas,
-                           None, None, ls)
+        out = _fast.labels(fn, pred, target, axis, reduction, weight, where, replicas, ls)
         if out is not None:
             return out
     call, pred, target, ax, c, dense = start_class_axes(

@@ -95,7 +95,7 @@ def nll_loss(
     fn = "nll_loss"
     if class_weight is None and ignore_index is None:
         out = _fast.labels(fn, pred, target, axis, reduction, weight, where, replicas,
-                           None, None)
+                           nan_check=False)
         if out is not None:
             return out
     call, ax, c, _ = start_classes(fn, pred, target, axis=axis, reduction=reduction,

@@ -83,12 +83,13 @@ def device_policy() -> Iterator[None]:
     """Within the block, CPU tensors are handled as device tensors (no value reads)."""
     from .._kernels import torch as adapter
 
-    saved = adapter.is_host
+    saved = adapter.is_host, adapter.eager_host
     adapter.is_host = lambda x: False
+    adapter.eager_host = lambda arrays: False  # the small-call lanes' gate
     try:
         yield
     finally:
-        adapter.is_host = saved
+        adapter.is_host, adapter.eager_host = saved
 
 
 def tensors(arrays: Sequence[Any], grad_args: Sequence[int] = (),
