@@ -38,6 +38,7 @@ _T = RNG.normal(size=(7, 3))
 _P = RNG.uniform(0.0, 1.0, size=(7, 3))
 _LQ = np.log(RNG.dirichlet(np.ones(4), size=5))
 _Q = RNG.dirichlet(np.ones(4), size=5)
+_Q3 = np.moveaxis(RNG.dirichlet(np.ones(3), size=(2, 4)), -1, 0)  # distributions on axis 0
 LANES = [
     ("cross_entropy-2d-last", al.cross_entropy, _X2, _labels((6,), 5), {}, ("torch", "numpy")),
     ("cross_entropy-2d-axis1", al.cross_entropy, _X2, _labels((6,), 5), {"axis": 1},
@@ -52,21 +53,23 @@ LANES = [
     ("nll_loss-4d-axis1", al.nll_loss, _X4, _labels((2, 4, 5), 3), {"axis": 1},
      ("torch", "numpy")),
     ("nll_loss-axis0", al.nll_loss, _X2, _labels((5,), 6), {"axis": 0}, ("numpy",)),
-    ("bce_with_logits", al.binary_cross_entropy_with_logits, _R, _P, {}, ("torch",)),
-    ("bce", al.binary_cross_entropy, _P * 0.98 + 0.01, _P[::-1].copy(), {}, ("torch",)),
-    ("kl_divergence", al.kl_divergence, _LQ, _Q, {}, ("torch",)),
+    ("bce_with_logits", al.binary_cross_entropy_with_logits, _R, _P, {}, ("torch", "numpy")),
+    ("bce", al.binary_cross_entropy, _P * 0.98 + 0.01, _P[::-1].copy(), {}, ("torch", "numpy")),
+    ("kl_divergence", al.kl_divergence, _LQ, _Q, {}, ("torch", "numpy")),
     ("kl_divergence-axis1-log_target", al.kl_divergence, _LQ, np.log(_Q),
-     {"axis": 1, "log_target": True}, ("torch",)),
+     {"axis": 1, "log_target": True}, ("torch", "numpy")),
+    ("kl_divergence-3d-axis0", al.kl_divergence, np.log(_Q3), _Q3[::-1].copy(), {"axis": 0},
+     ("numpy",)),
     ("mse_loss", al.mse_loss, _R, _T, {}, ("torch", "numpy")),
     ("l1_loss", al.l1_loss, _R, _T, {}, ("torch", "numpy")),
     ("huber_loss", al.huber_loss, _R, _T, {"delta": 0.7}, ("torch", "numpy")),
     ("smooth_l1_loss", al.smooth_l1_loss, _R, _T, {"beta": 1 / 9}, ("torch", "numpy")),
 ]
-# this lane reduces only: "none" takes the general path
-_REDUCING = {"kl_divergence"}
+# torch's lane reduces only: "none" takes the general path
+_REDUCING = {("kl_divergence", "torch")}
 CASES = [pytest.param(fn, x, t, kw, b, red, id=f"{cid}-{b}-{red}")
          for cid, fn, x, t, kw, bs in LANES for b in bs for red in REDUCTIONS
-         if not (fn.__name__ in _REDUCING and red == "none")]
+         if not ((fn.__name__, b) in _REDUCING and red == "none")]
 
 
 def _no_general_path(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -208,6 +211,24 @@ def test_kl_lane_hands_back_zero_mass_and_a_target_gradient() -> None:
     assert torch.isfinite(g).all()
 
 
+def test_numpy_kl_lane_zero_mass_and_nan() -> None:
+    log_q = np.array([[-np.inf, -0.1, -2.4], [-1.0, -1.0, -1.5]])
+    p = np.array([[0.0, 0.9, 0.1], [0.3, 0.3, 0.4]])
+    for lt in (False, True):
+        target = np.log(p, out=np.full_like(p, -np.inf), where=p > 0) if lt else p
+        got = al.kl_divergence(log_q, target, log_target=lt, reduction="none")
+        with _kernels.generic():
+            want = al.kl_divergence(log_q, target, log_target=lt, reduction="none")
+        np.testing.assert_allclose(got, want, rtol=1e-12)
+        assert np.isfinite(got).all()
+    nan_q = log_q.copy()
+    nan_q[0, 0] = np.nan  # where p = 0: NaN still propagates
+    assert np.isnan(al.kl_divergence(nan_q, p, reduction="none")[0])
+    nan_p = p.copy()
+    nan_p[1, 0] = np.nan
+    assert np.isnan(al.kl_divergence(log_q, nan_p, reduction="none")[1])
+
+
 def test_lanes_decline_what_they_do_not_take(monkeypatch: pytest.MonkeyPatch) -> None:
     """int32 labels, class weights, ``ignore_index``, a ``weight``, float16 logits, empty
     input, a ``torch.func`` transform: each takes the general path (a ``Call`` is made)."""
@@ -287,6 +308,31 @@ def test_numpy_cross_entropy_lane_hands_back_infinite_logits_and_bad_labels() ->
         bad[4] = value
         with pytest.raises(ValueError, match=rf"cross_entropy: `target`.*found {value}"):
             al.cross_entropy(_X2, bad)
+
+
+def test_numpy_binary_lanes_hand_back_infinite_logits_clipped_probabilities_bad_targets(
+) -> None:
+    z = np.array([[np.inf, -np.inf, 0.5], [1.0, 2.0, -3.0]])
+    y = np.array([[0.0, 0.0, 1.0], [1.0, 0.5, 0.0]])
+    got = al.binary_cross_entropy_with_logits(z, y, reduction="none")
+    with _kernels.generic():
+        want = al.binary_cross_entropy_with_logits(z, y, reduction="none")
+    np.testing.assert_array_equal(got, want)
+    assert got[0, 0] == np.inf and got[0, 1] == 0.0
+    for p in ([0.0, 0.3, 1.0], [1e-30, 0.5, 0.7]):  # at or beyond the clip: its limits
+        pa, ya = np.array(p), np.array([1.0, 0.0, 1.0])
+        with _kernels.generic():
+            want = al.binary_cross_entropy(pa, ya, reduction="none")
+        np.testing.assert_array_equal(al.binary_cross_entropy(pa, ya, reduction="none"), want)
+        assert np.isfinite(want).all()
+    bad = y.copy()
+    bad[1, 2] = 1.5
+    with pytest.raises(ValueError, match="binary_cross_entropy_with_logits: `target`"):
+        al.binary_cross_entropy_with_logits(z, bad)
+    with pytest.raises(ValueError, match="binary_cross_entropy: `target`"):
+        al.binary_cross_entropy(np.full((2, 3), 0.5), bad)
+    with pytest.raises(ValueError, match=r"binary_cross_entropy: `pred`.*logits"):
+        al.binary_cross_entropy(np.array([2.0, 0.5]), np.array([1.0, 0.0]))
 
 
 def test_numpy_lane_result_is_a_0d_array() -> None:

@@ -185,6 +185,51 @@ def _bce_with_logits(z: Any, y: Any, pos_weight: Any, finite: bool) -> Any:
     return np.add(n, m, out=n)
 
 
+def _bce_with_logits_reduced(reduction: str, z: Any, y: Any, pos_weight: Any) -> Any:
+    """``_bce_with_logits`` and its mean or sum; an infinite logit gives NaN, which the
+    caller hands to the general path. Without ``pos_weight`` in the shorter form
+    ``max(z, 0) - z y + log1p(exp(-|z|))`` (8 operations instead of 13)."""
+    if pos_weight is not None:
+        loss = _bce_with_logits(z, y, pos_weight, True)
+        return None if loss is None else _reduce(reduction, loss)
+    t = np.abs(z)
+    if not isinstance(t, np.ndarray):  # 0-d input gives a scalar: no in-place updates
+        return None
+    np.negative(t, out=t)
+    np.exp(t, out=t)
+    np.log1p(t, out=t)  # log1p(exp(-|z|))
+    m = np.maximum(z, z.dtype.type(0))
+    np.subtract(m, np.multiply(z, y), out=m)
+    return _reduce(reduction, np.add(m, t, out=m))
+
+
+def _bce(reduction: str, p: Any, y: Any) -> Any:
+    """``-(y log p + (1 - y) log(1 - p))`` and its mean or sum, for probabilities where
+    arrayloss's clip does nothing (``_fast.pair(interior=True)``)."""
+    pos = np.log(p)
+    np.multiply(y, pos, out=pos)
+    neg = np.negative(p)
+    np.log1p(neg, out=neg)
+    np.multiply(np.subtract(p.dtype.type(1), y), neg, out=neg)
+    np.add(pos, neg, out=pos)
+    return _reduce(reduction, np.negative(pos, out=pos))
+
+
+def _kl_div(reduction: str, log_q: Any, p: Any, axis: int, log_target: bool) -> Any:
+    """``sum_c p (log p - log q)`` along ``axis`` (``p = exp`` of the second argument with
+    ``log_target``), 0 where ``p = 0`` whatever ``log q``, and its mean or sum; ``None``
+    where ``log_q`` holds NaN (which must propagate: the general path). The caller checks
+    ``p`` (``_fast.pair``)."""
+    if type(axis) is not int or math.isnan(np.minimum.reduce(log_q, axis=None)):
+        return None
+    prob = np.exp(p) if log_target else p
+    mask = prob > 0
+    log_p = p if log_target else np.log(p, out=np.zeros_like(p), where=mask)
+    terms = np.subtract(log_p, log_q, out=np.zeros_like(p), where=mask)
+    np.multiply(prob, terms, out=terms)
+    return _reduce(reduction, terms.sum(axis=axis))
+
+
 def _value_range(x: Any) -> Any:
     return None if x.dtype == np.bool_ else (x.min(), x.max())
 
@@ -284,6 +329,9 @@ KERNELS: dict[str, Callable[..., Any]] = {
     "nll_loss_checking": _nll_loss_checking,
     "cross_entropy_checking": _cross_entropy_checking,
     "mean": _mean,
+    "binary_cross_entropy_with_logits": _bce_with_logits_reduced,
+    "binary_cross_entropy": _bce,
+    "kl_divergence": _kl_div,
 }
 KERNELS.update({name + "_reduced": _reduced(KERNELS[name])
                 for name in ("l1_loss", "mse_loss", "huber_loss", "smooth_l1_loss")})
