@@ -78,6 +78,15 @@ def _bce_logits_only(target: np.ndarray) -> Callable[..., Any]:
     return f
 
 
+def _label_ce(labels: np.ndarray, **kw: Any) -> Callable[..., Any]:
+    def f(z: Any) -> Any:
+        xp = _namespace.namespace("t", x=z)
+        y = xp.asarray(labels, dtype=xp.int32, device=_namespace.device(z))
+        return al.cross_entropy(z, y, reduction="none", **kw)
+
+    return f
+
+
 def _sorted_values(**kw: Any) -> Callable[..., Any]:
     def f(x: Any) -> Any:
         return _ops.sort_with_indices(_namespace.namespace("t", x=x), x, **kw)[0]
@@ -106,6 +115,14 @@ PRIMS = [
     # infinite logits: the guarded formula (JAX decides at run time under jit)
     # (the gradient for the targets is infinite there: logits only)
     ("bce_with_logits-inf", _bce_logits_only(PINF), (ZINF,), 1e-5),
+    # the label cross-entropy's log-sum-exp (JAX under jit: its own, with the +inf limits;
+    # a masked class, -inf, at and off the label)
+    ("cross_entropy-labels", _label_ce(np.array([0, 3, 2, 1, 0, 2])), (X,), 1e-6),
+    ("cross_entropy-labels-smoothing", _label_ce(np.array([0, 3, 2, 1, 0, 2]),
+                                                 label_smoothing=0.2), (X,), 1e-6),
+    ("cross_entropy-labels-posinf", _label_ce(np.array([0, 1, 3])), (XINF,), 1e-6),
+    ("cross_entropy-labels-neginf", _label_ce(np.array([1, 2, 1])), (XINF[[0, 2, 2]] * -1,),
+     1e-6),
     ("sort_with_indices-values", _sorted_values(), (X,), 1e-7),
     ("sort_with_indices-values-axis0-desc", _sorted_values(axis=0, descending=True), (X,),
      1e-7),

@@ -260,21 +260,38 @@ def log_softmax_parts(xp: Namespace, x: Array, axis: int = -1
     ``log k`` for their ``k`` such entries, ``shifted`` is finite (0 at the ``+inf``
     entries) but the log-softmax of the others is ``-inf``, which the consumer applies per
     slice. The ``+inf`` entries are clamped to the dtype's largest value rather than
-    selected away: a select with a per-slice condition inside the fused reductions makes
-    XLA's loop two to three times slower; a clamp keeps the passes at the speed of optax's.
+    selected away (a select with a per-slice condition inside the fused reductions makes
+    XLA's loop two to three times slower); a library's kernel ``shifted_log_sum_exp(x, m,
+    axis)`` may give ``(shift, shifted, log_s)`` with these limits its own way (JAX's:
+    without the clamp in the forward pass, which costs XLA's CPU loop half its speed).
     Gradients: those of the log-softmax; zero in a limit slice."""
     m = _row_max(xp, x, axis)
     if is_concrete(m) and is_host(m) and bool(xp.all(m < math.inf)):
         shift = _finite_shift(xp, m)
         limit = None
     else:
-        big = float(xp.finfo(x.dtype).max)
-        # minimum, not clip: Dask's clip rechunks (a graph layer pairing blocks)
-        shift = _finite_shift(xp, xp.minimum(m, big))
-        x = xp.minimum(x, big)
         limit = xp.squeeze(m, axis=axis) == math.inf
+        fn = kernel(xp, "shifted_log_sum_exp")
+        parts = None if fn is None else fn(x, m, axis)
+        if parts is None:
+            # minimum, not clip: Dask's clip rechunks (a graph layer pairing blocks); of
+            # arrays: array-api-compat promotes a Python float by torch.result_type, which
+            # torch.compile cannot trace
+            big = xp.asarray(float(xp.finfo(x.dtype).max), dtype=x.dtype, device=device(x))
+            shift = _finite_shift(xp, xp.minimum(m, big))
+            shifted = xp.minimum(x, big) - shift
+            log_s = xp.log(xp.sum(xp.exp(shifted), axis=axis, keepdims=True))
+        else:
+            shift, shifted, log_s = parts
+        return shifted, log_s, _at(xp, axis, shift, log_s, limit), limit
     shifted = x - shift
     log_s = xp.log(xp.sum(xp.exp(shifted), axis=axis, keepdims=True))
+    return shifted, log_s, _at(xp, axis, shift, log_s, None), None
+
+
+def _at(xp: Namespace, axis: int, shift: Array, log_s: Array, limit: Array | None
+        ) -> Callable[[Array], Array]:
+    """``log_softmax_parts``' ``at``: the log-softmax of entries taken one per slice."""
 
     def at(v: Array) -> Array:
         lp = v - xp.squeeze(shift, axis=axis) - xp.squeeze(log_s, axis=axis)
@@ -283,7 +300,7 @@ def log_softmax_parts(xp: Namespace, x: Array, axis: int = -1
         inf_lp = fill(xp, v != math.inf, -math.inf, -xp.squeeze(log_s, axis=axis))
         return xp.where(limit, inf_lp, lp)
 
-    return shifted, log_s, at, limit
+    return at
 
 
 def softmax(xp: Namespace, x: Array, axis: int = -1) -> Array:
