@@ -268,7 +268,8 @@ def _first_bad(xp: Namespace, x: Array, mask: Array) -> tuple[tuple[int, ...], A
     """The position (index tuple) and value of the first element of ``x`` where ``mask``
     holds (error messages only: runs after a check has failed)."""
     k = int(xp.argmax(xp.astype(xp.reshape(mask, (-1,)), xp.int32)))
-    value = xp.reshape(x, (-1,))[k]
+    # without its gradient: torch warns when a tensor that needs one is read
+    value = xp.reshape(_ops.stop_gradient(xp, x), (-1,))[k]
     if isdtype(xp, value.dtype, "real floating"):
         v: Any = float(value)
     elif isdtype(xp, value.dtype, "bool"):
