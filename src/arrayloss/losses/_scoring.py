@@ -42,6 +42,7 @@ class _Stats:
     log_p: Array | None = None
     full_class_weight: Array | None = None  # before include_background drops class 0
     per_image: bool = True  # False: the sums pool the batch (summed over replicas too)
+    y: Array | None = None  # the integer labels (checked; ignore_index where ignored)
 
 
 def _pool(s: _Stats, w: Array | None) -> _Stats:

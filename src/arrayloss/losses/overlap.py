@@ -144,7 +144,7 @@ def _overlap_stats(
     ii = check_ignore_index(fn, ignore_index, num_classes)
     class_w = None if ax is None else call.array_option("class_weight", class_weight, pred,
                                                         shape=(num_classes,))
-    valid = None
+    valid = y = None
     if labels and ax is not None:
         y, ii = check_labels(fn, "target", xp, target, num_classes, ii)
         g = _ops.one_hot(xp, y, num_classes, call.dtype, axis=ax)  # ignored: all-zero row
@@ -189,7 +189,7 @@ def _overlap_stats(
         counted = counted[..., 1:] if counted is not None else None
         class_w = class_w[1:] if class_w is not None else None
     s = _Stats(call, tp, sp, sg, sp2, sg2, counted, class_w, smooth, smooth_dr, eps, ax,
-               ax is not None, x, p, g, valid, labels, log_p, full_w, per_image)
+               ax is not None, x, p, g, valid, labels, log_p, full_w, per_image, y)
     return _pool(s, s.class_weight) if average == "micro" else s
 
 

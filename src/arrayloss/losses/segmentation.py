@@ -168,14 +168,22 @@ def _softmax_term(s: _Stats, w_img: Array | None, *, ls: float, gamma: float | N
     assert ax is not None
     log_p = s.log_p if s.log_p is not None else _ops.log_softmax(xp, s.x, axis=ax)
     c = log_p.shape[ax]
-    q = s.g if ls == 0.0 else (1.0 - ls) * s.g + ls / c
-    if gamma is not None and gamma != 0.0:
-        q = q * pow_one_minus_exp(xp, log_p, gamma)
-    for vec in (alpha, s.full_class_weight):
-        if vec is not None:
-            q = q * _ops.along(xp, vec, q.ndim, ax)
-    loss = -xp.sum(_ops.mul0(xp, q, log_p), axis=ax)
     valid = None if s.valid is None else xp.squeeze(s.valid, axis=ax)
+    if (s.y is not None and ls == 0.0 and not gamma and alpha is None
+            and s.full_class_weight is None):
+        # the label's entry, gathered (the one-hot product costs three full passes);
+        # ignored pixels gather class 0 and are masked below
+        y = s.y if valid is None else xp.where(valid, s.y, xp.zeros_like(s.y))
+        loss = -xp.squeeze(_ops.take_along_axis(xp, log_p, xp.expand_dims(y, axis=ax), ax),
+                           axis=ax)
+    else:
+        q = s.g if ls == 0.0 else (1.0 - ls) * s.g + ls / c
+        if gamma is not None and gamma != 0.0:
+            q = q * pow_one_minus_exp(xp, log_p, gamma)
+        for vec in (alpha, s.full_class_weight):
+            if vec is not None:
+                q = q * _ops.along(xp, vec, q.ndim, ax)
+        loss = -xp.sum(_ops.mul0(xp, q, log_p), axis=ax)
     if valid is not None:
         loss = xp.where(valid, loss, xp.zeros_like(loss))
     count = None
