@@ -434,12 +434,13 @@ def one_hot(xp: Namespace, labels: Array, num_classes: int, dtype: Any, axis: in
     integer dtype, see ``arrayloss._validate.check_labels``).
     """
     ax = axis % (labels.ndim + 1)
-    shape = [1] * (labels.ndim + 1)
-    shape[ax] = num_classes
-    classes = xp.reshape(xp.arange(num_classes, dtype=labels.dtype, device=device(labels)),
-                         tuple(shape))
-    # built with the classes in place: a moved axis would leave a strided array, whose
-    # products with contiguous ones run several times slower
+    classes = xp.arange(num_classes, dtype=labels.dtype, device=device(labels))
+    if ax != labels.ndim:
+        # built with the classes in place: a moved axis would leave a strided array, whose
+        # products with contiguous ones run several times slower
+        shape = [1] * (labels.ndim + 1)
+        shape[ax] = num_classes
+        classes = xp.reshape(classes, tuple(shape))
     return xp.astype(xp.expand_dims(labels, axis=ax) == classes, dtype)
 
 
