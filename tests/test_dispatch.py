@@ -69,7 +69,7 @@ BUDGETS: dict[str, tuple[int, int | None, int, int | None]] = {
     "tversky_loss": (36, 68, 30, 62),
     "focal_tversky_loss": (43, 85, 37, 79),
     "generalized_dice_loss": (54, 89, 53, 90),
-    "dice_ce_loss": (52, 95, 51, 96),
+    "dice_ce_loss": (55, 99, 54, 100),
     "dice_focal_loss": (73, 135, 68, 134),
     "lovasz_hinge_loss": (31, 46, 26, 41),
     "lovasz_softmax_loss": (50, 73, 49, 74),

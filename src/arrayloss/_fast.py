@@ -13,7 +13,8 @@ fused kernel that the general path would reach in the end:
 - no ``weight``, ``where`` or replicas, and a reduction the kernel applies itself;
 - the loss's own conditions (same shape and dtype, integer labels of the default dtype, no
   option that needs the general path), and the value checks the general path would make,
-  read as one min/max pass: a value outside the valid range sends the call to the general
+  read as one min/max pass (or, for class labels, by the kernel itself: torch's NLL bounds
+  check, a NumPy gather's): a value outside the valid range sends the call to the general
   path, which raises its error (or, with ``validate=False``, gives its NaN). On host arrays
   the read costs no synchronisation, so the lanes check whatever the ``validate`` option:
   turning the checks off must not send a small call back to the slower general path;

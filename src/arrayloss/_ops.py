@@ -192,7 +192,7 @@ def cosine(xp: Namespace, x: Array, y: Array, axis: int = -1, eps: float = 1e-8)
 # stable kernels
 
 
-def _row_max(xp: Namespace, x: Array, axis: int) -> Array:
+def row_max(xp: Namespace, x: Array, axis: int) -> Array:
     """The gradient-free max of ``x`` along ``axis``, kept (NaN for a slice with NaN)."""
     fn = kernel(xp, "row_max")
     if fn is not None:
@@ -200,7 +200,7 @@ def _row_max(xp: Namespace, x: Array, axis: int) -> Array:
     return stop_gradient(xp, xp.max(x, axis=axis, keepdims=True))
 
 
-def _finite_shift(xp: Namespace, m: Array) -> Array:
+def finite_shift(xp: Namespace, m: Array) -> Array:
     """The row max as a shift: 0 where it is not finite (all ``-inf``, or ``+inf`` after the
     limit mapping)."""
     return xp.where(xp.isfinite(m), m, xp.zeros_like(m))
@@ -227,7 +227,7 @@ def logsumexp(xp: Namespace, x: Array, axis: int = -1, keepdims: bool = False) -
     fn = kernel(xp, "logsumexp")
     if fn is not None:
         return fn(x, axis, keepdims)
-    m = _finite_shift(xp, _row_max(xp, x, axis))
+    m = finite_shift(xp, row_max(xp, x, axis))
     out = xp.log(xp.sum(xp.exp(x - m), axis=axis, keepdims=True)) + m
     return out if keepdims else xp.squeeze(out, axis=axis)
 
@@ -241,77 +241,21 @@ def log_softmax(xp: Namespace, x: Array, axis: int = -1) -> Array:
     """
     fn = kernel(xp, "log_softmax")
     if fn is not None:
-        return fn(_pos_inf_limit(xp, x, _row_max(xp, x, axis)), axis)
-    m = _row_max(xp, x, axis)
-    shifted = _pos_inf_limit(xp, x, m) - _finite_shift(xp, m)
+        return fn(_pos_inf_limit(xp, x, row_max(xp, x, axis)), axis)
+    m = row_max(xp, x, axis)
+    shifted = _pos_inf_limit(xp, x, m) - finite_shift(xp, m)
     return shifted - xp.log(xp.sum(xp.exp(shifted), axis=axis, keepdims=True))
-
-
-def log_softmax_parts(xp: Namespace, x: Array, axis: int = -1
-                      ) -> tuple[Array, Array, Callable[[Array], Array], Array | None]:
-    """The pieces of ``log_softmax(x)`` along ``axis`` for a consumer that needs only one
-    entry per slice and sums over the axis (the label cross-entropy), without the
-    log-softmax being formed: ``(shifted, log_s, at, limit)``.
-
-    ``log_softmax(x) = shifted - log_s`` (``log_s`` keeps the axis) in every slice without
-    ``+inf``; ``at(v)`` is the log-softmax of entries ``v`` of ``x`` taken one per slice
-    (``v`` without the axis), the limits included. ``limit`` marks the slices holding
-    ``+inf`` (``None`` when there is none, read on concrete host arrays): there ``log_s`` is
-    ``log k`` for their ``k`` such entries, ``shifted`` is finite (0 at the ``+inf``
-    entries) but the log-softmax of the others is ``-inf``, which the consumer applies per
-    slice. The ``+inf`` entries are clamped to the dtype's largest value rather than
-    selected away (a select with a per-slice condition inside the fused reductions makes
-    XLA's loop two to three times slower); a library's kernel ``shifted_log_sum_exp(x, m,
-    axis)`` may give ``(shift, shifted, log_s)`` with these limits its own way (JAX's:
-    without the clamp in the forward pass, which costs XLA's CPU loop half its speed).
-    Gradients: those of the log-softmax; zero in a limit slice."""
-    m = _row_max(xp, x, axis)
-    if is_concrete(m) and is_host(m) and bool(xp.all(m < math.inf)):
-        shift = _finite_shift(xp, m)
-        limit = None
-    else:
-        limit = xp.squeeze(m, axis=axis) == math.inf
-        fn = kernel(xp, "shifted_log_sum_exp")
-        parts = None if fn is None else fn(x, m, axis)
-        if parts is None:
-            # minimum, not clip: Dask's clip rechunks (a graph layer pairing blocks); of
-            # arrays: array-api-compat promotes a Python float by torch.result_type, which
-            # torch.compile cannot trace
-            big = xp.asarray(float(xp.finfo(x.dtype).max), dtype=x.dtype, device=device(x))
-            shift = _finite_shift(xp, xp.minimum(m, big))
-            shifted = xp.minimum(x, big) - shift
-            log_s = xp.log(xp.sum(xp.exp(shifted), axis=axis, keepdims=True))
-        else:
-            shift, shifted, log_s = parts
-        return shifted, log_s, _at(xp, axis, shift, log_s, limit), limit
-    shifted = x - shift
-    log_s = xp.log(xp.sum(xp.exp(shifted), axis=axis, keepdims=True))
-    return shifted, log_s, _at(xp, axis, shift, log_s, None), None
-
-
-def _at(xp: Namespace, axis: int, shift: Array, log_s: Array, limit: Array | None
-        ) -> Callable[[Array], Array]:
-    """``log_softmax_parts``' ``at``: the log-softmax of entries taken one per slice."""
-
-    def at(v: Array) -> Array:
-        lp = v - xp.squeeze(shift, axis=axis) - xp.squeeze(log_s, axis=axis)
-        if limit is None:
-            return lp
-        inf_lp = fill(xp, v != math.inf, -math.inf, -xp.squeeze(log_s, axis=axis))
-        return xp.where(limit, inf_lp, lp)
-
-    return at
 
 
 def softmax(xp: Namespace, x: Array, axis: int = -1) -> Array:
     """Max-shifted softmax along ``axis``; ``+inf`` entries share their slice's mass (the
     limit), as in ``log_softmax``."""
-    m = _row_max(xp, x, axis)
+    m = row_max(xp, x, axis)
     x = _pos_inf_limit(xp, x, m)
     fn = kernel(xp, "softmax")
     if fn is not None:
         return fn(x, axis)
-    e = xp.exp(x - _finite_shift(xp, m))
+    e = xp.exp(x - finite_shift(xp, m))
     return e / xp.sum(e, axis=axis, keepdims=True)
 
 

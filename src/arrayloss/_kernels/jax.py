@@ -142,8 +142,9 @@ def _log_sum_exp_jvp(axis: int, primals: Any, tangents: Any) -> Any:
 
 
 def _shifted_log_sum_exp(x: Any, m: Any, axis: int) -> Any:
-    """``(shift, x - shift, log_s)`` of ``_ops.log_softmax_parts`` for traced code, with
-    its limits (``log_s = log k`` in a slice holding ``k`` entries ``+inf``) and without
+    """``(shift, x - shift, log_s)`` of the label cross-entropy's ``log_softmax_parts``
+    (``losses._softmax``) for traced code, with its limits (``log_s = log k`` in a slice
+    holding ``k`` entries ``+inf``) and without
     the clamp of ``x`` in an undifferentiated forward pass (``_log_sum_exp_rule``); ``log
     k`` is counted only when a slice holds ``+inf`` (``lax.cond``), and the shift, one
     value per slice, is kept out of the fused loop (``optimization_barrier``: XLA would

@@ -186,15 +186,17 @@ def _bce_with_logits(z: Any, y: Any, pos_weight: Any, finite: bool) -> Any:
 
 
 def _bce_with_logits_reduced(reduction: str, z: Any, y: Any, pos_weight: Any) -> Any:
-    """``_bce_with_logits`` and its mean or sum; an infinite logit gives NaN, which the
-    caller hands to the general path. Without ``pos_weight`` in the shorter form
-    ``max(z, 0) - z y + log1p(exp(-|z|))`` (8 operations instead of 13)."""
-    if pos_weight is not None:
-        loss = _bce_with_logits(z, y, pos_weight, True)
-        return None if loss is None else _reduce(reduction, loss)
+    """``_bce_with_logits`` and its mean or sum for finite logits (``None`` otherwise, found
+    before any ``0 * inf``, which NumPy warns about: the general path has the limits);
+    without ``pos_weight`` in the shorter form ``max(z, 0) - z y + log1p(exp(-|z|))`` (8
+    operations instead of 13)."""
     t = np.abs(z)
     if not isinstance(t, np.ndarray):  # 0-d input gives a scalar: no in-place updates
         return None
+    if not math.isfinite(np.maximum.reduce(t, axis=None)):
+        return None
+    if pos_weight is not None:
+        return _reduce(reduction, _bce_with_logits(z, y, pos_weight, True))
     np.negative(t, out=t)
     np.exp(t, out=t)
     np.log1p(t, out=t)  # log1p(exp(-|z|))
@@ -205,8 +207,10 @@ def _bce_with_logits_reduced(reduction: str, z: Any, y: Any, pos_weight: Any) ->
 
 def _bce(reduction: str, p: Any, y: Any) -> Any:
     """``-(y log p + (1 - y) log(1 - p))`` and its mean or sum, for probabilities where
-    arrayloss's clip does nothing (``_fast.pair(interior=True)``)."""
+    arrayloss's clip does nothing (``_fast.pair(interior=True)``); declines 0-d input."""
     pos = np.log(p)
+    if not isinstance(pos, np.ndarray):  # 0-d input gives a scalar: no in-place updates
+        return None
     np.multiply(y, pos, out=pos)
     neg = np.negative(p)
     np.log1p(neg, out=neg)
@@ -220,7 +224,8 @@ def _kl_div(reduction: str, log_q: Any, p: Any, axis: int, log_target: bool) -> 
     ``log_target``), 0 where ``p = 0`` whatever ``log q``, and its mean or sum; ``None``
     where ``log_q`` holds NaN (which must propagate: the general path). The caller checks
     ``p`` (``_fast.pair``)."""
-    if type(axis) is not int or math.isnan(np.minimum.reduce(log_q, axis=None)):
+    if (type(axis) is not int or not -p.ndim <= axis < p.ndim
+            or math.isnan(np.minimum.reduce(log_q, axis=None))):
         return None
     prob = np.exp(p) if log_target else p
     mask = prob > 0
@@ -259,12 +264,14 @@ def _nll_loss_checking(reduction: str, x: Any, labels: Any, axis: int) -> Any:
 def _cross_entropy_checking(reduction: str, z: Any, labels: Any, axis: int,
                             smoothing: float) -> Any:
     """Softmax cross-entropy ``logsumexp(z) - z[label]`` along ``axis`` and its mean or
-    sum, for labels not yet checked (as ``_nll_loss_checking``); declines label smoothing.
-    A row holding ``+inf`` or only ``-inf`` gives NaN, which the caller hands to the
-    general path (its limits)."""
+    sum, for labels not yet checked (as ``_nll_loss_checking``); declines label smoothing
+    and a row whose max is not finite (``+inf``, only ``-inf``, NaN: the general path has
+    the limits)."""
     if smoothing != 0.0 or labels.min() < 0:
         return None
     m = z.max(axis=axis, keepdims=True)
+    if not np.isfinite(m).all():  # before any inf - inf (warns)
+        return None
     shifted = np.subtract(z, m)
     lse = np.log(np.exp(shifted).sum(axis=axis))
     try:

@@ -8,10 +8,11 @@ the class axes (one, or a tuple merged into one) of the distribution losses."""
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 from .. import _ops
-from .._namespace import Array, Namespace
+from .._namespace import Array, Namespace, device, is_concrete, is_host
 from .._reduce import Call, Labels
 from .._validate import check_axes, check_classes, check_values
 
@@ -136,16 +137,73 @@ def label_cross_entropy(xp: Namespace, lab: Labels, log_p: Array, class_w: Array
     return nll
 
 
+def log_softmax_parts(xp: Namespace, x: Array, axis: int = -1
+                      ) -> tuple[Array, Array, Callable[[Array], Array], Array | None]:
+    """The pieces of ``log_softmax(x)`` along ``axis`` for a consumer that needs only one
+    entry per slice and sums over the axis (the label cross-entropy), without the
+    log-softmax being formed: ``(shifted, log_s, at, limit)``.
+
+    ``log_softmax(x) = shifted - log_s`` (``log_s`` keeps the axis) in every slice without
+    ``+inf``; ``at(v)`` is the log-softmax of entries ``v`` of ``x`` taken one per slice
+    (``v`` without the axis), the limits included. ``limit`` marks the slices holding
+    ``+inf`` (``None`` when there is none, read on concrete host arrays): there ``log_s`` is
+    ``log k`` for their ``k`` such entries, ``shifted`` is finite (0 at the ``+inf``
+    entries) but the log-softmax of the others is ``-inf``, which the consumer applies per
+    slice. The ``+inf`` entries are clamped to the dtype's largest value rather than
+    selected away (a select with a per-slice condition inside the fused reductions makes
+    XLA's loop two to three times slower); a library's kernel ``shifted_log_sum_exp(x, m,
+    axis)`` may give ``(shift, shifted, log_s)`` with these limits its own way (JAX's:
+    without the clamp in the forward pass, which costs XLA's CPU loop half its speed).
+    Gradients: those of the log-softmax; zero in a limit slice."""
+    m = _ops.row_max(xp, x, axis)
+    if is_concrete(m) and is_host(m) and bool(xp.all(m < math.inf)):
+        shift = _ops.finite_shift(xp, m)
+        limit = None
+    else:
+        limit = xp.squeeze(m, axis=axis) == math.inf
+        fn = _ops.kernel(xp, "shifted_log_sum_exp")
+        parts = None if fn is None else fn(x, m, axis)
+        if parts is None:
+            # minimum, not clip: Dask's clip rechunks (a graph layer pairing blocks); of
+            # arrays: array-api-compat promotes a Python float by torch.result_type, which
+            # torch.compile cannot trace
+            big = xp.asarray(float(xp.finfo(x.dtype).max), dtype=x.dtype,
+                             device=device(x))
+            shift = _ops.finite_shift(xp, xp.minimum(m, big))
+            shifted = xp.minimum(x, big) - shift
+            log_s = xp.log(xp.sum(xp.exp(shifted), axis=axis, keepdims=True))
+        else:
+            shift, shifted, log_s = parts
+        return shifted, log_s, _at(xp, axis, shift, log_s, limit), limit
+    shifted = x - shift
+    log_s = xp.log(xp.sum(xp.exp(shifted), axis=axis, keepdims=True))
+    return shifted, log_s, _at(xp, axis, shift, log_s, None), None
+
+
+def _at(xp: Namespace, axis: int, shift: Array, log_s: Array, limit: Array | None
+        ) -> Callable[[Array], Array]:
+    """``log_softmax_parts``' ``at``: the log-softmax of entries taken one per slice."""
+
+    def at(v: Array) -> Array:
+        lp = v - xp.squeeze(shift, axis=axis) - xp.squeeze(log_s, axis=axis)
+        if limit is None:
+            return lp
+        inf_lp = _ops.fill(xp, v != math.inf, -math.inf, -xp.squeeze(log_s, axis=axis))
+        return xp.where(limit, inf_lp, lp)
+
+    return at
+
+
 def logits_label_cross_entropy(xp: Namespace, lab: Labels, z: Array, class_w: Array | None,
                                ls: float) -> Array:
     """``label_cross_entropy(log_softmax(z))`` without forming the log-softmax (for a library
-    with no one-kernel log-softmax; ``_ops.log_softmax_parts``): the label's entry taken from
+    with no one-kernel log-softmax; ``log_softmax_parts``): the label's entry taken from
     ``z`` (the same rounding as the gathered log-softmax), the smoothing sum as
     ``sum_c w_c (z_c - m) - (sum_c w_c) log_s``. Under XLA this reads the logits in two
     fused passes, as optax's loss does. In a slice holding ``+inf`` the smoothing sum is its
     limit, ``-inf`` unless every logit is ``+inf``."""
     ax = lab.axis
-    shifted, log_s, at, limit = _ops.log_softmax_parts(xp, z, ax)
+    shifted, log_s, at, limit = log_softmax_parts(xp, z, ax)
     nll = 0.0 - at(lab.gather(xp, z))  # +0 (not -0) where p = 1
     if lab.w_y is not None:
         nll = lab.w_y * nll

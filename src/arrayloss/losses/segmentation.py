@@ -20,6 +20,7 @@ Inputs, ``axis``, ``activation``, ``per_image``, ``ignore_index``, ``include_bac
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from .. import _ops
@@ -171,11 +172,13 @@ def _softmax_term(s: _Stats, w_img: Array | None, *, ls: float, gamma: float | N
     valid = None if s.valid is None else xp.squeeze(s.valid, axis=ax)
     if (s.y is not None and ls == 0.0 and not gamma and alpha is None
             and s.full_class_weight is None):
-        # the label's entry, gathered (the one-hot product costs three full passes);
-        # ignored pixels gather class 0 and are masked below
-        y = s.y if valid is None else xp.where(valid, s.y, xp.zeros_like(s.y))
+        # the label's entry, gathered (the one-hot product costs three full passes); a
+        # label outside the classes (ignored, or unchecked with validate=False) gathers
+        # the nearest class and gives NaN, which the mask below replaces at ignored pixels
+        y = _ops.clip(xp, s.y, min=0, max=c - 1)
         loss = -xp.squeeze(_ops.take_along_axis(xp, log_p, xp.expand_dims(y, axis=ax), ax),
                            axis=ax)
+        loss = _ops.fill(xp, y != s.y, math.nan, loss)
     else:
         q = s.g if ls == 0.0 else (1.0 - ls) * s.g + ls / c
         if gamma is not None and gamma != 0.0:
