@@ -191,7 +191,8 @@ def _bce_with_logits_reduced(reduction: str, z: Any, y: Any, pos_weight: Any) ->
     without ``pos_weight`` in the shorter form ``max(z, 0) - z y + log1p(exp(-|z|))`` (8
     operations instead of 13)."""
     t = np.abs(z)
-    if not isinstance(t, np.ndarray):  # 0-d input gives a scalar: no in-place updates
+    # 0-d input gives a scalar (no in-place updates); empty input has no maximum
+    if not isinstance(t, np.ndarray) or t.size == 0:
         return None
     if not math.isfinite(np.maximum.reduce(t, axis=None)):
         return None
@@ -305,7 +306,7 @@ def _reduce(reduction: str, loss: Any) -> Any:
 
 
 def _mean(x: Any) -> Any:
-    return _reduce("mean", x) if type(x) is np.ndarray else None
+    return _reduce("mean", x) if type(x) is np.ndarray and x.size else None
 
 
 def _reduced(elementwise: Callable[..., Any]) -> Callable[..., Any]:
