@@ -252,14 +252,10 @@ def _nll_loss(reduction: str, x: Any, labels: Any, axis: int, class_weight: Any,
 
 def _nll_loss_checking(reduction: str, x: Any, labels: Any, axis: int) -> Any:
     """``_nll_loss`` for labels not yet checked (the small-call lane, ``_fast.labels``):
-    ``None`` where a label is not a class. The gather raises for a label at or above C, so
-    only the smallest is looked for (a negative one would count from the end)."""
-    if labels.min() < 0:
-        return None
-    try:
-        return _nll_loss(reduction, x, labels, axis, None, None)
-    except IndexError:
-        return None
+    ``None`` where a label is not a class."""
+    picked = _pick_classes(x, labels, axis)
+    return None if picked is None else _reduce(
+        reduction, np.subtract(0.0, picked, dtype=x.dtype))  # +0 (not -0) for 0
 
 
 def _cross_entropy_checking(reduction: str, z: Any, labels: Any, axis: int,
@@ -268,18 +264,29 @@ def _cross_entropy_checking(reduction: str, z: Any, labels: Any, axis: int,
     sum, for labels not yet checked (as ``_nll_loss_checking``); declines label smoothing
     and a row whose max is not finite (``+inf``, only ``-inf``, NaN: the general path has
     the limits)."""
-    if smoothing != 0.0 or labels.min() < 0:
+    if smoothing != 0.0:
         return None
     m = z.max(axis=axis, keepdims=True)
     if not np.isfinite(m).all():  # before any inf - inf (warns)
         return None
     shifted = np.subtract(z, m)
+    picked = _pick_classes(shifted, labels, axis)
+    if picked is None:
+        return None
     lse = np.log(np.exp(shifted).sum(axis=axis))
+    return _reduce(reduction, np.subtract(lse, picked))
+
+
+def _pick_classes(x: Any, labels: Any, axis: int) -> Any:
+    """``_pick`` for labels not yet checked, or ``None`` where one is not a class: the
+    gather raises for a label at or above the axis' length, so only the smallest is looked
+    for (a negative one would count from the end)."""
+    if labels.min() < 0:
+        return None
     try:
-        picked = _pick(shifted, labels, axis)
+        return _pick(x, labels, axis)
     except IndexError:
         return None
-    return _reduce(reduction, np.subtract(lse, picked))
 
 
 def _pick(x: Any, labels: Any, axis: int) -> Any:
