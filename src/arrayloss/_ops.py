@@ -45,6 +45,7 @@ __all__ = [
     "mean",
     "median",
     "merge_axes",
+    "mix",
     "mul0",
     "norm",
     "one_hot",
@@ -156,6 +157,14 @@ def relu(xp: Namespace, x: Array) -> Array:
     the sub-gradient 0 at ``x = 0``."""
     fn = kernel(xp, "relu")
     return fill(xp, x <= 0, 0.0, x) if fn is None else fn(x)
+
+
+def mix(xp: Namespace, a: Array, b: Array, w: Array) -> Array:
+    """``(1 - w) a + w b`` (torch: one ``lerp``). For ``a, b >= 0`` a sum of non-negative
+    terms, exactly ``a`` at ``w = 0`` and ``b`` at ``w = 1``; an infinite ``a`` or ``b``
+    gives NaN where its coefficient is 0 (as the formula does: guard with ``mul0``)."""
+    fn = kernel(xp, "mix")
+    return (1.0 - w) * a + w * b if fn is None else fn(a, b, w)
 
 
 def mul0(xp: Namespace, c: Array, x: Array) -> Array:

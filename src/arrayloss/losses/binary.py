@@ -55,6 +55,8 @@ def _bce_with_logits(xp: Namespace, z: Array, y: Array, pos_weight: Any = None) 
     coef = y if pos_weight is None else pos_weight * y
 
     def plain() -> Array:  # no infinite logit: no 0 * inf to guard against
+        if pos_weight is None:
+            return _ops.mix(xp, _ops.softplus(xp, z), _ops.softplus(xp, -z), y)
         return coef * _ops.softplus(xp, -z) + (1.0 - y) * _ops.softplus(xp, z)
 
     def guarded() -> Array:
@@ -62,9 +64,6 @@ def _bce_with_logits(xp: Namespace, z: Array, y: Array, pos_weight: Any = None) 
                 + _ops.mul0(xp, 1.0 - y, _ops.softplus(xp, z)))
 
     return _ops.if_finite(xp, z, finite, plain, guarded)
-
-
-
 
 
 def _pos_weight(fn: str, call: Call, pos_weight: Any, pred: Array) -> Any:
@@ -273,7 +272,7 @@ def sigmoid_focal_loss(
     if gamma != 0.0:
         # d = 1 - p_t: a sum of two non-negative terms (no cancellation), each exact in
         # its tail, so d only underflows to 0 where the loss itself does
-        d = y * _ops.sigmoid(xp, -z) + (1.0 - y) * _ops.sigmoid(xp, z)
+        d = _ops.mix(xp, _ops.sigmoid(xp, z), _ops.sigmoid(xp, -z), y)
         loss = _ops.pow_nonneg(xp, d, gamma) * loss
     if alpha is not None:  # alpha y + (1 - alpha)(1 - y)
         loss = ((1.0 - alpha) + (2.0 * alpha - 1.0) * y) * loss
