@@ -2,6 +2,7 @@
 
     python benchmarks/dispatch.py            # a Markdown table on stdout
     python benchmarks/dispatch.py --json F   # and the counts as JSON
+    python benchmarks/dispatch.py --docs     # and as docs/benchmarks-dispatch.json (the page)
 
 Per loss with about 1,000 input elements (the catalogue's ``sized`` inputs, the benchmark's
 options): the ATen operators one call dispatches, forward and forward + backward, with the
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import pathlib
 import sys
 
 
@@ -35,9 +37,16 @@ def main(argv: list[str]) -> int:
         bwd = "—" if c.backward is None else f"{c.backward} ({c.device_backward}){peer_b}"
         print(f"| `{c.loss}` | {c.peer or '—'} | {c.forward} ({c.device_forward}){peer_f} | "
               f"{bwd} | {c.syncs} |")
-    if "--json" in argv:
-        with open(argv[argv.index("--json") + 1], "w") as f:
-            json.dump([dataclasses.asdict(c) for c in rows], f, indent=1)
+    data = {"setting": {"torch": torch.__version__.split("+")[0], "elements": 1000},
+            "rows": [dataclasses.asdict(c) for c in rows]}
+    paths = [argv[argv.index("--json") + 1]] if "--json" in argv else []
+    if "--docs" in argv:
+        paths.append(str(pathlib.Path(__file__).resolve().parents[1] / "docs"
+                         / "benchmarks-dispatch.json"))
+    for path in paths:
+        with open(path, "w") as f:
+            json.dump(data, f, indent=1)
+            f.write("\n")
     return 0
 
 

@@ -3,6 +3,7 @@
     python benchmarks/run.py                 # full run: results in benchmarks/results/
     python benchmarks/run.py --quick         # small and medium sizes only
     python benchmarks/run.py --docs          # also copy bench.json to docs/benchmarks.json
+    python benchmarks/run.py --docs --losses mse_loss   # rerun some rows, merged into it
 
 The engine is ``benchmarks/engine.py`` (also ``python -m arrayloss bench`` from a
 checkout): every loss
@@ -13,6 +14,7 @@ row. Extra arguments are passed through (``--losses``, ``--backends``, ``--threa
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -32,8 +34,18 @@ def main(argv: list[str]) -> int:
                          cwd=ROOT)
     if rc == 0 and docs:
         # the docs build draws the performance page's charts and tables from this file
-        shutil.copyfile(os.path.join(out, "bench.json"),
-                        os.path.join(ROOT, "docs", "benchmarks.json"))
+        target = os.path.join(ROOT, "docs", "benchmarks.json")
+        partial = any(a in args for a in ("--losses", "--backends", "--sizes", "--modes"))
+        if partial and os.path.exists(target):  # a rerun of some rows: merged into the page's
+            sys.path.insert(0, HERE)
+            import engine
+
+            with open(os.path.join(out, "bench.json")) as f, open(target) as g:
+                merged = engine.merge(json.load(g), json.load(f))
+            with open(target, "w") as f:
+                json.dump(merged, f, indent=1)
+        else:
+            shutil.copyfile(os.path.join(out, "bench.json"), target)
     return rc
 
 

@@ -141,6 +141,7 @@ def render(out_dir: pathlib.Path, data: dict[str, Any] | None = None) -> str:
     lines = [f"Measured with arrayloss {setting['version']} on {setting['machine']} "
              f"(Python {setting['python']}; {libs}), torch and XLA with "
              f"{setting['threads']} thread, float32 inputs. GPU: {setting['gpu']}.", ""]
+    lines += goals_section(data.get("goals", []))
     for backend, title in BACKENDS.items():
         if not any(r["backend"] == backend for r in rows):
             continue
@@ -149,6 +150,7 @@ def render(out_dir: pathlib.Path, data: dict[str, Any] | None = None) -> str:
         lines += [f"### {title}", "", f"![{title}: ratio to each peer]({out_dir.name}/{name})",
                   "", *table(rows, backend), ""]
     lines += scaling_section(out_dir)
+    lines += dispatch_section()
     lines += gpu_section()
     vocab = [r for r in rows if r["size"] == "vocab"]
     if vocab:
@@ -160,6 +162,21 @@ def render(out_dir: pathlib.Path, data: dict[str, Any] | None = None) -> str:
                   f"{short_peer(r['peer'])} | {r['peak_peer_mb']:.1f} |" for r in vocab]
         lines.append("")
     return _write(out_dir, "\n".join(lines))
+
+
+def goals_section(goals: Sequence[dict[str, Any]]) -> list[str]:
+    """The performance targets decided over these rows: met, or the rows that miss them."""
+    if not goals:
+        return []
+    lines = ["### Targets, row by row", "",
+             "Each target over the rows above it applies to (the reasons for the misses are "
+             "under [Targets](#targets)):", "",
+             "| target | rows | met | rows that miss it (measured) |", "|---|--:|---|---|"]
+    for g in goals:
+        miss = "; ".join(g["failing"])
+        lines.append(f"| {g['goal']} | {g['checked']} | {'yes' if g['met'] else 'no'} | "
+                     f"{miss or '–'} |")
+    return [*lines, ""]
 
 
 SCALING = HERE / "benchmarks-scaling.json"
@@ -226,6 +243,40 @@ def scaling_section(out_dir: pathlib.Path, path: pathlib.Path = SCALING) -> list
             "machine: a loss that only reads its inputs once runs near it. "
             "Reproduce with `python benchmarks/scaling.py --docs`.", "",
             f"![Time per call against input size]({out_dir.name}/bench-scaling.png)", ""]
+
+
+DISPATCH = HERE / "benchmarks-dispatch.json"
+
+
+def dispatch_section(path: pathlib.Path = DISPATCH) -> list[str]:
+    """The operators per call (``python benchmarks/dispatch.py --docs`` writes
+    ``benchmarks-dispatch.json``): arrayloss's on CPU tensors and under the device policy,
+    next to the torch peer with the fewest."""
+    if not path.exists():
+        return []
+    data = load(path)
+    lines = ["### Operators per call (torch)", "",
+             f"ATen operators one call dispatches on about {data['setting']['elements']:,} "
+             f"elements (torch {data['setting']['torch']}), forward and forward + backward: "
+             "arrayloss on CPU tensors with its value checks (the scalar reads are counted), "
+             "in brackets what a CUDA tensor gets (no value checks, no reads), then the torch "
+             "peer with the fewest. On a GPU every operator is a kernel launch of a few "
+             "microseconds, which decides the time of small batches there; on the CPU the "
+             "checked host calls of the fused losses use torch's own kernel. The test suite "
+             "keeps each count within a budget. Reproduce with "
+             "`python benchmarks/dispatch.py --docs`.", "",
+             "| loss | peer | forward: arrayloss (device) / peer "
+             "| forward + backward: arrayloss (device) / peer | scalar reads (CPU) |",
+             "|---|---|--:|--:|--:|"]
+    for r in data["rows"]:
+        peer_f = "" if r["peer_forward"] is None else f" / {r['peer_forward']}"
+        peer_b = "" if r["peer_backward"] is None else f" / {r['peer_backward']}"
+        bwd = ("–" if r["backward"] is None
+               else f"{r['backward']} ({r['device_backward']}){peer_b}")
+        peer = short_peer(r["peer"]) if r["peer"] else "–"
+        lines.append(f"| `{r['loss']}` | {peer} | {r['forward']} ({r['device_forward']})"
+                     f"{peer_f} | {bwd} | {r['syncs']} |")
+    return [*lines, ""]
 
 
 GPU = HERE / "benchmarks-gpu.json"

@@ -385,15 +385,12 @@ def _hw_multilabel_soft_margin(x: np.ndarray, y: np.ndarray) -> Any:
 
 
 RECORDS = timed(RECORDS, {
-    "binary_cross_entropy": {"peers": (yardstick(_hw_bce),), "goals": ("torch-functional",)},
-    "binary_cross_entropy_with_logits": {"peers": (yardstick(_hw_bce_logits),),
-                                         "goals": ("torch-functional",)},
+    "binary_cross_entropy": {"peers": (yardstick(_hw_bce),)},
+    "binary_cross_entropy_with_logits": {"peers": (yardstick(_hw_bce_logits),)},
     "sigmoid_focal_loss": {
         "peers": (yardstick(_hw_sigmoid_focal),
-                  yardstick(_tv_sigmoid_focal, "torchvision-style sigmoid_focal_loss", "torch")),
-        "goals": ("best-torch-peer",)},
-    "multilabel_soft_margin_loss": {"peers": (yardstick(_hw_multilabel_soft_margin),),
-                                    "goals": ("torch-functional",)},
+                  yardstick(_tv_sigmoid_focal, "torchvision-style sigmoid_focal_loss", "torch"))},
+    "multilabel_soft_margin_loss": {"peers": (yardstick(_hw_multilabel_soft_margin),)},
 })
 
 _LOGIT = "logit (target 1)"

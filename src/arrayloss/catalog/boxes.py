@@ -445,11 +445,11 @@ def _tv_ciou(b1: Any, b2: Any, eps: float = 1e-7) -> Any:
 
 RECORDS = timed(RECORDS, {
     "giou_loss": {"peers": (yardstick(_tv_giou, "torchvision-style generalized_box_iou_loss",
-                                      "torch"),), "goals": ("best-torch-peer",)},
+                                      "torch"),)},
     "diou_loss": {"peers": (yardstick(_tv_diou, "torchvision-style distance_box_iou_loss",
-                                      "torch"),), "goals": ("best-torch-peer",)},
+                                      "torch"),)},
     "ciou_loss": {"peers": (yardstick(_tv_ciou, "torchvision-style complete_box_iou_loss",
-                                      "torch"),), "goals": ("best-torch-peer",)},
+                                      "torch"),)},
 })
 
 _S = "centre offset of the predicted box (target: the unit square)"

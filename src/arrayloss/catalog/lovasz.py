@@ -222,11 +222,10 @@ RECORDS = [
 
 
 RECORDS = timed(RECORDS, {
-    "lovasz_hinge_loss": {"goals": ("best-torch-peer",)},
+    "lovasz_hinge_loss": {},
     # kornia's Lovász-Softmax is one variant: the softmax of logits, every class, per image
     "lovasz_softmax_loss": {"options": {"per_image": True, "classes": "all",
-                                        "activation": "softmax"},
-                            "goals": ("best-torch-peer",)},
+                                        "activation": "softmax"}},
 })
 
 _MASK = "predicted mass / target mass (a mask growing over the target)"
