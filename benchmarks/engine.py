@@ -108,6 +108,7 @@ class Setting:
     bandwidth_gbs: dict[str, float] = field(default_factory=dict)
     gpu: str = "unavailable"
     threads: int = 1
+    validate: bool = True
 
 
 # ---------------------------------------------------------------------------------------
@@ -778,6 +779,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--threads", type=int, default=1,
                    help="intra-op threads of torch and XLA (default 1: stable ratios on a "
                    "shared machine; NumPy is single-threaded anyway)")
+    p.add_argument("--no-validate", action="store_true",
+                   help="time arrayloss with its value checks off (set_options(validate="
+                   "False)): what the checks cost, next to a default run")
     p.add_argument("--quiet", action="store_true")
     args = p.parse_args(list(argv or []))
 
@@ -795,6 +799,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if unknown:
             p.error("unknown loss names: " + ", ".join(sorted(unknown)))
     backends = args.backends.split(",") if args.backends else None
+    if args.no_validate:
+        import arrayloss
+
+        arrayloss.set_options(validate=False)
     if importlib.util.find_spec("torch") is not None:
         import torch
 
@@ -802,6 +810,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     rows, setting = run(losses, backends, args.sizes.split(","), args.modes.split(","),
                         memory=not args.no_memory, vocab=not args.no_vocab, log=log)
     setting.threads = args.threads
+    setting.validate = not args.no_validate
     if not args.no_default_malloc and os.environ.get(_CHILD) != "1":
         rows += _out_of_the_box([args.out, str(args.threads)], log)
     goal_list = goals(rows, setting)

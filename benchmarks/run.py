@@ -27,6 +27,10 @@ ROOT = os.path.dirname(HERE)
 def main(argv: list[str]) -> int:
     docs = "--docs" in argv
     args = [a for a in argv if a != "--docs"]
+    if docs and "--no-validate" in args:
+        print("run.py: the docs page times the default options; drop --no-validate or --docs",
+              file=sys.stderr)
+        return 2
     if "--quick" in args:
         args = [a for a in args if a != "--quick"] + ["--sizes", "small,medium"]
     out = os.path.join(HERE, "results")
