@@ -106,6 +106,7 @@ PRIMS = [
     ("log_sigmoid", _prim("log_sigmoid"), (Z,), 1e-6),
     ("sigmoid", _prim("sigmoid"), (Z,), 1e-6),
     ("relu", _prim("relu"), (Z - 2.0,), 1e-7),
+    ("abs0", _prim("abs0"), (Z - 2.0,), 1e-7),
     # weights 0 and 1 (exactly an endpoint), soft ones, and one weight per column
     ("mix", _prim("mix"), (np.abs(X), np.abs(Y), np.where(P < 0.3, 0.0, np.where(P > 0.7, 1.0, P))),
      1e-6),

@@ -327,7 +327,14 @@ def _reduced(elementwise: Callable[..., Any]) -> Callable[..., Any]:
     return reduced
 
 
+def _abs0(x: Any) -> Any:
+    # no autodiff on NumPy: the plain abs (the generic x * sign(x) is two passes)
+    out = np.abs(x)
+    return out if isinstance(out, np.ndarray) else np.asarray(out)
+
+
 KERNELS: dict[str, Callable[..., Any]] = {
+    "abs0": _abs0,
     "softplus": _softplus,
     "log_sigmoid": _log_sigmoid,
     "sigmoid": _sigmoid,

@@ -259,6 +259,8 @@ RECORDS = [
             Case("random-probs-ignore", _rand_prob_labels((5, 4), ignore=-1),
                  {"from_logits": False, "ignore_index": -1},
                  arrays=_arrays(class_weight=_uniform((4,), 0.2, 2.0))),
+            Case("empty", _const(np.zeros((0, 3)), np.zeros((0,), np.int64)), expected=0.0,
+                 peers=False),
         ),
         reference=_ref_class_loss(focal=False),
         peers=(
