@@ -313,12 +313,19 @@ def check_values(
         if mn >= lo and (mx < hi if hi_open else mx <= hi):  # False for NaN
             return
     mask = bad(x)
-    if bool(xp.any(mask)):
+    if _holds(xp, mask):
         what = expected if isinstance(expected, str) else expected()
         where, value = _first_bad(xp, x, mask)
         at = f" at index {where}" if where else ""
         extra = hint(value) if hint is not None else ""
         raise ValueError(f"{fn}: `{name}` {what}; found {value!r}{at}{extra}")
+
+
+def _holds(xp: Namespace, mask: Array) -> bool:
+    """Whether the readable boolean ``mask`` holds anywhere (the library's own ``any`` where
+    it is cheaper than the namespace's, which wraps it)."""
+    fn = _ops.kernel(xp, "any")
+    return bool(xp.any(mask) if fn is None else fn(mask))
 
 
 def _scalar(xp: Namespace, v: Array) -> int | float:

@@ -335,6 +335,7 @@ def _abs0(x: Any) -> Any:
 
 KERNELS: dict[str, Callable[..., Any]] = {
     "abs0": _abs0,
+    "any": lambda m: m.any(),  # (the namespace's any wraps it: 1-2 us more)
     "softplus": _softplus,
     "log_sigmoid": _log_sigmoid,
     "sigmoid": _sigmoid,

@@ -21,7 +21,7 @@ def signs(call: Call, target: Array) -> Array:
         one = xp.ones(target.shape, dtype=call.dtype, device=device(target))
         return xp.where(target, one, -one)
     y = call.float(target)
-    check_values(call.fn, "target", xp, y, lambda v: (v != 1) & (v != -1),
+    check_values(call.fn, "target", xp, y, lambda v: xp.abs(v) != 1,  # NaN too
                  "must hold labels in {-1, +1} (or bool); convert {0, 1} labels with 2*y - 1")
     return y
 

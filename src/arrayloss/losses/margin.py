@@ -26,6 +26,7 @@ from .._validate import (
     check_same_shape,
     check_values,
 )
+from ._pairs import signs
 
 __all__ = [
     "hinge_loss",
@@ -45,15 +46,7 @@ def _signed_labels(fn: str, pred: Array, target: Array, weight: Array | None,
     call = start(fn, pred, reduction=reduction, weight=weight, where=where,
                  replicas=replicas, target=target)
     check_same_shape(fn, pred, target)
-    xp = call.xp
-    f = call.float(pred)
-    if isdtype(xp, target.dtype, "bool"):
-        one = xp.ones_like(f)
-        return call, f, xp.where(target, one, -one)
-    y = call.float(target)
-    check_values(fn, "target", xp, y, lambda v: (v != 1) & (v != -1),
-                 "must hold labels in {-1, +1} (or bool); convert {0, 1} labels with 2*y - 1")
-    return call, f, y
+    return call, call.float(pred), signs(call, target)
 
 
 def hinge_loss(
