@@ -11,7 +11,9 @@ and ``jax.lax.axis_index``, differentiable by JAX's own rules.
 
 Kernels: ``jax.nn.logsumexp`` (a cheaper ``value_and_grad`` under ``jit``), the label
 cross-entropy's log-sum-exp with its ``+inf`` limits (``shifted_log_sum_exp``),
-``jax.nn.sigmoid`` and ``jax.nn.relu`` (one primitive each), ``scan`` (``jax.lax.scan``: a
+``jax.nn.sigmoid`` and ``jax.nn.relu`` (one primitive each), the BCE-with-logits terms
+for finite logits under a trace (``bce_with_logits_plain``: one ``exp`` and ``log1p`` for
+both softplus terms, and the gradient ``sigmoid(z) - y`` by its rule), ``scan`` (``jax.lax.scan``: a
 recursion traced once, so its compile time does not grow with the sequence length as the
 generic loop's unrolled graph does).
 """
@@ -119,6 +121,52 @@ def _log_sigmoid(x: Any) -> Any:
     return -_softplus_rule(-x) if isinstance(x, jax.core.Tracer) else None
 
 
+@jax.custom_jvp
+def _bce_rule(z: Any, y: Any) -> Any:
+    """``y softplus(-z) + (1 - y) softplus(z)`` for finite ``z``: the two softplus terms
+    share one ``exp`` and one ``log1p`` (two softplus rules compute them twice, and their
+    gradients two sigmoids); a sum of non-negative terms, as the generic formula."""
+    neg, pos = _softplus_pair(z)
+    return y * neg + (1 - y) * pos
+
+
+@_bce_rule.defjvp
+def _bce_jvp(primals: Any, tangents: Any) -> Any:
+    (z, y), (dz, dy) = primals, tangents
+    neg, pos = _softplus_pair(z)
+    return y * neg + (1 - y) * pos, (jax.nn.sigmoid(z) - y) * dz + (neg - pos) * dy
+
+
+@jax.custom_jvp
+def _bce_pw_rule(z: Any, y: Any, pw: Any) -> Any:
+    """``_bce_rule`` with ``pos_weight`` ``pw`` on the positive term."""
+    neg, pos = _softplus_pair(z)
+    return pw * y * neg + (1 - y) * pos
+
+
+@_bce_pw_rule.defjvp
+def _bce_pw_jvp(primals: Any, tangents: Any) -> Any:
+    (z, y, pw), (dz, dy, dpw) = primals, tangents
+    neg, pos = _softplus_pair(z)
+    dz_coef = jax.nn.sigmoid(z) * (pw * y + 1 - y) - pw * y
+    return (pw * y * neg + (1 - y) * pos,
+            dz_coef * dz + (pw * neg - pos) * dy + y * neg * dpw)
+
+
+def _softplus_pair(z: Any) -> tuple[Any, Any]:
+    """``(softplus(-z), softplus(z))`` from one ``log1p(exp(-|z|))``."""
+    shared = jnp.log1p(jnp.exp(-jnp.abs(z)))
+    return jnp.maximum(-z, 0) + shared, jnp.maximum(z, 0) + shared
+
+
+def _bce_with_logits_plain(z: Any, y: Any, pos_weight: Any) -> Any:
+    # traced code only (eagerly each operation is dispatched on its own: the generic
+    # formula's fewer operations are faster there)
+    if not isinstance(z, jax.core.Tracer):
+        return None
+    return _bce_rule(z, y) if pos_weight is None else _bce_pw_rule(z, y, pos_weight)
+
+
 def _clamped_log_sum_exp(x: Any, shift: Any, axis: int) -> Any:
     """``log(sum(exp(min(x, big) - shift)))`` along ``axis`` (kept), ``big`` the dtype's
     largest value: ``log k`` in a slice holding ``k`` entries ``+inf`` (shifted by ``big``),
@@ -175,6 +223,7 @@ KERNELS: dict[str, Callable[..., Any]] = {
     "shifted_log_sum_exp": _shifted_log_sum_exp,
     "softplus": _softplus,
     "log_sigmoid": _log_sigmoid,
+    "bce_with_logits_plain": _bce_with_logits_plain,
     "scan": _scan,
     "sigmoid": jax.nn.sigmoid,
     "relu": jax.nn.relu,

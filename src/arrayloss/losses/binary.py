@@ -55,6 +55,10 @@ def _bce_with_logits(xp: Namespace, z: Array, y: Array, pos_weight: Any = None) 
     coef = y if pos_weight is None else pos_weight * y
 
     def plain() -> Array:  # no infinite logit: no 0 * inf to guard against
+        fn = _ops.kernel(xp, "bce_with_logits_plain")
+        out = None if fn is None else fn(z, y, pos_weight)
+        if out is not None:
+            return out
         if pos_weight is None:
             return _ops.mix(xp, _ops.softplus(xp, z), _ops.softplus(xp, -z), y)
         return coef * _ops.softplus(xp, -z) + (1.0 - y) * _ops.softplus(xp, z)
