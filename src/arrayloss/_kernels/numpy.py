@@ -152,11 +152,12 @@ def _log_cosh(pred: Any, target: Any) -> Any:
     return np.subtract(e, a.dtype.type(_LOG2), out=e)
 
 
-def _bce_with_logits(z: Any, y: Any, pos_weight: Any, finite: bool) -> Any:
+def _bce_with_logits(z: Any, y: Any, pos_weight: Any, finite: bool, t: Any = None) -> Any:
     """``pw y softplus(-z) + (1 - y) softplus(z)`` with ``softplus(+-z) = log1p(exp(-|z|)) +
     max(+-z, 0)``: a sum of non-negative terms, three temporaries updated in place. Unless
-    ``finite``, a term whose coefficient is 0 is 0, also at ``z = +-inf``."""
-    t = np.abs(z)
+    ``finite``, a term whose coefficient is 0 is 0, also at ``z = +-inf``. ``t``: ``|z|``
+    when the caller has it (a temporary this function may overwrite)."""
+    t = np.abs(z) if t is None else t
     if not isinstance(t, np.ndarray):
         return None
     one, zero = t.dtype.type(1), t.dtype.type(0)
@@ -197,7 +198,7 @@ def _bce_with_logits_reduced(reduction: str, z: Any, y: Any, pos_weight: Any) ->
     if not math.isfinite(np.maximum.reduce(t, axis=None)):
         return None
     if pos_weight is not None:
-        return _reduce(reduction, _bce_with_logits(z, y, pos_weight, True))
+        return _reduce(reduction, _bce_with_logits(z, y, pos_weight, True, t))
     np.negative(t, out=t)
     np.exp(t, out=t)
     np.log1p(t, out=t)  # log1p(exp(-|z|))

@@ -196,13 +196,15 @@ def _at(xp: Namespace, axis: int, shift: Array, log_s: Array, limit: Array | Non
 
 def logits_label_cross_entropy(xp: Namespace, lab: Labels, z: Array, class_w: Array | None,
                                ls: float) -> Array:
-    """``label_cross_entropy(log_softmax(z))`` without forming the log-softmax (for a library
-    with no one-kernel log-softmax; ``log_softmax_parts``): the label's entry taken from
-    ``z`` (the same rounding as the gathered log-softmax), the smoothing sum as
-    ``sum_c w_c (z_c - m) - (sum_c w_c) log_s``. Under XLA this reads the logits in two
-    fused passes, as optax's loss does. In a slice holding ``+inf`` the smoothing sum is its
-    limit, ``-inf`` unless every logit is ``+inf``."""
+    """``label_cross_entropy(log_softmax(z))``: for a library with a one-kernel log-softmax
+    that one, gathered; otherwise without forming the log-softmax (``log_softmax_parts``):
+    the label's entry taken from ``z`` (the same rounding as the gathered log-softmax), the
+    smoothing sum as ``sum_c w_c (z_c - m) - (sum_c w_c) log_s``. Under XLA this reads the
+    logits in two fused passes, as optax's loss does. In a slice holding ``+inf`` the
+    smoothing sum is its limit, ``-inf`` unless every logit is ``+inf``."""
     ax = lab.axis
+    if _ops.kernel(xp, "log_softmax") is not None:
+        return label_cross_entropy(xp, lab, _ops.log_softmax(xp, z, axis=ax), class_w, ls)
     shifted, log_s, at, limit = log_softmax_parts(xp, z, ax)
     nll = 0.0 - at(lab.gather(xp, z))  # +0 (not -0) where p = 1
     if lab.w_y is not None:

@@ -234,8 +234,7 @@ def cross_entropy(
     lab = Labels(fn, "target", xp, target, c, ax, ignore_index, class_w)
     z = lab.mask_logits(xp, call.float(pred))
     per_sample = call.where is None or call.where.ndim != z.ndim  # no class-axis mask
-    if from_logits and per_sample and _ops.kernel(xp, "log_softmax") is None:
-        # no one-kernel log-softmax: the label's entry without the full log-softmax
+    if from_logits and per_sample:  # no class mask: the label's entry of the log-softmax
         return lab.reduce(call, logits_label_cross_entropy(xp, lab, z, class_w, ls))
     log_p, cm = log_probabilities(call, z, ax, from_logits)
     loss = label_cross_entropy(xp, lab, log_p, class_w, ls, kept_classes(call, cm, c, ax, False))

@@ -407,10 +407,7 @@ def linear_cross_entropy(
         xf = xp.where(xp.expand_dims(lab.ignored, axis=-1), xp.zeros_like(xf), xf)
     if chunk is None:
         z = _project(xp, xf, wf, b)
-        if _ops.kernel(xp, "log_softmax") is None:  # cross_entropy's choice: the label's entry
-            return lab.reduce(call, logits_label_cross_entropy(xp, lab, z, class_w, ls))
-        log_p = _ops.log_softmax(xp, z, axis=-1)
-        return lab.reduce(call, label_cross_entropy(xp, lab, log_p, class_w, ls))
+        return lab.reduce(call, logits_label_cross_entropy(xp, lab, z, class_w, ls))
     z_y = xp.sum(xf * _ops.take(xp, wf, lab.labels), axis=-1)
     if b is not None:
         z_y = z_y + _ops.take(xp, b, lab.labels)
